@@ -1,0 +1,85 @@
+package appliance
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Application error codes. Each maps to one HTTP status in errorStatus, the
+// only place that knows HTTP statuses for errors.
+const (
+	EINVALID      = "invalid"      // the request is malformed (400)
+	EUNAUTHORIZED = "unauthorized" // missing or wrong credentials (401)
+	EFORBIDDEN    = "forbidden"    // authenticated but not allowed, or a bad signed link (403)
+	ENOTFOUND     = "not_found"    // no such thing (404)
+	ETOOLARGE     = "too_large"    // the body is over its bound (413)
+	EUNAVAILABLE  = "unavailable"  // try again later: the store could not commit (503)
+	EINTERNAL     = "internal"     // a bug or an unexpected failure (500)
+)
+
+// Error is an error with a code and a message safe to show to the client.
+// Anything that is not an *Error is internal: it is logged with detail and
+// the client sees only "internal error".
+type Error struct {
+	Code    string
+	Message string
+	Err     error // the cause, for logs; never shown to clients
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// wrapError returns an *Error with code and message, keeping err as the cause.
+func wrapError(code, message string, err error) *Error {
+	return &Error{Code: code, Message: message, Err: err}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the client-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// PermanentError marks a task failure that retrying cannot fix (a 400 from a
+// CRM, a notification that no longer parses): the task is dead-lettered at
+// once instead of backing off.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError (nil stays nil).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}

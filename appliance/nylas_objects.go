@@ -1,0 +1,80 @@
+package appliance
+
+// The shapes of data.object that notekeeper reads (NYLAS.md). Fields are
+// optional in practice; unknown fields are ignored. Times are Unix seconds.
+
+// notetakerObject is data.object of notetaker.* notifications.
+type notetakerObject struct {
+	ID              string `json:"id"`
+	GrantID         string `json:"grant_id"`
+	MeetingProvider string `json:"meeting_provider"`
+	MeetingLink     string `json:"meeting_link"`
+	JoinTime        int64  `json:"join_time"`
+	Event           struct {
+		ICalUID       string `json:"ical_uid"`
+		EventID       string `json:"event_id"`
+		MasterEventID string `json:"master_event_id"`
+	} `json:"event"`
+	CalendarID   string `json:"calendar_id"`
+	State        string `json:"state"`
+	Status       string `json:"status"`
+	MeetingState string `json:"meeting_state"`
+	Media        *struct {
+		RetainedUntil int64 `json:"retained_until"`
+	} `json:"media"`
+}
+
+// state reads state, falling back to status (Nylas sends both, same value).
+func (o *notetakerObject) state() string {
+	if o.State != "" {
+		return o.State
+	}
+	return o.Status
+}
+
+// bookingObject is data.object of booking.* notifications.
+type bookingObject struct {
+	BookingID       string `json:"booking_id"`
+	ConfigurationID string `json:"configuration_id"`
+	BookingInfo     struct {
+		EventID      string `json:"event_id"`
+		ICalUID      string `json:"ical_uid"`
+		StartTime    int64  `json:"start_time"`
+		EndTime      int64  `json:"end_time"`
+		Participants []struct {
+			Email string `json:"email"`
+			Name  string `json:"name"`
+		} `json:"participants"`
+		Title               string `json:"title"`
+		Location            string `json:"location"`
+		OrganizerTimezone   string `json:"organizer_timezone"`
+		OrganizerCalendarID string `json:"organizer_calendar_id"`
+		NotetakerID         string `json:"notetaker_id"`
+		CancellationReason  string `json:"cancellation_reason"`
+	} `json:"booking_info"`
+}
+
+// grantObject is data.object of grant.* notifications.
+type grantObject struct {
+	GrantID              string `json:"grant_id"`
+	Provider             string `json:"provider"`
+	Email                string `json:"email"`
+	ReauthenticationFlag bool   `json:"reauthentication_flag"`
+}
+
+// MediaStatus normalises the spellings of a Notetaker media state (webhook
+// and REST, old and new) to processing, available, error or deleted. Unknown
+// values are returned as they are: they are data, not errors.
+func MediaStatus(s string) string {
+	switch s {
+	case "processing", "media_processing":
+		return "processing"
+	case "available", "media_available":
+		return "available"
+	case "error", "media_error":
+		return "error"
+	case "deleted", "media_deleted":
+		return "deleted"
+	}
+	return s
+}

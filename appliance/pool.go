@@ -1,0 +1,195 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// Handler does the work of one task. It must be idempotent: a task runs at
+// least once, and again after a crash. A nil error completes the task; a
+// PermanentError dead-letters it at once; any other error retries it with
+// back-off until MaxAttempts. ctx is cancelled when the pool closes; a
+// handler should then return ctx.Err() promptly.
+type Handler func(ctx context.Context, t *store.Task) error
+
+// Pool runs tasks from the store's queue on a bounded number of goroutines.
+// Build it with NewPool, set its fields, Handle each task kind, then Open and
+// finally Close.
+type Pool struct {
+	DB          *store.DB
+	Logger      *slog.Logger
+	Workers     int           // tasks run at once; default 4
+	MaxAttempts int           // attempts before a task is dead-lettered; default 12
+	Lease       time.Duration // how long a worker owns a task before another may take it; default 10m
+	BackoffBase time.Duration // first retry delay; default 5s
+	BackoffMax  time.Duration // retry delay cap; default 1h
+	// Poll bounds how long the pool sleeps without a signal; default 30s.
+	Poll time.Duration
+	// OnDeadLetter, if set, is called after a task is dead-lettered.
+	OnDeadLetter func(t *store.Task, err error)
+
+	handlers map[string]Handler
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when the dispatcher has returned
+	wg       sync.WaitGroup
+}
+
+// NewPool returns a pool with default settings.
+func NewPool(db *store.DB) *Pool {
+	return &Pool{
+		DB: db, Logger: slog.New(slog.DiscardHandler),
+		Workers: 4, MaxAttempts: 12, Lease: 10 * time.Minute,
+		BackoffBase: 5 * time.Second, BackoffMax: time.Hour, Poll: 30 * time.Second,
+		handlers: make(map[string]Handler),
+	}
+}
+
+// Handle registers h for tasks of kind. Call it before Open.
+func (p *Pool) Handle(kind string, h Handler) { p.handlers[kind] = h }
+
+// Open starts dispatching. It does not block.
+func (p *Pool) Open() error {
+	if p.Workers < 1 {
+		return fmt.Errorf("open pool: %d workers", p.Workers)
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.done = make(chan struct{})
+	go p.dispatch()
+	return nil
+}
+
+// Close stops leasing, cancels running handlers and waits for them until ctx
+// ends. A task interrupted by Close keeps its lease; the store hands it out
+// again at the next Open, so no work is lost.
+func (p *Pool) Close(ctx context.Context) error {
+	if p.cancel == nil {
+		return nil
+	}
+	p.cancel()
+	waited := make(chan struct{})
+	go func() { <-p.done; p.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop workers: %w", ctx.Err())
+	}
+}
+
+// dispatch leases as many tasks as there are free workers, then sleeps until
+// a worker frees up, the store signals new work, the next task is due or Poll
+// passes.
+func (p *Pool) dispatch() {
+	defer close(p.done)
+	free := make(chan struct{}, p.Workers)
+	running := 0
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		wait := p.Poll
+		if running < p.Workers {
+			tasks, next, err := p.DB.Lease(p.Workers-running, p.Lease)
+			if err != nil {
+				p.Logger.Error("lease tasks", slog.Any("error", err))
+				wait = p.BackoffBase
+			} else if !next.IsZero() {
+				wait = min(wait, max(time.Until(next), time.Millisecond))
+			}
+			for _, t := range tasks {
+				running++
+				p.wg.Add(1)
+				go func() {
+					defer p.wg.Done()
+					p.run(t)
+					free <- struct{}{}
+				}()
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-free:
+			running--
+			// Drain other finished workers without blocking.
+			for drained := false; !drained; {
+				select {
+				case <-free:
+					running--
+				default:
+					drained = true
+				}
+			}
+		case <-p.DB.TaskSignal():
+		case <-timer.C:
+		}
+	}
+}
+
+// run executes one leased task and records the outcome.
+func (p *Pool) run(t *store.Task) {
+	log := p.Logger.With(slog.String("task", t.Key()), slog.Int("attempt", t.Attempts))
+	err := p.call(t)
+	if p.ctx.Err() != nil && err != nil {
+		// Interrupted by Close: leave the lease; the next Open releases it.
+		log.Info("task interrupted by shutdown")
+		return
+	}
+	var rerr error
+	var perm *PermanentError
+	switch {
+	case err == nil:
+		rerr = p.DB.Complete(t)
+		log.Debug("task done")
+	case errors.As(err, &perm) || t.Attempts >= p.MaxAttempts:
+		rerr = p.DB.Fail(t, err.Error(), time.Time{})
+		log.Error("task dead-lettered", slog.Any("error", err))
+		if rerr == nil && p.OnDeadLetter != nil {
+			p.OnDeadLetter(t, err)
+		}
+	default:
+		delay := p.backoff(t.Attempts)
+		rerr = p.DB.Fail(t, err.Error(), time.Now().Add(delay))
+		log.Warn("task failed; will retry", slog.Duration("in", delay), slog.Any("error", err))
+	}
+	if rerr != nil {
+		// The lease expires and the task runs again: at least once holds.
+		log.Error("record task outcome", slog.Any("error", rerr))
+	}
+}
+
+// call runs the handler for t, turning a panic into an error.
+func (p *Pool) call(t *store.Task) (err error) {
+	h, ok := p.handlers[t.Kind]
+	if !ok {
+		return Permanent(fmt.Errorf("no handler for task kind %q", t.Kind))
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+		}
+	}()
+	return h(p.ctx, t)
+}
+
+// backoff is the delay before attempt+1: BackoffBase doubled per attempt,
+// capped at BackoffMax, with "equal jitter" (half fixed, half random) so
+// retries of many tasks spread out but never come back sooner than half the
+// nominal delay.
+func (p *Pool) backoff(attempt int) time.Duration {
+	d := p.BackoffBase
+	for i := 1; i < attempt && d < p.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, p.BackoffMax)
+	half := d / 2
+	return half + rand.N(half+1)
+}

@@ -1,0 +1,236 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// Records keeps the store's picture of Notetakers, bookings and grants up to
+// date: its handlers merge every notification a task refers to into the
+// subject's record. Merges are idempotent and ordered by the envelope time,
+// so a redelivery, a replay or a late, older notification changes nothing it
+// should not.
+type Records struct {
+	DB     *store.DB
+	Logger *slog.Logger
+}
+
+// Register installs the record handlers on pool.
+func (r *Records) Register(pool *Pool) {
+	pool.Handle(TaskNotetaker, r.handleNotetaker)
+	pool.Handle(TaskBooking, r.handleBooking)
+	pool.Handle(TaskGrant, r.handleGrant)
+}
+
+// notice is one referenced notification, parsed, with its typed object.
+type notice[T any] struct {
+	seq  uint64
+	env  *Envelope
+	base string
+	obj  *T
+}
+
+// load reads the notifications a task refers to, in arrival order, and
+// decodes each one's data.object into a T. A notification that is gone
+// (pruned) or has no object is skipped; one that no longer parses is a
+// permanent failure.
+func load[T any](db *store.DB, t *store.Task) ([]notice[T], error) {
+	out := make([]notice[T], 0, len(t.Refs))
+	for _, seq := range t.Refs {
+		n, err := db.Notification(seq)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		env, err := ParseEnvelope(n.Body)
+		if err != nil {
+			return nil, Permanent(fmt.Errorf("notification %d: %w", seq, err))
+		}
+		if env.Object == nil {
+			continue
+		}
+		obj, err := decodeObject[T](n.Body)
+		if err != nil {
+			return nil, Permanent(fmt.Errorf("notification %d: %w", seq, err))
+		}
+		out = append(out, notice[T]{seq: seq, env: env, base: BaseType(env.Type), obj: obj})
+	}
+	return out, nil
+}
+
+func (r *Records) handleNotetaker(_ context.Context, t *store.Task) error {
+	notices, err := load[notetakerObject](r.DB, t)
+	if err != nil {
+		return err
+	}
+	return r.DB.UpdateNotetaker(t.Subject, func(nt *store.Notetaker) error {
+		for _, n := range notices {
+			applyNotetaker(nt, n)
+		}
+		return nil
+	})
+}
+
+// applyNotetaker merges one notification into nt.
+func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
+	o := n.obj
+	if slices.Contains(nt.Seqs, n.seq) {
+		return // already applied
+	}
+	nt.Seqs = append(nt.Seqs, n.seq)
+	// Descriptive fields: the newest notification wins, older ones fill gaps.
+	set := fill
+	if n.env.Time >= max(nt.StateAt, nt.MediaAt) {
+		set = overwrite
+	}
+	set(&nt.GrantID, o.GrantID)
+	set(&nt.MeetingProvider, o.MeetingProvider)
+	set(&nt.MeetingLink, o.MeetingLink)
+	set(&nt.Event.EventID, o.Event.EventID)
+	set(&nt.Event.ICalUID, o.Event.ICalUID)
+	set(&nt.Event.MasterEventID, o.Event.MasterEventID)
+	set(&nt.Event.CalendarID, o.CalendarID)
+	if o.JoinTime > 0 && (nt.JoinTime.IsZero() || n.env.Time >= max(nt.StateAt, nt.MediaAt)) {
+		nt.JoinTime = time.Unix(o.JoinTime, 0).UTC()
+	}
+	switch n.base {
+	case "notetaker.deleted":
+		nt.Deleted = true
+	case "notetaker.media":
+		// Here state is the media's state, not the bot's.
+		if s := o.state(); s != "" && n.env.Time >= nt.MediaAt {
+			nt.MediaStatus, nt.MediaAt = MediaStatus(s), n.env.Time
+		}
+		if o.Media != nil && o.Media.RetainedUntil > 0 {
+			nt.RetainedUntil = time.Unix(o.Media.RetainedUntil, 0).UTC()
+		}
+	default: // created, updated, meeting_state
+		if s := o.state(); s != "" && n.env.Time >= nt.StateAt {
+			nt.State, nt.StateAt = s, n.env.Time
+			if n.base == "notetaker.meeting_state" || o.MeetingState != "" {
+				nt.MeetingState = o.MeetingState
+			}
+		}
+	}
+}
+
+func (r *Records) handleBooking(_ context.Context, t *store.Task) error {
+	notices, err := load[bookingObject](r.DB, t)
+	if err != nil {
+		return err
+	}
+	return r.DB.UpdateBooking(t.Subject, func(b *store.Booking) error {
+		for _, n := range notices {
+			applyBooking(b, n)
+		}
+		return nil
+	})
+}
+
+// applyBooking merges one notification into b: a notification at least as
+// new as the last one that set the status overwrites what it carries; an
+// older one only fills gaps (a cancel that overtook its create stays
+// cancelled).
+func applyBooking(b *store.Booking, n notice[bookingObject]) {
+	o := n.obj
+	if slices.Contains(b.Seqs, n.seq) {
+		return
+	}
+	b.Seqs = append(b.Seqs, n.seq)
+	newer := n.env.Time >= b.StateAt
+	set := fill
+	if newer {
+		set = overwrite
+	}
+	info := &o.BookingInfo
+	set(&b.ConfigurationID, o.ConfigurationID)
+	set(&b.EventID, info.EventID)
+	set(&b.ICalUID, info.ICalUID)
+	set(&b.NotetakerID, info.NotetakerID)
+	set(&b.Title, info.Title)
+	set(&b.Location, info.Location)
+	set(&b.OrganizerCalendarID, info.OrganizerCalendarID)
+	set(&b.OrganizerTimezone, info.OrganizerTimezone)
+	set(&b.CancellationReason, info.CancellationReason)
+	if info.StartTime > 0 && (newer || b.Start.IsZero()) {
+		b.Start = time.Unix(info.StartTime, 0).UTC()
+	}
+	if info.EndTime > 0 && (newer || b.End.IsZero()) {
+		b.End = time.Unix(info.EndTime, 0).UTC()
+	}
+	if len(info.Participants) > 0 && (newer || len(b.Participants) == 0) {
+		b.Participants = b.Participants[:0]
+		for _, p := range info.Participants {
+			b.Participants = append(b.Participants, store.Participant{Email: strings.ToLower(p.Email), Name: p.Name})
+		}
+	}
+	status := strings.TrimPrefix(n.base, "booking.")
+	if status == "reminder" {
+		return // a reminder says nothing about the booking's state
+	}
+	if newer || b.Status == "" {
+		b.Status = status
+		b.StateAt = max(b.StateAt, n.env.Time)
+	}
+}
+
+func (r *Records) handleGrant(_ context.Context, t *store.Task) error {
+	notices, err := load[grantObject](r.DB, t)
+	if err != nil {
+		return err
+	}
+	return r.DB.UpdateGrant(t.Subject, func(g *store.Grant) error {
+		for _, n := range notices {
+			applyGrant(g, n)
+		}
+		return nil
+	})
+}
+
+// applyGrant merges one notification into g: grant.expired marks it expired,
+// grant.updated with re-authentication clears that, grant.deleted marks it
+// deleted. Only a notification at least as new as the last change counts.
+func applyGrant(g *store.Grant, n notice[grantObject]) {
+	o := n.obj
+	if slices.Contains(g.Seqs, n.seq) {
+		return
+	}
+	g.Seqs = append(g.Seqs, n.seq)
+	fill(&g.Provider, o.Provider)
+	fill(&g.Email, o.Email)
+	if n.env.Time < g.StateAt {
+		return
+	}
+	switch n.base {
+	case "grant.expired":
+		g.Expired, g.ExpiredAt, g.StateAt = true, time.Unix(n.env.Time, 0).UTC(), n.env.Time
+	case "grant.updated":
+		if o.ReauthenticationFlag {
+			g.Expired, g.StateAt = false, n.env.Time
+		}
+	case "grant.deleted":
+		g.Deleted, g.StateAt = true, n.env.Time
+	}
+}
+
+// fill sets *dst to v when *dst is empty and v is not.
+func fill(dst *string, v string) {
+	if *dst == "" && v != "" {
+		*dst = v
+	}
+}
+
+// overwrite sets *dst to v when v is not empty.
+func overwrite(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}

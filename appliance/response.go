@@ -1,0 +1,78 @@
+package appliance
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+)
+
+// errorStatus maps application error codes to HTTP statuses. It is the only
+// place that does.
+var errorStatus = map[string]int{
+	EINVALID:      http.StatusBadRequest,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	EFORBIDDEN:    http.StatusForbidden,
+	ENOTFOUND:     http.StatusNotFound,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	EUNAVAILABLE:  http.StatusServiceUnavailable,
+	EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorStatus returns the HTTP status for err.
+func ErrorStatus(err error) int {
+	if s, ok := errorStatus[ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Error answers r with err as JSON {"error": message}. Internal and
+// unavailable errors are logged with their cause; client errors at debug.
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	status := ErrorStatus(err)
+	attrs := []any{
+		slog.Group("request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("remote", r.RemoteAddr)),
+		slog.Int("status", status), slog.Any("error", err),
+	}
+	switch {
+	case status >= 500:
+		s.Logger.Error("request failed", attrs...)
+	case status == http.StatusUnauthorized:
+		s.Logger.Warn("request refused", attrs...)
+	default:
+		s.Logger.Debug("request refused", attrs...)
+	}
+	writeJSON(w, status, map[string]string{"error": ErrorMessage(err)})
+}
+
+// writeJSON writes v as a JSON response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	b = append(b, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", fmt.Sprint(len(b)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// recoverer turns a handler panic into a logged 500.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Error(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

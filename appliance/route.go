@@ -1,0 +1,59 @@
+package appliance
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// Task kinds. A task's subject is the ID of what it is about.
+const (
+	TaskNotetaker = "notetaker" // subject: Notetaker ID; merges notetaker.* notifications into the record
+	TaskBooking   = "booking"   // subject: booking ID; merges booking.* notifications
+	TaskGrant     = "grant"     // subject: grant ID; merges grant.* notifications
+)
+
+// maxSubjectLen bounds a task subject taken from a payload.
+const maxSubjectLen = 256
+
+// Route decides which tasks a notification implies, by its base type (SPEC
+// §5). Every notification about one Notetaker, booking or grant maps to the
+// same task key, so redeliveries and bursts coalesce. Unknown types imply no
+// task. When a known type's data.object is unusable Route returns no task and
+// a processing error to record with the notification.
+func Route(env *Envelope) ([]store.TaskRef, string) {
+	base := BaseType(env.Type)
+	var kind, field string
+	var raw json.RawMessage
+	switch {
+	case strings.HasPrefix(base, "notetaker."):
+		kind, field = TaskNotetaker, "id"
+	case strings.HasPrefix(base, "booking."):
+		kind, field = TaskBooking, "booking_id"
+	case strings.HasPrefix(base, "grant."):
+		kind, field = TaskGrant, "grant_id"
+	default:
+		return nil, ""
+	}
+	if env.Object == nil {
+		return nil, env.ObjectErr
+	}
+	switch field {
+	case "id":
+		raw = env.Object.ID
+	case "booking_id":
+		raw = env.Object.BookingID
+	case "grant_id":
+		raw = env.Object.GrantID
+	}
+	subject, ok := jsonString(raw)
+	if !ok {
+		return nil, fmt.Sprintf("data.object.%s is missing or not a string", field)
+	}
+	if subject == "" || len(subject) > maxSubjectLen || strings.ContainsFunc(subject, isControl) {
+		return nil, fmt.Sprintf("data.object.%s is empty, longer than %d bytes or not printable", field, maxSubjectLen)
+	}
+	return []store.TaskRef{{Kind: kind, Subject: subject}}, ""
+}

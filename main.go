@@ -1,0 +1,260 @@
+// Command notekeeper is a self-hosted appliance that receives Nylas
+// Notetaker and Scheduler webhooks, stores them durably, archives meetings
+// and delivers them to a CRM or ATS. See README.md and SPEC §2 for the
+// commands.
+//
+// This file only wires: it parses flags and configuration, opens the
+// components in order (store → workers → HTTP) and closes them in reverse.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=v1.2.3".
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		var ee exitError
+		if !errors.As(err, &ee) {
+			fmt.Fprintln(os.Stderr, "notekeeper:", err)
+		}
+		stop()
+		os.Exit(1) // the only os.Exit: every defer in run has already executed
+	}
+}
+
+// exitError makes run fail with exit status 1 after it has already said
+// everything itself (check's problem list).
+type exitError struct{}
+
+func (exitError) Error() string { return "exit status 1" }
+
+const usage = `usage: notekeeper <command> [flags]
+
+commands:
+  serve    run the appliance until SIGTERM/SIGINT
+  check    validate the configuration and this machine
+  version  print version, commit and Go version
+
+Every command takes -config FILE (default $NOTEKEEPER_CONFIG, then /etc/notekeeper/config.toml).
+`
+
+// run executes one command line. It returns when the command is done, or,
+// for serve, when ctx is cancelled and everything is shut down.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, stderr)
+	case "check":
+		return runCheck(args, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// parseConfigFlag parses the flags common to commands and loads the config.
+func parseConfigFlag(name string, args []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	return LoadConfig(*path)
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseConfigFlag("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg, newLogger(cfg.Log, stderr))
+	if err := m.Open(); err != nil {
+		m.Close()
+		return err
+	}
+	m.Logger.Info("notekeeper ready", slog.String("version", Version), slog.String("url", m.Server.URL()),
+		slog.String("webhook_path", cfg.Server.WebhookPath), slog.String("data_dir", cfg.DataDir))
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+// Main holds the running appliance's components.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	DB     *store.DB
+	Pool   *appliance.Pool
+	Server *appliance.Server
+}
+
+// NewMain returns a Main for cfg; nothing is opened yet.
+func NewMain(cfg Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger}
+}
+
+// Shutdown budget: SPEC §4 asks for exit within 30 s of SIGTERM.
+const (
+	httpShutdownTimeout = 20 * time.Second
+	poolShutdownTimeout = 8 * time.Second
+)
+
+// Open opens the store, starts the workers and then listens, so that a
+// notification is only accepted once everything behind it is up. On error
+// the caller still calls Close.
+func (m *Main) Open() error {
+	cfg := m.Config
+	if cfg.Server.Domain != "" {
+		// Refuse rather than silently serve plain HTTP where HTTPS was asked for.
+		return errors.New("server.domain is set, but automatic HTTPS is not in this version: " +
+			"leave domain empty and put notekeeper behind a TLS-terminating reverse proxy on [server] listen")
+	}
+	m.DB = store.NewDB(cfg.DBPath())
+	if err := m.DB.Open(); err != nil {
+		return err
+	}
+
+	m.Pool = appliance.NewPool(m.DB)
+	m.Pool.Logger = m.Logger.With(slog.String("component", "workers"))
+	m.Pool.Workers = cfg.Tasks.Workers
+	m.Pool.MaxAttempts = cfg.Tasks.MaxAttempts
+	m.Pool.Lease = cfg.Tasks.Lease.Duration
+	m.Pool.BackoffBase = cfg.Tasks.BackoffBase.Duration
+	m.Pool.BackoffMax = cfg.Tasks.BackoffMax.Duration
+	(&appliance.Records{DB: m.DB, Logger: m.Pool.Logger}).Register(m.Pool)
+	if err := m.Pool.Open(); err != nil {
+		return err
+	}
+
+	secrets := make([]string, len(cfg.Nylas.WebhookSecrets))
+	for i, s := range cfg.Nylas.WebhookSecrets {
+		secrets[i] = s.Value()
+	}
+	m.Server = appliance.NewServer()
+	m.Server.Addr = cfg.Server.Listen
+	m.Server.WebhookPath = cfg.Server.WebhookPath
+	m.Server.Logger = m.Logger.With(slog.String("component", "http"))
+	m.Server.Receiver = &appliance.Receiver{
+		DB:           m.DB,
+		Verifier:     appliance.NewVerifier(secrets...),
+		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Logger:       m.Server.Logger,
+	}
+	m.Server.Checks = []appliance.Check{
+		{Name: "store", Fn: m.DB.Ping},
+		appliance.DiskCheck(cfg.DataDir, cfg.Archive.MinFreeBytes, appliance.DiskFree),
+	}
+	return m.Server.Open()
+}
+
+// Close shuts down in reverse order, each step bounded: HTTP (answer what is
+// in flight), workers (interrupted tasks keep their lease for the next
+// start), store. It returns the first error but always runs every step.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		errs = append(errs, m.Server.Close(ctx))
+		cancel()
+	}
+	if m.Pool != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), poolShutdownTimeout)
+		errs = append(errs, m.Pool.Close(ctx))
+		cancel()
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// newLogger builds the process's one logger from [log].
+func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level)) // validated with the config
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if c.Format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	logger := slog.New(h)
+	slog.SetDefault(logger)
+	return logger
+}
+
+// versionString is "notekeeper VERSION (commit REV[, modified]) GOVERSION".
+func versionString() string {
+	commit, modified, goVersion := "unknown", "", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = ", modified"
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("notekeeper %s (commit %s%s) %s", Version, commit, modified, goVersion)
+}
+
+// runCheck validates the configuration and the machine, printing one line
+// per problem; it fails (exit 1) when there is any.
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfigFlag("check", args, stderr)
+	var problems []string
+	var cerr *ConfigError
+	switch {
+	case errors.As(err, &cerr):
+		for _, p := range cerr.Problems {
+			problems = append(problems, p.String())
+		}
+	case err != nil:
+		problems = append(problems, err.Error())
+	default:
+		problems = append(problems, checkMachine(cfg)...)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintln(stdout, strings.Join(problems, "\n"))
+		return exitError{}
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}

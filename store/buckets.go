@@ -1,0 +1,96 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// The bucket layout. Every bucket is created by Open; every key and value
+// format is declared here and nowhere else. Integers in keys are big-endian so
+// that bbolt's byte order is numeric order.
+var (
+	// meta: small named values.
+	//   "schema_version" → 8-byte big-endian uint64
+	//   "probe"          → 8-byte big-endian Unix nanoseconds of the last readiness probe
+	bucketMeta = []byte("meta")
+
+	// notifications: every accepted webhook notification, in arrival order.
+	//   8-byte big-endian sequence (NextSequence) → encodeNotification (binary, see codec.go)
+	bucketNotifications = []byte("notifications")
+
+	// dedupe: the envelope id of every stored notification.
+	//   envelope id (UTF-8, ≤ MaxEnvelopeIDLen bytes) → 8-byte big-endian notification sequence
+	bucketDedupe = []byte("dedupe")
+
+	// quarantine: signed requests that were not a usable notification (HTTP 400).
+	//   8-byte big-endian sequence → JSON Quarantined
+	bucketQuarantine = []byte("quarantine")
+
+	// tasks: the durable work queue, one record per task key.
+	//   task key "{kind}/{subject}" → JSON Task
+	bucketTasks = []byte("tasks")
+
+	// tasks_due: when each live (not dead-lettered) task next becomes runnable;
+	// for a leased task that is its lease expiry, so a crash re-runs it.
+	//   8-byte big-endian Unix nanoseconds ‖ task key → empty
+	bucketTasksDue = []byte("tasks_due")
+
+	// notetakers: what is known of each Notetaker bot.
+	//   Notetaker id → JSON Notetaker
+	bucketNotetakers = []byte("notetakers")
+
+	// bookings: what is known of each Scheduler booking.
+	//   booking id → JSON Booking
+	bucketBookings = []byte("bookings")
+
+	// grants: grants that notifications have told us about.
+	//   grant id → JSON Grant
+	bucketGrants = []byte("grants")
+
+	// alerts: when an alert was last sent, for the once-per-hour limit.
+	//   kind ‖ 0x00 ‖ subject → 8-byte big-endian Unix nanoseconds
+	bucketAlerts = []byte("alerts")
+)
+
+// allBuckets is every bucket Open guarantees to exist.
+var allBuckets = [][]byte{
+	bucketMeta, bucketNotifications, bucketDedupe, bucketQuarantine,
+	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
+	bucketGrants, bucketAlerts,
+}
+
+var (
+	keySchemaVersion = []byte("schema_version")
+	keyProbe         = []byte("probe")
+)
+
+// u64 encodes v as an 8-byte big-endian key.
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// dueKey is the tasks_due key for a task key runnable at t.
+func dueKey(t time.Time, taskKey string) []byte {
+	b := make([]byte, 8+len(taskKey))
+	binary.BigEndian.PutUint64(b, uint64(t.UnixNano()))
+	copy(b[8:], taskKey)
+	return b
+}
+
+// parseDueKey splits a tasks_due key.
+func parseDueKey(k []byte) (time.Time, string) {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))), string(k[8:])
+}
+
+// alertKey is the alerts key for a kind and subject.
+func alertKey(kind, subject string) []byte {
+	return append(append([]byte(kind), 0), subject...)
+}
+
+// beUint64 decodes an 8-byte big-endian value.
+func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// timeUnixNano is time.Unix(0, n).
+func timeUnixNano(n int64) time.Time { return time.Unix(0, n) }

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// getRecord decodes the JSON value under id in bucket into a new T, or returns
+// ErrNotFound.
+func getRecord[T any](db *DB, bucket []byte, id string) (*T, error) {
+	var rec *T
+	err := db.view(func(tx *bolt.Tx) (err error) {
+		rec, err = getRecordTx[T](tx, bucket, id)
+		return err
+	})
+	return rec, err
+}
+
+func getRecordTx[T any](tx *bolt.Tx, bucket []byte, id string) (*T, error) {
+	v := tx.Bucket(bucket).Get([]byte(id))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	rec := new(T)
+	if err := json.Unmarshal(v, rec); err != nil {
+		return nil, fmt.Errorf("decode %s %q: %w", bucket, id, err)
+	}
+	return rec, nil
+}
+
+// updateRecord reads the record under id (a zero T when there is none), lets
+// fn change it and writes it back, in one transaction. fn must not do I/O; if
+// it returns an error nothing is written.
+func updateRecord[T any](db *DB, bucket []byte, id string, fn func(rec *T) error) error {
+	if id == "" {
+		return errors.New("empty id")
+	}
+	return db.update(func(tx *bolt.Tx) error {
+		rec, err := getRecordTx[T](tx, bucket, id)
+		if errors.Is(err, ErrNotFound) {
+			rec = new(T)
+		} else if err != nil {
+			return err
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+		v, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucket).Put([]byte(id), v)
+	})
+}
+
+// listRecords decodes every record of bucket, in key order.
+func listRecords[T any](db *DB, bucket []byte) ([]*T, error) {
+	var out []*T
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			rec := new(T)
+			if err := json.Unmarshal(v, rec); err != nil {
+				return fmt.Errorf("decode %s %q: %w", bucket, k, err)
+			}
+			out = append(out, rec)
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,153 @@
+package store_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/notekeeper/notekeeper/store"
+	"github.com/notekeeper/notekeeper/store/storetest"
+)
+
+func TestOpen_PermissionsAndLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "notekeeper.db")
+	storetest.MustOpenAt(t, path)
+
+	for name, want := range map[string]os.FileMode{dir: 0o700, path: 0o600} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", name, got, want)
+		}
+	}
+
+	second := store.NewDB(path)
+	second.LockTimeout = 50 * time.Millisecond
+	err := second.Open()
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second open: got %v, want ErrLocked", err)
+	}
+}
+
+func TestOpen_TightensLooseFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notekeeper.db")
+	db := storetest.MustOpenAt(t, path)
+	storetest.MustClose(t, db)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustOpenAt(t, path)
+	fi, _ := os.Stat(path)
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v after reopen", fi.Mode().Perm())
+	}
+}
+
+func TestOpen_ReadOnlyRefusesWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notekeeper.db")
+	db := storetest.MustOpenAt(t, path)
+	if err := db.UpdateGrant("g1", func(g *store.Grant) error { g.Email = "a@b.example"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustClose(t, db)
+
+	ro := store.NewDB(path)
+	ro.ReadOnly = true
+	if err := ro.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if g, err := ro.Grant("g1"); err != nil || g.Email != "a@b.example" {
+		t.Fatalf("read-only read: %+v, %v", g, err)
+	}
+	if err := ro.UpdateGrant("g2", func(*store.Grant) error { return nil }); err == nil {
+		t.Fatal("write through a read-only store succeeded")
+	}
+}
+
+func TestOpen_MissingFileReadOnly(t *testing.T) {
+	ro := store.NewDB(filepath.Join(t.TempDir(), "nope.db"))
+	ro.ReadOnly = true
+	if err := ro.Open(); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("got %v, want not-exist", err)
+	}
+}
+
+func TestClaimAlert_OncePerWindow(t *testing.T) {
+	db := storetest.MustOpen(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+
+	steps := []struct {
+		name    string
+		advance time.Duration
+		kind    string
+		subject string
+		want    bool
+	}{
+		{"first", 0, "notetaker.failed_entry", "nt1", true},
+		{"again at once", 0, "notetaker.failed_entry", "nt1", false},
+		{"other subject", 0, "notetaker.failed_entry", "nt2", true},
+		{"other kind", 0, "grant.expired", "nt1", true},
+		{"59 minutes later", 59 * time.Minute, "notetaker.failed_entry", "nt1", false},
+		{"61 minutes later", 2 * time.Minute, "notetaker.failed_entry", "nt1", true},
+	}
+	for _, s := range steps {
+		now = now.Add(s.advance)
+		got, err := db.ClaimAlert(s.kind, s.subject, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != s.want {
+			t.Errorf("%s: claim = %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+func TestQuarantine(t *testing.T) {
+	db := storetest.MustOpen(t)
+	for _, reason := range []string{"not json", "missing id"} {
+		if _, err := db.Quarantine(&store.Quarantined{Reason: reason, Body: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qs, err := db.QuarantinedRequests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 2 || qs[0].Reason != "not json" || qs[1].Seq != 2 || string(qs[1].Body) != "x" || qs[0].ReceivedAt.IsZero() {
+		t.Fatalf("quarantine = %+v", qs)
+	}
+}
+
+func TestRecords_UpdateMerges(t *testing.T) {
+	db := storetest.MustOpen(t)
+	if err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.State = "scheduled"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.MeetingState = "recording_active"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.State = "lost"; return boom }); !errors.Is(err, boom) {
+		t.Fatalf("fn error not returned: %v", err)
+	}
+	nt, err := db.Notetaker("nt1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nt.ID != "nt1" || nt.State != "scheduled" || nt.MeetingState != "recording_active" || nt.FirstSeen.IsZero() {
+		t.Fatalf("notetaker = %+v", nt)
+	}
+	if _, err := db.Notetaker("missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing notetaker: %v", err)
+	}
+	if _, err := db.Booking("missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing booking: %v", err)
+	}
+}
