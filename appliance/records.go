@@ -66,17 +66,31 @@ func load[T any](db *store.DB, t *store.Task) ([]notice[T], error) {
 	return out, nil
 }
 
-func (r *Records) handleNotetaker(_ context.Context, t *store.Task) error {
-	notices, err := load[notetakerObject](r.DB, t)
+// merge loads a task's notifications with objects of type T and applies
+// each, in order, to the subject's record R in one update.
+func merge[T, R any](db *store.DB, t *store.Task, update func(string, func(*R) error) error, apply func(*R, notice[T])) error {
+	notices, err := load[T](db, t)
 	if err != nil {
 		return err
 	}
-	return r.DB.UpdateNotetaker(t.Subject, func(nt *store.Notetaker) error {
+	return update(t.Subject, func(rec *R) error {
 		for _, n := range notices {
-			applyNotetaker(nt, n)
+			apply(rec, n)
 		}
 		return nil
 	})
+}
+
+func (r *Records) handleNotetaker(_ context.Context, t *store.Task) error {
+	return merge(r.DB, t, r.DB.UpdateNotetaker, applyNotetaker)
+}
+
+func (r *Records) handleBooking(_ context.Context, t *store.Task) error {
+	return merge(r.DB, t, r.DB.UpdateBooking, applyBooking)
+}
+
+func (r *Records) handleGrant(_ context.Context, t *store.Task) error {
+	return merge(r.DB, t, r.DB.UpdateGrant, applyGrant)
 }
 
 // applyNotetaker merges one notification into nt.
@@ -120,19 +134,6 @@ func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
 			}
 		}
 	}
-}
-
-func (r *Records) handleBooking(_ context.Context, t *store.Task) error {
-	notices, err := load[bookingObject](r.DB, t)
-	if err != nil {
-		return err
-	}
-	return r.DB.UpdateBooking(t.Subject, func(b *store.Booking) error {
-		for _, n := range notices {
-			applyBooking(b, n)
-		}
-		return nil
-	})
 }
 
 // applyBooking merges one notification into b: a notification at least as
@@ -180,19 +181,6 @@ func applyBooking(b *store.Booking, n notice[bookingObject]) {
 		b.Status = status
 		b.StateAt = max(b.StateAt, n.env.Time)
 	}
-}
-
-func (r *Records) handleGrant(_ context.Context, t *store.Task) error {
-	notices, err := load[grantObject](r.DB, t)
-	if err != nil {
-		return err
-	}
-	return r.DB.UpdateGrant(t.Subject, func(g *store.Grant) error {
-		for _, n := range notices {
-			applyGrant(g, n)
-		}
-		return nil
-	})
 }
 
 // applyGrant merges one notification into g: grant.expired marks it expired,

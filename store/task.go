@@ -180,13 +180,8 @@ func (db *DB) Complete(leased *Task) error {
 	err := db.update(func(tx *bolt.Tx) error {
 		again = false // this may run twice; see writer.go
 		now := db.Now()
-		t, err := getTask(tx, leased.Key())
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketTasksDue).Delete(dueKey(t.NextRun, t.Key())); err != nil {
+		t, err := takeTask(tx, leased.Key())
+		if t == nil || err != nil {
 			return err
 		}
 		if t.Gen == leased.Gen {
@@ -213,13 +208,8 @@ func (db *DB) Complete(leased *Task) error {
 func (db *DB) Fail(leased *Task, msg string, retryAt time.Time) error {
 	err := db.update(func(tx *bolt.Tx) error {
 		now := db.Now()
-		t, err := getTask(tx, leased.Key())
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketTasksDue).Delete(dueKey(t.NextRun, t.Key())); err != nil {
+		t, err := takeTask(tx, leased.Key())
+		if t == nil || err != nil {
 			return err
 		}
 		t.LastError, t.LeaseUntil, t.UpdatedAt = msg, time.Time{}, now
@@ -290,6 +280,24 @@ func releaseLeases(tx *bolt.Tx, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// takeTask loads the task with key and removes its tasks_due entry, for a
+// caller that will putTask it with a new schedule (or delete it). A task that
+// no longer exists is (nil, nil).
+func takeTask(tx *bolt.Tx, key string) (*Task, error) {
+	t, err := getTask(tx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if !t.Dead {
+		if err := tx.Bucket(bucketTasksDue).Delete(dueKey(t.NextRun, key)); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 func getTask(tx *bolt.Tx, key string) (*Task, error) {
