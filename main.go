@@ -22,6 +22,9 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -117,9 +120,11 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	DB     *store.DB
-	Pool   *appliance.Pool
-	Server *appliance.Server
+	DB       *store.DB
+	Pool     *appliance.Pool
+	Archiver *appliance.Archiver
+	Jobs     *jobs.Scheduler
+	Server   *appliance.Server
 }
 
 // NewMain returns a Main for cfg; nothing is opened yet.
@@ -129,13 +134,14 @@ func NewMain(cfg Config, logger *slog.Logger) *Main {
 
 // Shutdown budget: SPEC §4 asks for exit within 30 s of SIGTERM.
 const (
-	httpShutdownTimeout = 20 * time.Second
+	httpShutdownTimeout = 15 * time.Second
+	jobsShutdownTimeout = 5 * time.Second
 	poolShutdownTimeout = 8 * time.Second
 )
 
-// Open opens the store, starts the workers and then listens, so that a
-// notification is only accepted once everything behind it is up. On error
-// the caller still calls Close.
+// Open opens the store, starts the workers and the jobs and then listens, so
+// that a notification is only accepted once everything behind it is up. On
+// error the caller still calls Close.
 func (m *Main) Open() error {
 	cfg := m.Config
 	if cfg.Server.Domain != "" {
@@ -155,8 +161,49 @@ func (m *Main) Open() error {
 	m.Pool.Lease = cfg.Tasks.Lease.Duration
 	m.Pool.BackoffBase = cfg.Tasks.BackoffBase.Duration
 	m.Pool.BackoffMax = cfg.Tasks.BackoffMax.Duration
-	(&appliance.Records{DB: m.DB, Logger: m.Pool.Logger}).Register(m.Pool)
+	client := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
+	client.Logger = m.Logger.With(slog.String("component", "nylas"))
+	m.Archiver = &appliance.Archiver{
+		DB:    m.DB,
+		Nylas: client,
+		Fetcher: &archive.Fetcher{
+			AllowHTTP: cfg.Nylas.AllowHTTPMedia,
+			Hosts:     cfg.Nylas.MediaHosts,
+			MaxBytes:  cfg.Archive.MaxFileBytes,
+			Logger:    m.Logger.With(slog.String("component", "fetch")),
+		},
+		DataDir:      cfg.DataDir,
+		Kinds:        cfg.Archive.Kinds,
+		Concurrency:  cfg.Archive.Concurrency,
+		MinFreeBytes: cfg.Archive.MinFreeBytes,
+		DiskFree:     appliance.DiskFree,
+		AtRisk:       cfg.Archive.AtRisk.Duration,
+		Grants:       cfg.Nylas.Grants,
+		Logger:       m.Logger.With(slog.String("component", "archive")),
+		Now:          time.Now,
+	}
+	m.Archiver.Register(m.Pool)
+	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
+	records.Register(m.Pool)
 	if err := m.Pool.Open(); err != nil {
+		return err
+	}
+
+	m.Jobs = jobs.New(m.Logger.With(slog.String("component", "jobs")))
+	for _, j := range []struct {
+		name, spec string
+		fn         jobs.Func
+	}{
+		{"refresh_media", cfg.Jobs.RefreshMedia, m.Archiver.RefreshMedia},
+		{"archive_sweep", cfg.Jobs.ArchiveSweep, m.Archiver.Sweep},
+		{"reconcile", cfg.Jobs.Reconcile, m.Archiver.Reconcile},
+		{"webhook_watchdog", cfg.Jobs.WebhookWatchdog, m.Archiver.WebhookWatchdog},
+	} {
+		if err := m.Jobs.Add(j.name, j.spec, j.fn); err != nil {
+			return err
+		}
+	}
+	if err := m.Jobs.Open(); err != nil {
 		return err
 	}
 
@@ -182,13 +229,18 @@ func (m *Main) Open() error {
 }
 
 // Close shuts down in reverse order, each step bounded: HTTP (answer what is
-// in flight), workers (interrupted tasks keep their lease for the next
-// start), store. It returns the first error but always runs every step.
+// in flight), jobs (running ones are cancelled and awaited), workers
+// (interrupted tasks keep their lease for the next start), store. It returns the first error but always runs every step.
 func (m *Main) Close() error {
 	var errs []error
 	if m.Server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
 		errs = append(errs, m.Server.Close(ctx))
+		cancel()
+	}
+	if m.Jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), jobsShutdownTimeout)
+		errs = append(errs, m.Jobs.Close(ctx))
 		cancel()
 	}
 	if m.Pool != nil {

@@ -3,6 +3,7 @@ package appliance
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Application error codes. Each maps to one HTTP status in errorStatus, the
@@ -83,3 +84,16 @@ func Permanent(err error) error {
 	}
 	return &PermanentError{Err: err}
 }
+
+// LaterError says a task could not start for a reason outside itself (the
+// disk is low): it runs again after After without spending an attempt, so
+// waiting never dead-letters it.
+type LaterError struct {
+	After  time.Duration
+	Reason string
+}
+
+func (e *LaterError) Error() string { return fmt.Sprintf("postponed %v: %s", e.After, e.Reason) }
+
+// Later returns a LaterError.
+func Later(after time.Duration, reason string) error { return &LaterError{After: after, Reason: reason} }

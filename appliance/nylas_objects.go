@@ -20,8 +20,31 @@ type notetakerObject struct {
 	Status       string `json:"status"`
 	MeetingState string `json:"meeting_state"`
 	Media        *struct {
-		RetainedUntil int64 `json:"retained_until"`
+		Recording           string `json:"recording"`
+		Transcript          string `json:"transcript"`
+		Summary             string `json:"summary"`
+		ActionItems         string `json:"action_items"`
+		Thumbnail           string `json:"thumbnail"`
+		RecordingFileFormat string `json:"recording_file_format"`
+		RetainedUntil       int64  `json:"retained_until"`
 	} `json:"media"`
+}
+
+// mediaURLs returns the media links of the object by kind (only those present).
+func (o *notetakerObject) mediaURLs() map[string]string {
+	if o.Media == nil {
+		return nil
+	}
+	urls := map[string]string{}
+	for kind, u := range map[string]string{
+		"recording": o.Media.Recording, "transcript": o.Media.Transcript, "summary": o.Media.Summary,
+		"action_items": o.Media.ActionItems, "thumbnail": o.Media.Thumbnail,
+	} {
+		if u != "" {
+			urls[kind] = u
+		}
+	}
+	return urls
 }
 
 // state reads state, falling back to status (Nylas sends both, same value).
@@ -60,6 +83,7 @@ type grantObject struct {
 	Provider             string `json:"provider"`
 	Email                string `json:"email"`
 	ReauthenticationFlag bool   `json:"reauthentication_flag"`
+	Code                 int    `json:"code"`
 }
 
 // MediaStatus normalises the spellings of a Notetaker media state (webhook

@@ -15,7 +15,8 @@ import (
 // Handler does the work of one task. It must be idempotent: a task runs at
 // least once, and again after a crash. A nil error completes the task; a
 // PermanentError dead-letters it at once; any other error retries it with
-// back-off until MaxAttempts. ctx is cancelled when the pool closes; a
+// back-off until MaxAttempts; a LaterError postpones it without counting the
+// attempt. ctx is cancelled when the pool closes; a
 // handler should then return ctx.Err() promptly.
 type Handler func(ctx context.Context, t *store.Task) error
 
@@ -145,10 +146,14 @@ func (p *Pool) run(t *store.Task) {
 	}
 	var rerr error
 	var perm *PermanentError
+	var later *LaterError
 	switch {
 	case err == nil:
 		rerr = p.DB.Complete(t)
 		log.Debug("task done")
+	case errors.As(err, &later):
+		rerr = p.DB.Postpone(t, later.Reason, time.Now().Add(later.After))
+		log.Info("task postponed", slog.Duration("for", later.After), slog.String("reason", later.Reason))
 	case errors.As(err, &perm) || t.Attempts >= p.MaxAttempts:
 		rerr = p.DB.Fail(t, err.Error(), time.Time{})
 		log.Error("task dead-lettered", slog.Any("error", err))

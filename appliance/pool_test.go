@@ -54,6 +54,12 @@ func TestPool_Outcomes(t *testing.T) {
 			return appliance.Permanent(errors.New("400 bad request"))
 		}, 1, true},
 		{"always failing dead-letters after max attempts", func(int) error { return errors.New("timeout") }, 4, true},
+		{"postponed ten times never dead-letters", func(n int) error {
+			if n <= 10 {
+				return appliance.Later(time.Millisecond, "disk low")
+			}
+			return nil
+		}, 11, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -17,9 +18,15 @@ import (
 // subject's record. Merges are idempotent and ordered by the envelope time,
 // so a redelivery, a replay or a late, older notification changes nothing it
 // should not.
+//
+// After a Notetaker's record changes, AfterNotetaker (when set) is called
+// with the new record: the archiver uses it to schedule downloads. It runs
+// after the record is committed and again if the task is replayed, so it
+// must be idempotent.
 type Records struct {
-	DB     *store.DB
-	Logger *slog.Logger
+	DB             *store.DB
+	Logger         *slog.Logger
+	AfterNotetaker func(ctx context.Context, nt *store.Notetaker) error
 }
 
 // Register installs the record handlers on pool.
@@ -31,10 +38,11 @@ func (r *Records) Register(pool *Pool) {
 
 // notice is one referenced notification, parsed, with its typed object.
 type notice[T any] struct {
-	seq  uint64
-	env  *Envelope
-	base string
-	obj  *T
+	seq      uint64
+	env      *Envelope
+	base     string
+	obj      *T
+	received time.Time
 }
 
 // load reads the notifications a task refers to, in arrival order, and
@@ -61,17 +69,18 @@ func load[T any](db *store.DB, t *store.Task) ([]notice[T], error) {
 		if err != nil {
 			return nil, Permanent(fmt.Errorf("notification %d: %w", seq, err))
 		}
-		out = append(out, notice[T]{seq: seq, env: env, base: BaseType(env.Type), obj: obj})
+		out = append(out, notice[T]{seq: seq, env: env, base: BaseType(env.Type), obj: obj, received: n.ReceivedAt})
 	}
 	return out, nil
 }
 
 // merge loads a task's notifications with objects of type T and applies
-// each, in order, to the subject's record R in one update.
-func merge[T, R any](db *store.DB, t *store.Task, update func(string, func(*R) error) error, apply func(*R, notice[T])) error {
+// each, in order, to the subject's record R in one update, returning the
+// updated record.
+func merge[T, R any](db *store.DB, t *store.Task, update func(string, func(*R) error) (*R, error), apply func(*R, notice[T])) (*R, error) {
 	notices, err := load[T](db, t)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return update(t.Subject, func(rec *R) error {
 		for _, n := range notices {
@@ -81,16 +90,62 @@ func merge[T, R any](db *store.DB, t *store.Task, update func(string, func(*R) e
 	})
 }
 
-func (r *Records) handleNotetaker(_ context.Context, t *store.Task) error {
-	return merge(r.DB, t, r.DB.UpdateNotetaker, applyNotetaker)
+func (r *Records) handleNotetaker(ctx context.Context, t *store.Task) error {
+	nt, err := merge(r.DB, t, r.DB.UpdateNotetaker, applyNotetaker)
+	if err != nil {
+		return err
+	}
+	if nt.State == "failed_entry" {
+		msg := "the Notetaker bot could not join the meeting (" + meetingStateText(nt.MeetingState) + ")"
+		if _, err := r.DB.RaiseAlert(store.Alert{Kind: "notetaker.failed_entry", Subject: nt.ID, Message: msg}); err != nil {
+			return err
+		}
+	}
+	if r.AfterNotetaker != nil {
+		return r.AfterNotetaker(ctx, nt)
+	}
+	return nil
 }
 
 func (r *Records) handleBooking(_ context.Context, t *store.Task) error {
-	return merge(r.DB, t, r.DB.UpdateBooking, applyBooking)
+	_, err := merge(r.DB, t, r.DB.UpdateBooking, applyBooking)
+	return err
 }
 
 func (r *Records) handleGrant(_ context.Context, t *store.Task) error {
-	return merge(r.DB, t, r.DB.UpdateGrant, applyGrant)
+	g, err := merge(r.DB, t, r.DB.UpdateGrant, applyGrant)
+	if err != nil {
+		return err
+	}
+	if g.Expired {
+		msg := "grant " + g.ID + " expired"
+		if g.Email != "" {
+			msg += " (" + g.Email + "): its owner must re-authenticate"
+		}
+		if _, err := r.DB.RaiseAlert(store.Alert{Kind: "grant.expired", Subject: g.ID, Message: msg}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// meetingStateText explains a failed_entry meeting_state to a person.
+func meetingStateText(s string) string {
+	switch s {
+	case "admission_timeout", "no_response":
+		return s + ": the bot waited in the lobby and nobody let it in"
+	case "entry_denied":
+		return s + ": someone refused to let the bot in"
+	case "bad_meeting_code", "bad_meeting_link":
+		return s + ": the meeting link is wrong"
+	case "sign_in_required":
+		return s + ": the meeting requires signed-in participants"
+	case "meeting_capacity_reached":
+		return s + ": the meeting is full"
+	case "":
+		return "no reason given"
+	}
+	return s
 }
 
 // applyNotetaker merges one notification into nt.
@@ -125,6 +180,28 @@ func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
 		}
 		if o.Media != nil && o.Media.RetainedUntil > 0 {
 			nt.RetainedUntil = time.Unix(o.Media.RetainedUntil, 0).UTC()
+			nt.DeletesAt = nt.RetainedUntil
+		}
+		if MediaStatus(o.state()) == "available" {
+			// Links die 60 minutes after they were minted: date them by the
+			// earlier of the envelope time and our receipt, to be safe.
+			minted := n.received
+			if n.env.Time > 0 && time.Unix(n.env.Time, 0).Before(minted) {
+				minted = time.Unix(n.env.Time, 0).UTC()
+			}
+			if urls := o.mediaURLs(); len(urls) > 0 && minted.After(nt.Media.FetchedAt) {
+				// A repeated available notification may carry only some
+				// kinds: merge, newest link per kind wins.
+				if nt.Media.URLs == nil {
+					nt.Media.URLs = map[string]string{}
+				}
+				maps.Copy(nt.Media.URLs, urls)
+				fill(&nt.Media.Format, o.Media.RecordingFileFormat)
+				nt.Media.FetchedAt, nt.Media.Source = minted, "webhook"
+			}
+			if nt.AvailableAt.IsZero() {
+				nt.AvailableAt = minted
+			}
 		}
 	default: // created, updated, meeting_state
 		if s := o.state(); s != "" && n.env.Time >= nt.StateAt {

@@ -2,6 +2,8 @@ package appliance_test
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/notekeeper/notekeeper/store"
@@ -156,5 +158,33 @@ func TestRecords_RedeliveryAndReplayChangeNothing(t *testing.T) {
 	after, _ := app.DB.Notetaker("nt7Hq2LmZ")
 	if !bytes.Equal(mustJSON(before.Seqs), mustJSON(after.Seqs)) || before.State != after.State || before.MeetingState != after.MeetingState {
 		t.Fatalf("before %+v\nafter %+v", before, after)
+	}
+}
+
+func TestRecords_AlertsRaisedOncePerHour(t *testing.T) {
+	app := openApp(t, true)
+	// failed_entry delivered five times (distinct envelope ids) → one alert.
+	base := fixture(t, "notetaker-meeting-state-failed-entry.json")
+	for i := range 5 {
+		body := bytes.Replace(base, []byte(`"ntf-state-0002"`), []byte(`"ntf-state-fe-`+string(rune('a'+i))+`"`), 1)
+		if status, _ := app.postSigned(t, body); status != 200 {
+			t.Fatal(status)
+		}
+	}
+	deliver(t, app, "grant-expired.json")
+	alerts, err := app.DB.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, a := range alerts {
+		kinds = append(kinds, a.Kind+" "+a.Subject)
+	}
+	want := "[notetaker.failed_entry nt7Hq2LmZ grant.expired grant-a1b2c3]"
+	if fmt.Sprint(kinds) != want {
+		t.Fatalf("alerts %v, want %s", kinds, want)
+	}
+	if !strings.Contains(alerts[0].Message, "waited in the lobby") {
+		t.Fatalf("failed_entry message %q should say what happened", alerts[0].Message)
 	}
 }

@@ -1,33 +1,102 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
+// Alert is something a person should know about (SPEC §7).
+type Alert struct {
+	Seq     uint64    `json:"-"`
+	Kind    string    `json:"kind"`    // e.g. archive.at_risk
+	Subject string    `json:"subject"` // the Notetaker, booking, grant, destination, file or domain it is about
+	Message string    `json:"message"`
+	Time    time.Time `json:"time"`
+}
+
+// AlertWindow is the shortest interval between two alerts of one kind about
+// one subject (SPEC §7).
+const AlertWindow = time.Hour
+
+// RaiseAlert records a, unless an alert of the same kind and subject was
+// raised within AlertWindow, and reports whether it did. The check and the
+// record are one transaction, so concurrent callers cannot both raise it.
+// Time is set by the store. Delivering alerts to people is the alerting
+// layer's job; this is the durable log it reads.
+func (db *DB) RaiseAlert(a Alert) (bool, error) {
+	raised := false
+	err := db.update(func(tx *bolt.Tx) error {
+		raised = false // this may run twice; see writer.go
+		now := db.Now()
+		ok, err := claimAlertTx(tx, a.Kind, a.Subject, now, AlertWindow)
+		if err != nil || !ok {
+			return err
+		}
+		log := tx.Bucket(bucketAlertLog)
+		seq, err := log.NextSequence()
+		if err != nil {
+			return err
+		}
+		c := a
+		c.Time = now
+		v, err := json.Marshal(&c)
+		if err != nil {
+			return err
+		}
+		raised = true
+		return log.Put(u64(seq), v)
+	})
+	if err != nil {
+		return false, fmt.Errorf("raise alert %s %q: %w", a.Kind, a.Subject, err)
+	}
+	return raised, nil
+}
+
+// Alerts returns every recorded alert, oldest first.
+func (db *DB) Alerts() ([]*Alert, error) {
+	var out []*Alert
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAlertLog).ForEach(func(k, v []byte) error {
+			a := new(Alert)
+			if err := json.Unmarshal(v, a); err != nil {
+				return err
+			}
+			a.Seq = beUint64(k)
+			out = append(out, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
 // ClaimAlert decides, in one transaction, whether an alert of kind about
 // subject may be sent now: it may when none was claimed within window. A
 // successful claim records now, so concurrent callers cannot both win.
 func (db *DB) ClaimAlert(kind, subject string, window time.Duration) (bool, error) {
 	ok := false
-	err := db.update(func(tx *bolt.Tx) error {
-		ok = false // this may run twice; see writer.go
-		now := db.Now()
-		b := tx.Bucket(bucketAlerts)
-		k := alertKey(kind, subject)
-		if v := b.Get(k); len(v) == 8 {
-			last := time.Unix(0, int64(beUint64(v)))
-			if now.Sub(last) < window {
-				return nil
-			}
-		}
-		ok = true
-		return b.Put(k, u64(uint64(now.UnixNano())))
+	err := db.update(func(tx *bolt.Tx) (err error) {
+		ok, err = claimAlertTx(tx, kind, subject, db.Now(), window)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim alert %s %q: %w", kind, subject, err)
 	}
 	return ok, nil
+}
+
+func claimAlertTx(tx *bolt.Tx, kind, subject string, now time.Time, window time.Duration) (bool, error) {
+	b := tx.Bucket(bucketAlerts)
+	k := alertKey(kind, subject)
+	if v := b.Get(k); len(v) == 8 {
+		if last := time.Unix(0, int64(beUint64(v))); now.Sub(last) < window {
+			return false, nil
+		}
+	}
+	return true, b.Put(k, u64(uint64(now.UnixNano())))
 }

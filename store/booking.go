@@ -53,10 +53,10 @@ func (db *DB) Bookings() ([]*Booking, error) {
 }
 
 // UpdateBooking applies fn to the booking with id (a new one when unknown)
-// and stores it, in one transaction; see UpdateNotetaker.
-func (db *DB) UpdateBooking(id string, fn func(*Booking) error) error {
+// stores it and returns a copy, in one transaction; see UpdateNotetaker.
+func (db *DB) UpdateBooking(id string, fn func(*Booking) error) (*Booking, error) {
 	now := db.Now()
-	err := updateRecord(db, bucketBookings, id, func(b *Booking) error {
+	rec, err := updateRecord(db, bucketBookings, id, func(b *Booking) error {
 		if b.ID == "" {
 			b.ID, b.FirstSeen = id, now
 		}
@@ -64,7 +64,7 @@ func (db *DB) UpdateBooking(id string, fn func(*Booking) error) error {
 		return fn(b)
 	})
 	if err != nil {
-		return fmt.Errorf("update booking %q: %w", id, err)
+		return nil, fmt.Errorf("update booking %q: %w", id, err)
 	}
-	return nil
+	return rec, nil
 }

@@ -47,16 +47,25 @@ var (
 	//   grant id → JSON Grant
 	bucketGrants = []byte("grants")
 
-	// alerts: when an alert was last sent, for the once-per-hour limit.
+	// alerts: when an alert was last raised, for the once-per-hour limit.
 	//   kind ‖ 0x00 ‖ subject → 8-byte big-endian Unix nanoseconds
 	bucketAlerts = []byte("alerts")
+
+	// alert_log: every alert raised, oldest first.
+	//   8-byte big-endian sequence → JSON Alert
+	bucketAlertLog = []byte("alert_log")
+
+	// state: small named values kept by jobs and commands (the last
+	// reconciliation per grant, the webhook destination ID, …).
+	//   name → JSON value
+	bucketState = []byte("state")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
 var allBuckets = [][]byte{
 	bucketMeta, bucketNotifications, bucketDedupe, bucketQuarantine,
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
-	bucketGrants, bucketAlerts,
+	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
 }
 
 var (

@@ -32,9 +32,9 @@ func (db *DB) Grant(id string) (*Grant, error) {
 
 // UpdateGrant applies fn to the grant with id (a new one when unknown) and
 // stores it, in one transaction; see UpdateNotetaker.
-func (db *DB) UpdateGrant(id string, fn func(*Grant) error) error {
+func (db *DB) UpdateGrant(id string, fn func(*Grant) error) (*Grant, error) {
 	now := db.Now()
-	err := updateRecord(db, bucketGrants, id, func(g *Grant) error {
+	rec, err := updateRecord(db, bucketGrants, id, func(g *Grant) error {
 		if g.ID == "" {
 			g.ID, g.FirstSeen = id, now
 		}
@@ -42,7 +42,7 @@ func (db *DB) UpdateGrant(id string, fn func(*Grant) error) error {
 		return fn(g)
 	})
 	if err != nil {
-		return fmt.Errorf("update grant %q: %w", id, err)
+		return nil, fmt.Errorf("update grant %q: %w", id, err)
 	}
-	return nil
+	return rec, nil
 }

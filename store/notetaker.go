@@ -21,6 +21,19 @@ type Notetaker struct {
 	MediaStatus   string    `json:"media_status,omitempty"`
 	RetainedUntil time.Time `json:"retained_until,omitzero"` // when Nylas deletes the media, if it said
 	Deleted       bool      `json:"deleted,omitempty"`       // notetaker.deleted arrived
+	// Media is the newest set of signed media links known.
+	Media MediaLinks `json:"media,omitzero"`
+	// AvailableAt is when media was first seen available.
+	AvailableAt time.Time `json:"available_at,omitzero"`
+	// DeletesAt is when Nylas deletes the media: retained_until, else the
+	// media endpoint's expires_at, else AvailableAt + 14 days.
+	DeletesAt time.Time `json:"deletes_at,omitzero"`
+	// Archived lists the files archived so far, by media kind.
+	Archived map[string]ArchivedFile `json:"archived,omitempty"`
+	// ArchiveDone is set once every wanted kind the media offers is archived.
+	ArchiveDone bool `json:"archive_done,omitempty"`
+	// ArchiveError is the last reason archiving failed or was refused.
+	ArchiveError string `json:"archive_error,omitempty"`
 	// StateAt and MediaAt are the envelope times of the notifications that
 	// last set State and MediaStatus, so a late, older notification cannot
 	// overwrite a newer one.
@@ -30,6 +43,27 @@ type Notetaker struct {
 	Seqs      []uint64  `json:"seqs,omitempty"`
 	FirstSeen time.Time `json:"first_seen"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// MediaLinks are signed media URLs, by kind (recording, transcript, summary,
+// action_items, thumbnail), with what is known about each file.
+type MediaLinks struct {
+	URLs   map[string]string `json:"urls,omitempty"`
+	Sizes  map[string]int64  `json:"sizes,omitempty"` // announced by the media endpoint
+	Types  map[string]string `json:"types,omitempty"` // content types announced by the media endpoint
+	Format string            `json:"format,omitempty"` // recording_file_format
+	// FetchedAt is when the links were minted (about when the notification
+	// or API answer carrying them was received); they die 60 minutes later.
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
+	Source    string    `json:"source,omitempty"` // "webhook" or "api"
+}
+
+// ArchivedFile is one archived media file.
+type ArchivedFile struct {
+	Name       string    `json:"name"` // final file name in the meeting's folder
+	Bytes      int64     `json:"bytes"`
+	SHA256     string    `json:"sha256"`
+	ArchivedAt time.Time `json:"archived_at"`
 }
 
 // EventLink ties a Notetaker to a calendar event.
@@ -59,11 +93,12 @@ func (db *DB) Notetakers() ([]*Notetaker, error) {
 }
 
 // UpdateNotetaker applies fn to the Notetaker with id (a new one with ID,
-// FirstSeen set when unknown) and stores the result, in one transaction.
-// UpdatedAt is set for fn. fn must be free of I/O; its error aborts the update.
-func (db *DB) UpdateNotetaker(id string, fn func(*Notetaker) error) error {
+// FirstSeen set when unknown), stores the result and returns a copy of it, in
+// one transaction. UpdatedAt is set for fn. fn must be free of I/O and may run
+// more than once (see writer.go); its error aborts the update.
+func (db *DB) UpdateNotetaker(id string, fn func(*Notetaker) error) (*Notetaker, error) {
 	now := db.Now()
-	err := updateRecord(db, bucketNotetakers, id, func(nt *Notetaker) error {
+	nt, err := updateRecord(db, bucketNotetakers, id, func(nt *Notetaker) error {
 		if nt.ID == "" {
 			nt.ID, nt.FirstSeen = id, now
 		}
@@ -71,7 +106,7 @@ func (db *DB) UpdateNotetaker(id string, fn func(*Notetaker) error) error {
 		return fn(nt)
 	})
 	if err != nil {
-		return fmt.Errorf("update notetaker %q: %w", id, err)
+		return nil, fmt.Errorf("update notetaker %q: %w", id, err)
 	}
-	return nil
+	return nt, nil
 }

@@ -32,13 +32,14 @@ func getRecordTx[T any](tx *bolt.Tx, bucket []byte, id string) (*T, error) {
 }
 
 // updateRecord reads the record under id (a zero T when there is none), lets
-// fn change it and writes it back, in one transaction. fn must not do I/O; if
-// it returns an error nothing is written.
-func updateRecord[T any](db *DB, bucket []byte, id string, fn func(rec *T) error) error {
+// fn change it, writes it back and returns it, in one transaction. fn must not
+// do I/O; if it returns an error nothing is written.
+func updateRecord[T any](db *DB, bucket []byte, id string, fn func(rec *T) error) (*T, error) {
 	if id == "" {
-		return errors.New("empty id")
+		return nil, errors.New("empty id")
 	}
-	return db.update(func(tx *bolt.Tx) error {
+	var out *T
+	err := db.update(func(tx *bolt.Tx) error {
 		rec, err := getRecordTx[T](tx, bucket, id)
 		if errors.Is(err, ErrNotFound) {
 			rec = new(T)
@@ -52,8 +53,10 @@ func updateRecord[T any](db *DB, bucket []byte, id string, fn func(rec *T) error
 		if err != nil {
 			return err
 		}
+		out = rec // fn worked on a fresh decode: the caller owns it
 		return tx.Bucket(bucket).Put([]byte(id), v)
 	})
+	return out, err
 }
 
 // listRecords decodes every record of bucket, in key order.

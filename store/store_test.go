@@ -51,7 +51,7 @@ func TestOpen_TightensLooseFileMode(t *testing.T) {
 func TestOpen_ReadOnlyRefusesWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "notekeeper.db")
 	db := storetest.MustOpenAt(t, path)
-	if err := db.UpdateGrant("g1", func(g *store.Grant) error { g.Email = "a@b.example"; return nil }); err != nil {
+	if _, err := db.UpdateGrant("g1", func(g *store.Grant) error { g.Email = "a@b.example"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	storetest.MustClose(t, db)
@@ -65,7 +65,7 @@ func TestOpen_ReadOnlyRefusesWrites(t *testing.T) {
 	if g, err := ro.Grant("g1"); err != nil || g.Email != "a@b.example" {
 		t.Fatalf("read-only read: %+v, %v", g, err)
 	}
-	if err := ro.UpdateGrant("g2", func(*store.Grant) error { return nil }); err == nil {
+	if _, err := ro.UpdateGrant("g2", func(*store.Grant) error { return nil }); err == nil {
 		t.Fatal("write through a read-only store succeeded")
 	}
 }
@@ -127,14 +127,14 @@ func TestQuarantine(t *testing.T) {
 
 func TestRecords_UpdateMerges(t *testing.T) {
 	db := storetest.MustOpen(t)
-	if err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.State = "scheduled"; return nil }); err != nil {
+	if _, err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.State = "scheduled"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.MeetingState = "recording_active"; return nil }); err != nil {
+	if _, err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.MeetingState = "recording_active"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	if err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.State = "lost"; return boom }); !errors.Is(err, boom) {
+	if _, err := db.UpdateNotetaker("nt1", func(nt *store.Notetaker) error { nt.State = "lost"; return boom }); !errors.Is(err, boom) {
 		t.Fatalf("fn error not returned: %v", err)
 	}
 	nt, err := db.Notetaker("nt1")
@@ -149,5 +149,47 @@ func TestRecords_UpdateMerges(t *testing.T) {
 	}
 	if _, err := db.Booking("missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing booking: %v", err)
+	}
+}
+
+func TestRaiseAlert_LogsOncePerHour(t *testing.T) {
+	db := storetest.MustOpen(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	raise := func(kind, subject string) bool {
+		t.Helper()
+		ok, err := db.RaiseAlert(store.Alert{Kind: kind, Subject: subject, Message: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !raise("archive.at_risk", "nt1") || raise("archive.at_risk", "nt1") || !raise("disk.low", "/data") {
+		t.Fatal("first alert of a kind and subject must be raised, a repeat within the hour not")
+	}
+	now = now.Add(time.Hour)
+	if !raise("archive.at_risk", "nt1") {
+		t.Fatal("not raised again after an hour")
+	}
+	alerts, err := db.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 3 || alerts[0].Kind != "archive.at_risk" || alerts[2].Time != now || alerts[1].Seq != 2 {
+		t.Fatalf("alerts %+v", alerts)
+	}
+}
+
+func TestState_RoundTrip(t *testing.T) {
+	db := storetest.MustOpen(t)
+	var got string
+	if err := db.GetState(store.StateWebhookDestination, &got); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing state: %v", err)
+	}
+	if err := db.PutState(store.StateWebhookDestination, "wh-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.GetState(store.StateWebhookDestination, &got); err != nil || got != "wh-1" {
+		t.Fatalf("state %q %v", got, err)
 	}
 }

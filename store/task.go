@@ -226,6 +226,26 @@ func (db *DB) Fail(leased *Task, msg string, retryAt time.Time) error {
 	return nil
 }
 
+// Postpone puts leased back in the queue until at without spending an
+// attempt: the task could not start for a reason outside itself (the disk
+// is low, an upstream asked to wait). reason is kept as LastError.
+func (db *DB) Postpone(leased *Task, reason string, at time.Time) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		t, err := takeTask(tx, leased.Key())
+		if t == nil || err != nil {
+			return err
+		}
+		t.Attempts = max(0, t.Attempts-1)
+		t.LastError, t.LeaseUntil, t.UpdatedAt = reason, time.Time{}, db.Now()
+		t.NextRun = at
+		return putTask(tx, t)
+	})
+	if err != nil {
+		return fmt.Errorf("postpone task %s: %w", leased.Key(), err)
+	}
+	return nil
+}
+
 // Retry makes a dead-lettered or waiting task runnable now with a fresh
 // attempt count. It returns ErrNotFound for an unknown key.
 func (db *DB) Retry(key string) error {

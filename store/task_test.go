@@ -204,3 +204,25 @@ func TestTasks_BadRefsRejected(t *testing.T) {
 		}
 	}
 }
+
+func TestTasks_PostponeSpendsNoAttempt(t *testing.T) {
+	db, clk := openWithClock(t, filepath.Join(t.TempDir(), "db"))
+	db.Enqueue(store.TaskRef{Kind: "archive", Subject: "nt1"})
+	for range 5 {
+		leased, _ := mustLease(t, db, 1)
+		if len(leased) != 1 || leased[0].Attempts != 1 {
+			t.Fatalf("leased %+v, want attempt 1 every time", leased)
+		}
+		if err := db.Postpone(leased[0], "disk low", clk.now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := mustLease(t, db, 1); len(got) != 0 {
+			t.Fatal("postponed task leased before its time")
+		}
+		clk.Advance(time.Minute)
+	}
+	task, _ := db.Task("archive/nt1")
+	if task.LastError != "disk low" || task.Dead {
+		t.Fatalf("task %+v", task)
+	}
+}

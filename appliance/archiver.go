@@ -1,0 +1,425 @@
+package appliance
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// TaskArchive is the task kind that downloads one Notetaker's media; its
+// subject is the Notetaker ID.
+const TaskArchive = "archive"
+
+const (
+	// linkMaxAge: media links die 60 minutes after they are minted; older
+	// than this they are refreshed before use rather than tried.
+	linkMaxAge = 50 * time.Minute
+	// defaultRetention is how long Nylas keeps media when nothing says
+	// otherwise.
+	defaultRetention = 14 * 24 * time.Hour
+)
+
+// Archiver keeps each Notetaker's media on local disk, under
+// {DataDir}/media/{notetaker_id}/, before Nylas deletes it (SPEC §5). Its
+// task handler downloads what is missing; its jobs refresh links, sweep for
+// unfinished archives, reconcile with the API and watch the webhook
+// destination. Set the fields, then Register it on a Pool.
+type Archiver struct {
+	DB           *store.DB
+	Nylas        *nylas.Client
+	Fetcher      *archive.Fetcher
+	DataDir      string
+	Kinds        []string // [archive] kinds
+	Concurrency  int      // downloads at once, across all tasks
+	MinFreeBytes int64
+	DiskFree     func(path string) (uint64, error)
+	AtRisk       time.Duration // alert this long before the deadline
+	Grants       []string      // reconciled against the API
+	Logger       *slog.Logger
+	Now          func() time.Time
+	// DiskRecheck is how long an archive task waits while the disk is low;
+	// default 5 minutes.
+	DiskRecheck time.Duration
+
+	sem chan struct{}
+}
+
+// Register installs the archive handler on pool.
+func (a *Archiver) Register(pool *Pool) {
+	a.sem = make(chan struct{}, max(1, a.Concurrency))
+	pool.Handle(TaskArchive, a.handleArchive)
+}
+
+// Schedule is the Records hook for a changed Notetaker: it queues the
+// archive task when media is available and not all archived, raises
+// notetaker.media_error for a media error (the task then asks the media
+// endpoint again), raises archive.failed when media was deleted before it
+// was archived, and refuses IDs that are not safe path segments. It is
+// idempotent.
+func (a *Archiver) Schedule(_ context.Context, nt *store.Notetaker) error {
+	if nt.ArchiveDone {
+		return nil
+	}
+	switch nt.MediaStatus {
+	case "available", "error":
+		if !archive.SafeID(nt.ID) {
+			return a.refuseID(nt.ID)
+		}
+		if nt.MediaStatus == "error" {
+			if err := a.alert("notetaker.media_error", nt.ID, "Nylas reported a media error for this meeting; notekeeper will ask for the media again"); err != nil {
+				return err
+			}
+		}
+		return a.DB.Enqueue(store.TaskRef{Kind: TaskArchive, Subject: nt.ID})
+	case "deleted":
+		if len(nt.Media.URLs) > 0 || !nt.AvailableAt.IsZero() {
+			return a.alert("archive.failed", nt.ID, "Nylas deleted the media before all of it was archived; missing: "+
+				fmt.Sprint(a.missingKinds(nt)))
+		}
+	}
+	return nil
+}
+
+// unsafeIDError is the ArchiveError of a Notetaker whose ID is refused.
+const unsafeIDError = "Notetaker ID is not a safe path segment; nothing archived"
+
+// refuseID records that a Notetaker ID cannot be archived.
+func (a *Archiver) refuseID(id string) error {
+	a.Logger.Error("archive refused", slog.String("notetaker", id))
+	if _, err := a.DB.UpdateNotetaker(id, func(nt *store.Notetaker) error { nt.ArchiveError = unsafeIDError; return nil }); err != nil {
+		return err
+	}
+	return a.alert("archive.failed", id, fmt.Sprintf("%s: %q", unsafeIDError, id))
+}
+
+func (a *Archiver) alert(kind, subject, msg string) error {
+	raised, err := a.DB.RaiseAlert(store.Alert{Kind: kind, Subject: subject, Message: msg})
+	if raised {
+		a.Logger.Warn("alert", slog.String("kind", kind), slog.String("subject", subject), slog.String("message", msg))
+	}
+	return err
+}
+
+// wanted returns the kinds to archive that the links offer.
+func (a *Archiver) wanted(links store.MediaLinks) []string {
+	var out []string
+	for _, k := range a.Kinds {
+		if links.URLs[k] != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// missingKinds lists configured kinds not archived yet.
+func (a *Archiver) missingKinds(nt *store.Notetaker) []string {
+	var out []string
+	for _, k := range a.Kinds {
+		if _, ok := nt.Archived[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// deadline is when Nylas deletes nt's media: retained_until or the media
+// endpoint's expires_at when known, else 14 days after it became available.
+func deadline(nt *store.Notetaker) time.Time {
+	if !nt.DeletesAt.IsZero() {
+		return nt.DeletesAt
+	}
+	if !nt.AvailableAt.IsZero() {
+		return nt.AvailableAt.Add(defaultRetention)
+	}
+	return nt.FirstSeen.Add(defaultRetention)
+}
+
+// checkDisk fails while the data dir's file system is below MinFreeBytes.
+func (a *Archiver) checkDisk() error {
+	free, err := a.DiskFree(a.DataDir)
+	if err != nil {
+		return err
+	}
+	if int64(free) < a.MinFreeBytes {
+		return fmt.Errorf("%s free on %s, below min_free_bytes (%s): downloads paused", formatBytes(int64(free)), a.DataDir, formatBytes(a.MinFreeBytes))
+	}
+	return nil
+}
+
+// handleArchive downloads every wanted kind of one Notetaker's media that is
+// not archived yet. Files already in the manifest (and on disk at their
+// size) are never fetched again. Expired links are refreshed from the media
+// endpoint once per run. A low disk postpones the task without spending an
+// attempt.
+func (a *Archiver) handleArchive(ctx context.Context, t *store.Task) error {
+	id := t.Subject
+	nt, err := a.DB.Notetaker(id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && nt.ArchiveDone) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if !archive.SafeID(id) {
+		return a.refuseID(id)
+	}
+	if err := a.checkDisk(); err != nil {
+		if aerr := a.alert("disk.low", a.DataDir, err.Error()); aerr != nil {
+			return aerr
+		}
+		return Later(cmp.Or(a.DiskRecheck, 5*time.Minute), err.Error())
+	}
+	dir, err := archive.MediaDir(a.DataDir, id)
+	if err != nil {
+		return Permanent(err)
+	}
+	man, err := archive.ReadManifest(dir)
+	if errors.Is(err, archive.ErrNoManifest) {
+		man = &archive.Manifest{Files: map[string]archive.FileEntry{}}
+	} else if err != nil {
+		return err
+	}
+	man.NotetakerID, man.GrantID, man.EventID = id, nt.GrantID, nt.Event.EventID
+
+	run := &archiveRun{a: a, nt: nt, dir: dir, man: man}
+	if nt.MediaStatus == "error" || len(nt.Media.URLs) == 0 || a.Now().Sub(nt.Media.FetchedAt) > linkMaxAge {
+		if err := run.refresh(ctx); err != nil {
+			return err
+		}
+	}
+	return run.download(ctx)
+}
+
+// archiveRun is the state of one handleArchive call.
+type archiveRun struct {
+	a   *Archiver
+	nt  *store.Notetaker
+	dir string
+
+	mu        sync.Mutex // guards what follows
+	man       *archive.Manifest
+	refreshed bool
+	refreshEr error
+}
+
+// refresh replaces the links with fresh ones from the media endpoint, at
+// most once per run, and records them (and the deadline it gives).
+func (r *archiveRun) refresh(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.refreshed {
+		return r.refreshEr
+	}
+	r.refreshed = true
+	m, err := r.a.Nylas.GetMedia(ctx, r.nt.GrantID, r.nt.ID)
+	if err != nil {
+		r.refreshEr = fmt.Errorf("refresh media links: %w", err)
+		return r.refreshEr
+	}
+	nt, err := r.a.DB.UpdateNotetaker(r.nt.ID, func(nt *store.Notetaker) error {
+		applyMediaEndpoint(nt, m, r.a.Now())
+		return nil
+	})
+	if err != nil {
+		r.refreshEr = err
+		return err
+	}
+	r.nt = nt
+	return nil
+}
+
+// applyMediaEndpoint records fresh links from GET …/media in nt.
+func applyMediaEndpoint(nt *store.Notetaker, m *nylas.Media, now time.Time) {
+	links := store.MediaLinks{URLs: map[string]string{}, Sizes: map[string]int64{}, Types: map[string]string{},
+		Format: nt.Media.Format, FetchedAt: now, Source: "api"}
+	var expires int64
+	for _, kind := range archive.Kinds {
+		f := m.File(kind)
+		if f == nil || f.URL == "" {
+			continue
+		}
+		links.URLs[kind], links.Sizes[kind], links.Types[kind] = f.URL, f.Size, f.Type
+		if f.ExpiresAt > 0 && (expires == 0 || f.ExpiresAt < expires) {
+			expires = f.ExpiresAt
+		}
+	}
+	nt.Media = links
+	if len(links.URLs) > 0 {
+		nt.MediaStatus = "available"
+		if nt.AvailableAt.IsZero() {
+			nt.AvailableAt = now
+		}
+	}
+	if nt.RetainedUntil.IsZero() && expires > 0 {
+		nt.DeletesAt = time.Unix(expires, 0).UTC()
+	}
+}
+
+// download fetches the missing kinds, at most Concurrency at once across
+// the whole archiver, then records the outcome.
+func (r *archiveRun) download(ctx context.Context) error {
+	wanted := r.a.wanted(r.nt.Media)
+	var (
+		wg   sync.WaitGroup
+		errs = make([]error, len(wanted))
+	)
+	for i, kind := range wanted {
+		if r.archived(kind) {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case r.a.sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-r.a.sem }()
+			errs[i] = r.fetch(ctx, kind)
+		})
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
+
+	done := true
+	for _, kind := range wanted {
+		done = done && r.archived(kind)
+	}
+	_, uerr := r.a.DB.UpdateNotetaker(r.nt.ID, func(nt *store.Notetaker) error {
+		if nt.Archived == nil {
+			nt.Archived = map[string]store.ArchivedFile{}
+		}
+		for _, kind := range wanted {
+			if f, ok := r.fileOf(kind); ok {
+				nt.Archived[kind] = f
+			}
+		}
+		if nt.DeletesAt.IsZero() {
+			nt.DeletesAt = deadline(nt)
+		}
+		nt.ArchiveDone = done && len(wanted) > 0
+		nt.ArchiveError = ""
+		if err != nil {
+			nt.ArchiveError = err.Error()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if uerr != nil {
+		return uerr
+	}
+	if done {
+		r.a.Logger.Info("meeting archived", slog.String("notetaker", r.nt.ID), slog.Any("kinds", wanted))
+	}
+	return nil
+}
+
+// archived reports whether kind is in the manifest and on disk at its size.
+func (r *archiveRun) archived(kind string) bool {
+	_, ok := r.fileOf(kind)
+	return ok
+}
+
+// fileOf finds kind's manifest entry, checked against the disk.
+func (r *archiveRun) fileOf(kind string) (store.ArchivedFile, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, e := range r.man.Files {
+		if kindOfFile(name) != kind {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(r.dir, name))
+		if err != nil || fi.Size() != e.Bytes {
+			return store.ArchivedFile{}, false
+		}
+		return store.ArchivedFile{Name: name, Bytes: e.Bytes, SHA256: e.SHA256, ArchivedAt: e.ArchivedAt}, true
+	}
+	return store.ArchivedFile{}, false
+}
+
+// fetch downloads one kind, refreshing the links once if storage says they
+// expired, and records it in the manifest.
+func (r *archiveRun) fetch(ctx context.Context, kind string) error {
+	for attempt := 0; ; attempt++ {
+		r.mu.Lock()
+		links := r.nt.Media
+		r.mu.Unlock()
+		res, err := r.a.Fetcher.Fetch(ctx, archive.Request{
+			URL:    links.URLs[kind],
+			Dir:    r.dir,
+			Name:   archive.FileName(kind, links.Format, links.Types[kind]),
+			Expect: links.Sizes[kind],
+			NameFor: func(contentType string) string {
+				return archive.FileName(kind, links.Format, contentType)
+			},
+		})
+		if errors.Is(err, archive.ErrExpired) && attempt == 0 {
+			if rerr := r.refresh(ctx); rerr != nil {
+				return fmt.Errorf("%s: %w (and %w)", kind, err, rerr)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		return r.record(kind, res)
+	}
+}
+
+// record adds a downloaded file to the manifest (written atomically) and,
+// for a transcript, renders transcript.txt beside it.
+func (r *archiveRun) record(kind string, res *archive.Result) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name := range r.man.Files { // a kind has one file: drop an older name
+		if kindOfFile(name) == kind && name != res.Name {
+			delete(r.man.Files, name)
+		}
+	}
+	r.man.Files[res.Name] = archive.FileEntry{Bytes: res.Bytes, SHA256: res.SHA256, ContentType: res.ContentType, ArchivedAt: r.a.Now().UTC()}
+	r.man.DeletesAt = deadline(r.nt).UTC()
+	if err := archive.WriteManifest(r.dir, r.man); err != nil {
+		return err
+	}
+	if kind == "transcript" {
+		r.renderTranscript(res.Name)
+	}
+	return nil
+}
+
+// renderTranscript writes transcript.txt; a transcript it cannot render is
+// logged, not fatal: the JSON is archived either way.
+func (r *archiveRun) renderTranscript(name string) {
+	data, err := os.ReadFile(filepath.Join(r.dir, name))
+	if err == nil {
+		var text string
+		if text, err = archive.RenderTranscript(data); err == nil {
+			err = archive.WriteFileAtomic(r.dir, "transcript.txt", []byte(text))
+		}
+	}
+	if err != nil {
+		r.a.Logger.Warn("transcript.txt not written", slog.String("notetaker", r.nt.ID), slog.Any("error", err))
+	}
+}
+
+// kindOfFile maps an archived file name back to its media kind.
+func kindOfFile(name string) string {
+	base := strings.TrimSuffix(name, filepath.Ext(name))
+	if slices.Contains(archive.Kinds, base) {
+		return base
+	}
+	return ""
+}

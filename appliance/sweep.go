@@ -1,0 +1,178 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// reconcileOverlap is how far back from the last successful reconciliation
+// the next one looks again (by join time): a meeting that started before
+// the last run may only have finished processing after it.
+const reconcileOverlap = 48 * time.Hour
+
+// pending lists the Notetakers with media to archive that is not archived.
+func (a *Archiver) pending() ([]*store.Notetaker, error) {
+	all, err := a.DB.Notetakers()
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.Notetaker
+	for _, nt := range all {
+		if !nt.ArchiveDone && (nt.MediaStatus == "available" || nt.MediaStatus == "error") && nt.ArchiveError != unsafeIDError {
+			out = append(out, nt)
+		}
+	}
+	return out, nil
+}
+
+// RefreshMedia is the refresh_media job: for each Notetaker with pending
+// downloads whose links are old, it asks the media endpoint for fresh links
+// and queues the archive task, so a download never starts on a dead link.
+func (a *Archiver) RefreshMedia(ctx context.Context) error {
+	nts, err := a.pending()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, nt := range nts {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if a.Now().Sub(nt.Media.FetchedAt) > linkMaxAge {
+			run := &archiveRun{a: a, nt: nt}
+			if err := run.refresh(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", nt.ID, err))
+				continue
+			}
+		}
+		if err := a.DB.Enqueue(store.TaskRef{Kind: TaskArchive, Subject: nt.ID}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Sweep is the archive_sweep job: every Notetaker with available media not
+// fully archived is queued again, and one inside AtRisk of its deadline
+// raises archive.at_risk.
+func (a *Archiver) Sweep(ctx context.Context) error {
+	nts, err := a.pending()
+	if err != nil {
+		return err
+	}
+	now := a.Now()
+	var errs []error
+	for _, nt := range nts {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := a.DB.Enqueue(store.TaskRef{Kind: TaskArchive, Subject: nt.ID}); err != nil {
+			errs = append(errs, err)
+		}
+		d := deadline(nt)
+		if left := d.Sub(now); left < a.AtRisk {
+			msg := fmt.Sprintf("not fully archived (missing %v) and Nylas deletes the media at %s (in %s)",
+				a.missingKinds(nt), d.UTC().Format(time.RFC3339), left.Round(time.Minute))
+			if err := a.alert("archive.at_risk", nt.ID, msg); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reconcile is the reconcile job: for each configured grant it lists the
+// Notetakers Nylas has (all pages, by join time since the last successful
+// run minus an overlap) and queues the archive of any whose media is
+// available but unknown here or not fully archived. This is what saves a
+// meeting whose webhook never arrived.
+func (a *Archiver) Reconcile(ctx context.Context) error {
+	var errs []error
+	for _, grant := range a.Grants {
+		if err := a.reconcileGrant(ctx, grant); err != nil {
+			errs = append(errs, fmt.Errorf("reconcile grant %s: %w", grant, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Archiver) reconcileGrant(ctx context.Context, grant string) error {
+	started := a.Now()
+	var since time.Time
+	if err := a.DB.GetState(store.StateReconcilePrefix+grant, &since); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	q := nylas.ListQuery{Limit: 200}
+	if !since.IsZero() {
+		q.JoinTimeStart = since.Add(-reconcileOverlap).Unix()
+	}
+	found := 0
+	err := a.Nylas.EachNotetaker(ctx, grant, q, func(n *nylas.Notetaker) error {
+		if MediaStatus(n.CurrentState()) != "available" {
+			return nil
+		}
+		known, err := a.DB.Notetaker(n.ID)
+		if err == nil && known.ArchiveDone {
+			return nil
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		found++
+		nt, err := a.DB.UpdateNotetaker(n.ID, func(nt *store.Notetaker) error {
+			fill(&nt.GrantID, grant)
+			fill(&nt.MeetingProvider, n.MeetingProvider)
+			fill(&nt.MeetingLink, n.MeetingLink)
+			fill(&nt.Event.EventID, n.Event.EventID)
+			fill(&nt.Event.ICalUID, n.Event.ICalUID)
+			fill(&nt.Event.MasterEventID, n.Event.MasterEventID)
+			fill(&nt.Event.CalendarID, n.CalendarID)
+			if nt.MediaStatus == "" || nt.MediaStatus == "processing" {
+				nt.MediaStatus = "available"
+			}
+			if nt.AvailableAt.IsZero() {
+				nt.AvailableAt = a.Now()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return a.Schedule(ctx, nt)
+	})
+	if err != nil {
+		return err
+	}
+	if found > 0 {
+		a.Logger.Info("reconciliation queued meetings", slog.String("grant", grant), slog.Int("meetings", found))
+	}
+	return a.DB.PutState(store.StateReconcilePrefix+grant, started)
+}
+
+// WebhookWatchdog is the webhook_watchdog job: when this appliance's
+// webhook destination is known, it reads its status and raises
+// webhook.unhealthy when Nylas marks it failing or failed (Nylas stops
+// delivering to a failed destination and never reactivates it by itself).
+func (a *Archiver) WebhookWatchdog(ctx context.Context) error {
+	var id string
+	if err := a.DB.GetState(store.StateWebhookDestination, &id); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	wh, err := a.Nylas.GetWebhook(ctx, id)
+	if err != nil {
+		return fmt.Errorf("webhook watchdog: %w", err)
+	}
+	switch wh.Status {
+	case "failing", "failed":
+		return a.alert("webhook.unhealthy", id, fmt.Sprintf("the Nylas webhook destination is %s: notifications are not being delivered; "+
+			"reactivate it (PUT /v3/webhooks/%s {\"status\":\"active\"}) once notekeeper is reachable", wh.Status, id))
+	}
+	return nil
+}
