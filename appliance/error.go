@@ -96,4 +96,6 @@ type LaterError struct {
 func (e *LaterError) Error() string { return fmt.Sprintf("postponed %v: %s", e.After, e.Reason) }
 
 // Later returns a LaterError.
-func Later(after time.Duration, reason string) error { return &LaterError{After: after, Reason: reason} }
+func Later(after time.Duration, reason string) error {
+	return &LaterError{After: after, Reason: reason}
+}

@@ -49,8 +49,8 @@ type Notetaker struct {
 // action_items, thumbnail), with what is known about each file.
 type MediaLinks struct {
 	URLs   map[string]string `json:"urls,omitempty"`
-	Sizes  map[string]int64  `json:"sizes,omitempty"` // announced by the media endpoint
-	Types  map[string]string `json:"types,omitempty"` // content types announced by the media endpoint
+	Sizes  map[string]int64  `json:"sizes,omitempty"`  // announced by the media endpoint
+	Types  map[string]string `json:"types,omitempty"`  // content types announced by the media endpoint
 	Format string            `json:"format,omitempty"` // recording_file_format
 	// FetchedAt is when the links were minted (about when the notification
 	// or API answer carrying them was received); they die 60 minutes later.

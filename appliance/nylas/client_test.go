@@ -69,7 +69,9 @@ func newAPI(t *testing.T, answers ...answer) (*api, *nylas.Client, *[]time.Durat
 	return a, c, &waits
 }
 
-func ok(data string) answer { return answer{status: 200, body: `{"request_id":"req-1","data":` + data + `}`} }
+func ok(data string) answer {
+	return answer{status: 200, body: `{"request_id":"req-1","data":` + data + `}`}
+}
 
 func fixture(t *testing.T, name string) string {
 	b, err := os.ReadFile("testdata/" + name)
