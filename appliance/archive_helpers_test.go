@@ -60,14 +60,15 @@ type fakeNylas struct {
 	grantOf     map[string]string               // notetaker → grant ("" = standalone)
 	listed      map[string][]string             // grant → notetakers the list endpoint returns
 	mediaCalls  []string                        // paths of media endpoint calls
-	storageHits []string                        // storage request paths
+	storageHits []string                        // storage request paths with their queries
 	cutAfter    int                             // when > 0, cut the recording body after this many bytes, once
 	expiresAt   int64
+	webhooks    map[string]string // destination ID → status
 }
 
 func newFakeNylas(t *testing.T) *fakeNylas {
 	f := &fakeNylas{t: t, meetings: map[string]map[string]mediaFile{}, gen: map[string]int{},
-		grantOf: map[string]string{}, listed: map[string][]string{}, expiresAt: time.Now().Add(14 * 24 * time.Hour).Unix()}
+		grantOf: map[string]string{}, listed: map[string][]string{}, webhooks: map[string]string{}, expiresAt: time.Now().Add(14 * 24 * time.Hour).Unix()}
 	f.storage = httptest.NewServer(http.HandlerFunc(f.serveStorage))
 	f.api = httptest.NewServer(http.HandlerFunc(f.serveAPI))
 	t.Cleanup(f.api.Close)
@@ -108,7 +109,7 @@ func (f *fakeNylas) serveStorage(w http.ResponseWriter, r *http.Request) {
 	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	f.mu.Lock()
-	f.storageHits = append(f.storageHits, r.URL.Path)
+	f.storageHits = append(f.storageHits, r.URL.RequestURI())
 	if len(parts) != 2 {
 		f.mu.Unlock()
 		http.NotFound(w, r)
@@ -162,6 +163,8 @@ func (f *fakeNylas) serveAPI(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
+	case len(p) == 2 && p[0] == "webhooks" && f.webhooks[p[1]] != "":
+		json.NewEncoder(w).Encode(map[string]any{"request_id": "r", "data": map[string]any{"id": p[1], "status": f.webhooks[p[1]]}})
 	case len(p) == 4 && p[0] == "grants" && p[2] == "notetakers" && p[3] == "" || len(p) == 3 && p[0] == "grants" && p[2] == "notetakers":
 		var items []map[string]any
 		for _, id := range f.listed[p[1]] {

@@ -237,7 +237,7 @@ func TestArchive_ResumesCutRecording(t *testing.T) {
 	checkArchive(t, app.DataDir, "ntCut1", files, map[string]string{"recording": "recording.mp4"})
 	task := 0
 	for _, h := range fake.storageHits {
-		if strings.HasSuffix(h, ".mp4") {
+		if strings.Contains(h, ".mp4") {
 			task++
 		}
 	}
@@ -373,6 +373,71 @@ func TestArchive_SweepRaisesAtRisk(t *testing.T) {
 	for _, id := range []string{"ntRisk1", "ntSafe1"} {
 		if _, err := app.DB.Task("archive/" + id); err != nil {
 			t.Fatalf("sweep did not queue the archive of %s: %v", id, err)
+		}
+	}
+}
+
+func TestJobs_WebhookWatchdog(t *testing.T) {
+	cases := []struct {
+		name, status string
+		known        bool
+		wantAlert    bool
+	}{
+		{"no destination known", "failing", false, false},
+		{"active", "active", true, false},
+		{"failing", "failing", true, true},
+		{"failed", "failed", true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFakeNylas(t)
+			fake.webhooks["wh-1"] = tc.status
+			app := openArchiveApp(t, fake, nil)
+			if tc.known {
+				if err := app.DB.PutState(store.StateWebhookDestination, "wh-1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := app.Archiver.WebhookWatchdog(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			alerts, _ := app.DB.Alerts()
+			got := len(alerts) == 1 && alerts[0].Kind == "webhook.unhealthy" && alerts[0].Subject == "wh-1" &&
+				strings.Contains(alerts[0].Message, tc.status)
+			if got != tc.wantAlert || (!tc.wantAlert && len(alerts) != 0) {
+				t.Fatalf("alerts %+v, want alert %v", alerts, tc.wantAlert)
+			}
+		})
+	}
+}
+
+func TestJobs_RefreshMediaRenewsStaleLinks(t *testing.T) {
+	fake := newFakeNylas(t)
+	files := meetingFiles(t, 1<<20, "video/mp4")
+	fake.add("ntStale1", "grant-1", files)
+	app := openArchiveApp(t, fake, nil)
+	// Known from a webhook two hours ago: its links are long dead.
+	stale := fake.url("ntStale1", "recording")
+	fake.expire("ntStale1")
+	_, err := app.DB.UpdateNotetaker("ntStale1", func(nt *store.Notetaker) error {
+		nt.GrantID, nt.MediaStatus = "grant-1", "available"
+		nt.Media = store.MediaLinks{URLs: map[string]string{"recording": stale}, FetchedAt: time.Now().Add(-2 * time.Hour)}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Archiver.RefreshMedia(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(fake.mediaCalls) == 0 {
+		t.Fatal("stale links were not refreshed")
+	}
+	app.waitArchived(t, "ntStale1")
+	checkArchive(t, app.DataDir, "ntStale1", files, standardNames)
+	for _, h := range fake.storageHits {
+		if strings.Contains(h, "gen1") {
+			t.Fatalf("a stale link was tried: %s", h)
 		}
 	}
 }
