@@ -166,8 +166,8 @@ func (a *Archiver) checkDisk() error {
 func (a *Archiver) handleArchive(ctx context.Context, t *store.Task) error {
 	id := t.Subject
 	nt, err := a.DB.Notetaker(id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && nt.ArchiveDone) {
-		return nil
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (nt.ArchiveDone || nt.MediaStatus == "deleted")) {
+		return nil // nothing (more) to fetch; a deletion was alerted by Schedule
 	} else if err != nil {
 		return err
 	}
@@ -292,7 +292,10 @@ func (r *archiveRun) download(ctx context.Context) error {
 	wg.Wait()
 	err := errors.Join(errs...)
 
-	done := true
+	// Done when every wanted kind offered is archived, or when the media
+	// offers only kinds we do not keep. No links at all (media not ready) is
+	// not done: the sweep asks again.
+	done := len(r.nt.Media.URLs) > 0
 	for _, kind := range wanted {
 		done = done && r.archived(kind)
 	}
@@ -308,7 +311,7 @@ func (r *archiveRun) download(ctx context.Context) error {
 		if nt.DeletesAt.IsZero() {
 			nt.DeletesAt = deadline(nt)
 		}
-		nt.ArchiveDone = done && len(wanted) > 0
+		nt.ArchiveDone = done
 		nt.ArchiveError = ""
 		if err != nil {
 			nt.ArchiveError = err.Error()

@@ -441,3 +441,19 @@ func TestJobs_RefreshMediaRenewsStaleLinks(t *testing.T) {
 		}
 	}
 }
+
+func TestArchive_LaterNotificationAddsKinds(t *testing.T) {
+	fake := newFakeNylas(t)
+	files := meetingFiles(t, 1<<20, "video/mp4")
+	fake.add("ntMore1", "grant-1", files)
+	app := openArchiveApp(t, fake, nil)
+	// First available: recording only. Then a second one with the rest.
+	app.postSigned(t, fake.mediaNotification("n-m1", "ntMore1", "grant-1", "available", "mp4", "recording"))
+	app.waitArchived(t, "ntMore1")
+	app.postSigned(t, fake.mediaNotification("n-m2", "ntMore1", "grant-1", "available", "mp4", allKinds...))
+	waitFor(t, "all kinds", func() bool {
+		nt, err := app.DB.Notetaker("ntMore1")
+		return err == nil && nt.ArchiveDone && len(nt.Archived) == 5
+	})
+	checkArchive(t, app.DataDir, "ntMore1", files, standardNames)
+}

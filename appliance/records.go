@@ -189,13 +189,18 @@ func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
 			if n.env.Time > 0 && time.Unix(n.env.Time, 0).Before(minted) {
 				minted = time.Unix(n.env.Time, 0).UTC()
 			}
-			if urls := o.mediaURLs(); len(urls) > 0 && minted.After(nt.Media.FetchedAt) {
+			if urls := o.mediaURLs(); len(urls) > 0 && !minted.Before(nt.Media.FetchedAt) {
 				// A repeated available notification may carry only some
 				// kinds: merge, newest link per kind wins.
 				if nt.Media.URLs == nil {
 					nt.Media.URLs = map[string]string{}
 				}
 				maps.Copy(nt.Media.URLs, urls)
+				for kind := range urls {
+					if _, ok := nt.Archived[kind]; !ok {
+						nt.ArchiveDone = false // a kind not archived yet: archive again
+					}
+				}
 				fill(&nt.Media.Format, o.Media.RecordingFileFormat)
 				nt.Media.FetchedAt, nt.Media.Source = minted, "webhook"
 			}
