@@ -149,7 +149,13 @@ func (m *Main) Open() error {
 		return errors.New("server.domain is set, but automatic HTTPS is not in this version: " +
 			"leave domain empty and put notekeeper behind a TLS-terminating reverse proxy on [server] listen")
 	}
+	sinks := make([]appliance.AlertSink, len(cfg.Alerts))
+	for i, a := range cfg.Alerts {
+		sinks[i] = appliance.AlertSink{Type: a.Type, URL: a.URL.Value(), Kinds: a.Kinds, SMTPAddr: a.SMTPAddr,
+			Username: a.Username, Password: a.Password.Value(), From: a.From, To: a.To}
+	}
 	m.DB = store.NewDB(cfg.DBPath())
+	m.DB.AlertSinks = len(sinks)
 	if err := m.DB.Open(); err != nil {
 		return err
 	}
@@ -183,6 +189,9 @@ func (m *Main) Open() error {
 		Now:          time.Now,
 	}
 	m.Archiver.Register(m.Pool)
+	alerter := &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))}
+	alerter.Register(m.Pool)
+	m.Pool.OnDeadLetter = alerter.DeadLetter
 	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
 	records.Register(m.Pool)
 	if err := m.Pool.Open(); err != nil {

@@ -21,11 +21,28 @@ type Alert struct {
 // one subject (SPEC §7).
 const AlertWindow = time.Hour
 
+// TaskAlert is the kind of the tasks that deliver an alert to one sink; the
+// subject is "{alert sequence}-{sink index}" (see AlertTask).
+const TaskAlert = "alert"
+
+// AlertTask is the task that delivers alert seq to sink number sink.
+func AlertTask(seq uint64, sink int) TaskRef {
+	return TaskRef{Kind: TaskAlert, Subject: fmt.Sprintf("%d-%d", seq, sink)}
+}
+
+// ParseAlertTask splits an alert task's subject.
+func ParseAlertTask(subject string) (seq uint64, sink int, err error) {
+	if _, err := fmt.Sscanf(subject, "%d-%d", &seq, &sink); err != nil {
+		return 0, 0, fmt.Errorf("alert task %q: %w", subject, err)
+	}
+	return seq, sink, nil
+}
+
 // RaiseAlert records a, unless an alert of the same kind and subject was
-// raised within AlertWindow, and reports whether it did. The check and the
-// record are one transaction, so concurrent callers cannot both raise it.
-// Time is set by the store. Delivering alerts to people is the alerting
-// layer's job; this is the durable log it reads.
+// raised within AlertWindow, and reports whether it did. The check, the
+// record and one delivery task per sink (AlertTask, for DB.AlertSinks sinks)
+// are one transaction, so concurrent callers cannot both raise it and a
+// logged alert is always also queued for delivery. Time is set by the store.
 func (db *DB) RaiseAlert(a Alert) (bool, error) {
 	raised := false
 	err := db.update(func(tx *bolt.Tx) error {
@@ -46,13 +63,42 @@ func (db *DB) RaiseAlert(a Alert) (bool, error) {
 		if err != nil {
 			return err
 		}
+		if err := log.Put(u64(seq), v); err != nil {
+			return err
+		}
+		for i := range db.AlertSinks {
+			if err := enqueueTx(tx, AlertTask(seq, i), 0, now); err != nil {
+				return err
+			}
+		}
 		raised = true
-		return log.Put(u64(seq), v)
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("raise alert %s %q: %w", a.Kind, a.Subject, err)
 	}
+	if raised && db.AlertSinks > 0 {
+		db.signalTasks()
+	}
 	return raised, nil
+}
+
+// Alert returns the alert with sequence seq, or ErrNotFound.
+func (db *DB) Alert(seq uint64) (*Alert, error) {
+	var a *Alert
+	err := db.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketAlertLog).Get(u64(seq))
+		if v == nil {
+			return ErrNotFound
+		}
+		a = new(Alert)
+		a.Seq = seq
+		return json.Unmarshal(v, a)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get alert %d: %w", seq, err)
+	}
+	return a, nil
 }
 
 // Alerts returns every recorded alert, oldest first.

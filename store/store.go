@@ -50,6 +50,9 @@ type DB struct {
 	LockTimeout time.Duration
 	// Now is the clock; one transaction reads it once. Default time.Now.
 	Now func() time.Time
+	// AlertSinks is how many alert sinks are configured: RaiseAlert queues
+	// one delivery task per sink. Set it before alerts are raised.
+	AlertSinks int
 	// MaxBatch caps how many writes one commit carries.
 	// Default 512.
 	MaxBatch int

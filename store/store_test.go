@@ -193,3 +193,25 @@ func TestState_RoundTrip(t *testing.T) {
 		t.Fatalf("state %q %v", got, err)
 	}
 }
+
+func TestRaiseAlert_QueuesOneTaskPerSink(t *testing.T) {
+	db := store.NewDB(filepath.Join(t.TempDir(), "db"))
+	db.AlertSinks = 2
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { storetest.MustClose(t, db) })
+	db.RaiseAlert(store.Alert{Kind: "disk.low", Subject: "/data", Message: "low"})
+	db.RaiseAlert(store.Alert{Kind: "disk.low", Subject: "/data", Message: "low again"}) // within the hour: nothing
+	tasks, _ := db.Tasks()
+	if len(tasks) != 2 || tasks[0].Key() != "alert/1-0" || tasks[1].Key() != "alert/1-1" {
+		t.Fatalf("tasks %+v", tasks)
+	}
+	seq, sink, err := store.ParseAlertTask(tasks[1].Subject)
+	if err != nil || seq != 1 || sink != 1 {
+		t.Fatalf("parse %d %d %v", seq, sink, err)
+	}
+	if a, err := db.Alert(seq); err != nil || a.Message != "low" {
+		t.Fatalf("alert %+v %v", a, err)
+	}
+}

@@ -1,0 +1,161 @@
+package appliance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/smtp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// AlertSink is one place alerts go ([[alert]] in the config).
+type AlertSink struct {
+	Type  string   // "slack" (incoming webhook), "webhook" (JSON POST) or "email" (SMTP)
+	URL   string   // slack and webhook
+	Kinds []string // only these kinds; empty = all
+
+	SMTPAddr           string // email: host:port
+	Username, Password string // email: SMTP AUTH, optional
+	From               string
+	To                 []string
+}
+
+// Alerter delivers the alerts the store logs (DB.RaiseAlert queues one
+// task per sink) to their sinks, and turns dead-lettered tasks into alerts.
+// Delivery is a task like any other: durable, retried with back-off, and
+// dead-lettered after the last attempt.
+type Alerter struct {
+	DB     *store.DB
+	Sinks  []AlertSink
+	HTTP   *http.Client // default: 15 s timeout
+	Logger *slog.Logger
+	// SendMail sends one message; default net/smtp.SendMail, which upgrades
+	// to TLS with STARTTLS whenever the server offers it.
+	SendMail func(addr string, a smtp.Auth, from string, to []string, msg []byte) error
+}
+
+// Register installs the alert handler on pool.
+func (al *Alerter) Register(pool *Pool) {
+	if al.HTTP == nil {
+		al.HTTP = &http.Client{Timeout: 15 * time.Second}
+	}
+	if al.SendMail == nil {
+		al.SendMail = smtp.SendMail
+	}
+	pool.Handle(store.TaskAlert, al.handle)
+}
+
+// handle delivers one alert to one sink.
+func (al *Alerter) handle(ctx context.Context, t *store.Task) error {
+	seq, i, err := store.ParseAlertTask(t.Subject)
+	if err != nil {
+		return Permanent(err)
+	}
+	if i >= len(al.Sinks) {
+		return Permanent(fmt.Errorf("alert sink %d is no longer configured", i))
+	}
+	a, err := al.DB.Alert(seq)
+	if err != nil {
+		return Permanent(err)
+	}
+	sink := al.Sinks[i]
+	if len(sink.Kinds) > 0 && !slices.Contains(sink.Kinds, a.Kind) {
+		return nil
+	}
+	switch sink.Type {
+	case "slack":
+		return al.post(ctx, sink.URL, map[string]string{"text": alertText(a)})
+	case "webhook":
+		return al.post(ctx, sink.URL, map[string]string{
+			"kind": a.Kind, "subject": a.Subject, "message": a.Message, "time": a.Time.UTC().Format(time.RFC3339)})
+	case "email":
+		return al.mail(sink, a)
+	}
+	return Permanent(fmt.Errorf("unknown alert sink type %q", sink.Type))
+}
+
+// alertText is the one-line human form of an alert.
+func alertText(a *store.Alert) string {
+	return fmt.Sprintf("[notekeeper] %s: %s — %s (%s)", a.Kind, a.Subject, a.Message, a.Time.UTC().Format(time.RFC3339))
+}
+
+// post sends v as JSON. 2xx succeeds; 408, 429, 5xx and network errors are
+// retried by the task queue; any other answer is permanent, with the body's
+// start kept for the operator. The URL (a secret for Slack) is not logged.
+func (al *Alerter) post(ctx context.Context, url string, v any) error {
+	body, _ := json.Marshal(v)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Permanent(errors.New("alert sink URL is not valid"))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "notekeeper")
+	resp, err := al.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("post alert to %s: %w", req.URL.Host, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode == 408 || resp.StatusCode == 429 || resp.StatusCode >= 500:
+		return fmt.Errorf("post alert to %s: %d", req.URL.Host, resp.StatusCode)
+	}
+	return Permanent(fmt.Errorf("post alert to %s: %d %s", req.URL.Host, resp.StatusCode, strings.TrimSpace(string(snippet))))
+}
+
+// mail sends the alert by SMTP.
+func (al *Alerter) mail(s AlertSink, a *store.Alert) error {
+	var auth smtp.Auth
+	if s.Username != "" {
+		host, _, _ := net.SplitHostPort(s.SMTPAddr)
+		auth = smtp.PlainAuth("", s.Username, s.Password, host)
+	}
+	var msg bytes.Buffer
+	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: [notekeeper] %s: %s\r\nDate: %s\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+		s.From, strings.Join(s.To, ", "), a.Kind, headerSafe(a.Subject), a.Time.UTC().Format(time.RFC1123Z), alertText(a))
+	if err := al.SendMail(s.SMTPAddr, auth, s.From, s.To, msg.Bytes()); err != nil {
+		return fmt.Errorf("mail alert via %s: %w", s.SMTPAddr, err)
+	}
+	return nil
+}
+
+// headerSafe keeps untrusted text from adding mail headers.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// DeadLetter is the pool's OnDeadLetter hook: a dead-lettered archive raises
+// archive.failed, an alert that could not be delivered is only logged (an
+// alert about alerts would loop), anything else raises delivery.failed.
+func (al *Alerter) DeadLetter(t *store.Task, err error) {
+	kind := "delivery.failed"
+	switch t.Kind {
+	case store.TaskAlert:
+		al.Logger.Error("alert could not be delivered", slog.String("task", t.Key()), slog.Any("error", err))
+		return
+	case TaskArchive:
+		kind = "archive.failed"
+	}
+	msg := fmt.Sprintf("task %s failed for good after %d attempts: %v; retry it once the cause is fixed", t.Key(), t.Attempts, err)
+	if _, rerr := al.DB.RaiseAlert(store.Alert{Kind: kind, Subject: t.Subject, Message: msg}); rerr != nil {
+		al.Logger.Error("raise alert", slog.Any("error", rerr))
+	}
+}
