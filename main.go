@@ -230,6 +230,12 @@ func (m *Main) Open() error {
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Logger:       m.Server.Logger,
 	}
+	key, err := appliance.LoadLinkKey(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	m.Server.Links = &appliance.Links{Key: key, BaseURL: cfg.PublicURL(), TTL: cfg.Archive.LinkTTL.Duration, Now: time.Now}
+	m.Server.DataDir = cfg.DataDir
 	m.Server.Checks = []appliance.Check{
 		{Name: "store", Fn: m.DB.Ping},
 		appliance.DiskCheck(cfg.DataDir, cfg.Archive.MinFreeBytes, appliance.DiskFree),

@@ -2,10 +2,15 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
 // handleChallenge answers Nylas' endpoint verification: the challenge value,
@@ -32,6 +37,39 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 // handleHealthz answers 200 while the process runs.
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "ok\n")
+}
+
+// handleFile serves an archived file to the holder of a signed link (SPEC
+// §4), with Range support. A bad or expired signature is 403; a good link to
+// a file that is not (or no longer) archived is 404.
+func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
+	id, name := r.PathValue("notetaker_id"), r.PathValue("name")
+	q := r.URL.Query()
+	if s.Links == nil {
+		s.Error(w, r, Errorf(EFORBIDDEN, "invalid or expired link"))
+		return
+	}
+	if err := s.Links.Check(id, name, q.Get("exp"), q.Get("sig")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	f, ct, err := openArchived(s.DataDir, id, name)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(name))
+	http.ServeContent(w, r, name, fi.ModTime(), f)
 }
 
 // readyTimeout bounds all readiness checks together.
@@ -63,4 +101,35 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write([]byte(body))
+}
+
+// openArchived opens a file of the archive by its final name, only when the
+// meeting's manifest lists it (or it is the transcript.txt rendered beside
+// it), so a link can reach nothing else: not a partial, not the manifest,
+// nothing outside the meeting's folder.
+func openArchived(dataDir, id, name string) (*os.File, string, error) {
+	notFound := Errorf(ENOTFOUND, "no such archived file")
+	dir, err := archive.MediaDir(dataDir, id)
+	if err != nil || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return nil, "", notFound
+	}
+	ct := "text/plain; charset=utf-8"
+	if name != "transcript.txt" {
+		man, err := archive.ReadManifest(dir)
+		if errors.Is(err, archive.ErrNoManifest) {
+			return nil, "", notFound
+		} else if err != nil {
+			return nil, "", err
+		}
+		e, ok := man.Files[name]
+		if !ok {
+			return nil, "", notFound
+		}
+		ct = e.ContentType
+	}
+	f, err := os.Open(filepath.Join(dir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", notFound
+	}
+	return f, ct, err
 }

@@ -14,6 +14,7 @@ func (s *Server) Handler() http.Handler {
 		{"POST " + s.WebhookPath, s.handleWebhook},
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
+		{"GET /files/{notetaker_id}/{name}", s.handleFile}, // GET also matches HEAD
 	} {
 		mux.HandleFunc(r.pattern, r.handler)
 	}

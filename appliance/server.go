@@ -48,6 +48,10 @@ type Server struct {
 	Receiver    *Receiver
 	// Checks are run by /readyz; any error makes it answer 503 with the reasons.
 	Checks []Check
+	// Links checks /files links; DataDir is where the archive lives. Without
+	// Links every /files request is refused.
+	Links   *Links
+	DataDir string
 	Logger *slog.Logger
 
 	ln     net.Listener
