@@ -52,7 +52,7 @@ type Server struct {
 	// Links every /files request is refused.
 	Links   *Links
 	DataDir string
-	Logger *slog.Logger
+	Logger  *slog.Logger
 
 	ln     net.Listener
 	server *http.Server
