@@ -160,6 +160,12 @@ func (m *Main) Open() error {
 		return err
 	}
 
+	key, err := appliance.LoadLinkKey(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	links := &appliance.Links{Key: key, BaseURL: cfg.PublicURL(), TTL: cfg.Archive.LinkTTL.Duration, Now: time.Now}
+
 	m.Pool = appliance.NewPool(m.DB)
 	m.Pool.Logger = m.Logger.With(slog.String("component", "workers"))
 	m.Pool.Workers = cfg.Tasks.Workers
@@ -189,6 +195,21 @@ func (m *Main) Open() error {
 		Now:          time.Now,
 	}
 	m.Archiver.Register(m.Pool)
+	if cfg.CRM.Enabled {
+		crm := &appliance.CRM{
+			DB:                 m.DB,
+			Nylas:              client,
+			API:                &appliance.Outbound{BaseURL: cfg.CRM.BaseURL, APIKey: cfg.CRM.APIKey.Value()},
+			ContactsSearchPath: cfg.CRM.ContactsSearchPath,
+			MeetingsPath:       cfg.CRM.MeetingsPath,
+			InternalDomains:    cfg.InternalDomains,
+			Links:              links,
+			DataDir:            cfg.DataDir,
+			Logger:             m.Logger.With(slog.String("component", "crm")),
+		}
+		crm.Register(m.Pool)
+		m.Archiver.OnArchived = crm.Schedule
+	}
 	alerter := &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))}
 	alerter.Register(m.Pool)
 	m.Pool.OnDeadLetter = alerter.DeadLetter
@@ -230,11 +251,7 @@ func (m *Main) Open() error {
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Logger:       m.Server.Logger,
 	}
-	key, err := appliance.LoadLinkKey(cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	m.Server.Links = &appliance.Links{Key: key, BaseURL: cfg.PublicURL(), TTL: cfg.Archive.LinkTTL.Duration, Now: time.Now}
+	m.Server.Links = links
 	m.Server.DataDir = cfg.DataDir
 	m.Server.Checks = []appliance.Check{
 		{Name: "store", Fn: m.DB.Ping},

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -64,11 +65,13 @@ type fakeNylas struct {
 	cutAfter    int                             // when > 0, cut the recording body after this many bytes, once
 	expiresAt   int64
 	webhooks    map[string]string // destination ID → status
+	events      map[string]string // event ID → JSON of data
+	eventCalls  []string          // escaped paths + queries of event lookups
 }
 
 func newFakeNylas(t *testing.T) *fakeNylas {
 	f := &fakeNylas{t: t, meetings: map[string]map[string]mediaFile{}, gen: map[string]int{},
-		grantOf: map[string]string{}, listed: map[string][]string{}, webhooks: map[string]string{}, expiresAt: time.Now().Add(14 * 24 * time.Hour).Unix()}
+		grantOf: map[string]string{}, listed: map[string][]string{}, webhooks: map[string]string{}, events: map[string]string{}, expiresAt: time.Now().Add(14 * 24 * time.Hour).Unix()}
 	f.storage = httptest.NewServer(http.HandlerFunc(f.serveStorage))
 	f.api = httptest.NewServer(http.HandlerFunc(f.serveAPI))
 	t.Cleanup(f.api.Close)
@@ -163,6 +166,14 @@ func (f *fakeNylas) serveAPI(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
+	case len(p) == 4 && p[0] == "grants" && p[2] == "events":
+		f.eventCalls = append(f.eventCalls, r.URL.RequestURI())
+		ev, ok := f.events[p[3]]
+		if !ok {
+			http.Error(w, `{"error":{"type":"not_found","message":"no event"}}`, http.StatusNotFound)
+			return
+		}
+		io.WriteString(w, `{"request_id":"r","data":`+ev+`}`)
 	case len(p) == 2 && p[0] == "webhooks" && f.webhooks[p[1]] != "":
 		json.NewEncoder(w).Encode(map[string]any{"request_id": "r", "data": map[string]any{"id": p[1], "status": f.webhooks[p[1]]}})
 	case len(p) == 4 && p[0] == "grants" && p[2] == "notetakers" && p[3] == "" || len(p) == 3 && p[0] == "grants" && p[2] == "notetakers":

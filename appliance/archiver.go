@@ -52,6 +52,9 @@ type Archiver struct {
 	// DiskRecheck is how long an archive task waits while the disk is low;
 	// default 5 minutes.
 	DiskRecheck time.Duration
+	// OnArchived, when set, is called once a Notetaker's archive is complete
+	// (again on a replay: it must be idempotent). The CRM uses it.
+	OnArchived func(ctx context.Context, nt *store.Notetaker) error
 
 	sem chan struct{}
 }
@@ -299,7 +302,7 @@ func (r *archiveRun) download(ctx context.Context) error {
 	for _, kind := range wanted {
 		done = done && r.archived(kind)
 	}
-	_, uerr := r.a.DB.UpdateNotetaker(r.nt.ID, func(nt *store.Notetaker) error {
+	updated, uerr := r.a.DB.UpdateNotetaker(r.nt.ID, func(nt *store.Notetaker) error {
 		if nt.Archived == nil {
 			nt.Archived = map[string]store.ArchivedFile{}
 		}
@@ -326,6 +329,9 @@ func (r *archiveRun) download(ctx context.Context) error {
 	}
 	if done {
 		r.a.Logger.Info("meeting archived", slog.String("notetaker", r.nt.ID), slog.Any("kinds", wanted))
+		if r.a.OnArchived != nil {
+			return r.a.OnArchived(ctx, updated)
+		}
 	}
 	return nil
 }

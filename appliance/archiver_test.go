@@ -27,7 +27,7 @@ type archiveApp struct {
 	Free     atomic.Int64 // what the injected free-space function reports
 }
 
-func openArchiveApp(t *testing.T, fake *fakeNylas, tune func(*appliance.Archiver)) *archiveApp {
+func openArchiveApp(t *testing.T, fake *fakeNylas, tune func(*appliance.Archiver), register ...func(*appliance.Pool)) *archiveApp {
 	t.Helper()
 	app := &archiveApp{testApp: openApp(t, false)}
 	app.DataDir = filepath.Dir(app.DB.Path)
@@ -54,6 +54,9 @@ func openArchiveApp(t *testing.T, fake *fakeNylas, tune func(*appliance.Archiver
 	app.Pool.BackoffBase, app.Pool.BackoffMax = time.Millisecond, 10*time.Millisecond
 	app.Archiver.Register(app.Pool)
 	(&appliance.Records{DB: app.DB, AfterNotetaker: app.Archiver.Schedule}).Register(app.Pool)
+	for _, r := range register {
+		r(app.Pool)
+	}
 	if err := app.Pool.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -99,3 +99,15 @@ func (e *LaterError) Error() string { return fmt.Sprintf("postponed %v: %s", e.A
 func Later(after time.Duration, reason string) error {
 	return &LaterError{After: after, Reason: reason}
 }
+
+// RetryAfterError is a retryable failure whose upstream asked for a minimum
+// wait (a Retry-After header): the task backs off at least that long. Unlike
+// LaterError it spends an attempt, so an upstream that never recovers still
+// dead-letters the task.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error { return e.Err }

@@ -162,6 +162,10 @@ func (p *Pool) run(t *store.Task) {
 		}
 	default:
 		delay := p.backoff(t.Attempts)
+		var ra *RetryAfterError
+		if errors.As(err, &ra) {
+			delay = max(delay, ra.After)
+		}
 		rerr = p.DB.Fail(t, err.Error(), time.Now().Add(delay))
 		log.Warn("task failed; will retry", slog.Duration("in", delay), slog.Any("error", err))
 	}

@@ -1,0 +1,241 @@
+package appliance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// TaskCRM is the task kind that pushes one meeting to the CRM; its subject
+// is the Notetaker ID.
+const TaskCRM = "crm"
+
+// crmStatePrefix + Notetaker ID keeps what was delivered (store state).
+const crmStatePrefix = "crm/"
+
+// CRM pushes archived meetings that belong to no booking into the CRM
+// (SPEC §6): participants from the calendar event, minus internal domains;
+// contacts looked up by e-mail; one meeting record per Notetaker, created
+// once and updated only when its content changes.
+type CRM struct {
+	DB                 *store.DB
+	Nylas              *nylas.Client
+	API                *Outbound
+	ContactsSearchPath string
+	MeetingsPath       string
+	InternalDomains    []string
+	Links              *Links
+	DataDir            string
+	Logger             *slog.Logger
+}
+
+// CRMDelivery is what notekeeper remembers of one meeting's CRM record.
+type CRMDelivery struct {
+	RecordID    string    `json:"record_id,omitempty"`
+	Hash        string    `json:"hash,omitempty"`      // of the content last sent
+	Unmatched   []string  `json:"unmatched,omitempty"` // external e-mails with no CRM contact
+	Skipped     string    `json:"skipped,omitempty"`   // why nothing was sent
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+}
+
+// crmMeeting is the record sent to the CRM (SPEC §6).
+type crmMeeting struct {
+	Subject              string   `json:"subject"`
+	Summary              string   `json:"summary"`
+	ActionItems          []string `json:"action_items"`
+	AssociatedContactIDs []string `json:"associated_contact_ids"`
+	AssociatedDealID     *string  `json:"associated_deal_id"`
+	RecordingURL         string   `json:"recording_url"`
+	TranscriptURL        string   `json:"transcript_url"`
+	ExternalNotetakerID  string   `json:"external_notetaker_id"`
+	Source               string   `json:"source"`
+}
+
+// Register installs the CRM handler on pool.
+func (c *CRM) Register(pool *Pool) { pool.Handle(TaskCRM, c.handle) }
+
+// Schedule is the archiver's OnArchived hook: an archived meeting that
+// belongs to no booking is queued for the CRM (booked meetings are
+// interviews: the ATS's).
+func (c *CRM) Schedule(_ context.Context, nt *store.Notetaker) error {
+	b, err := bookingOf(c.DB, nt)
+	if err != nil || b != nil {
+		return err
+	}
+	return c.DB.Enqueue(store.TaskRef{Kind: TaskCRM, Subject: nt.ID})
+}
+
+// bookingOf finds the booking a meeting belongs to: by the booking's
+// notetaker_id, else by the event ID. nil when none.
+func bookingOf(db *store.DB, nt *store.Notetaker) (*store.Booking, error) {
+	bs, err := db.Bookings()
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		if b.NotetakerID == nt.ID || (nt.Event.EventID != "" && b.EventID == nt.Event.EventID) {
+			return b, nil
+		}
+	}
+	return nil, nil
+}
+
+func (c *CRM) handle(ctx context.Context, t *store.Task) error {
+	nt, err := c.DB.Notetaker(t.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if !nt.ArchiveDone {
+		return Later(5*time.Minute, "waiting for the archive")
+	}
+	if b, err := bookingOf(c.DB, nt); err != nil || b != nil {
+		return err // an interview: the ATS's
+	}
+	var st CRMDelivery
+	if err := c.DB.GetState(crmStatePrefix+nt.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if nt.GrantID == "" || nt.Event.EventID == "" {
+		st.Skipped = "no grant or calendar event: participants unknown"
+		return c.DB.PutState(crmStatePrefix+nt.ID, st)
+	}
+	calendar := cmpOr(nt.Event.CalendarID, "primary")
+	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
+	if errors.Is(err, nylas.ErrNotFound) {
+		return Permanent(err)
+	} else if err != nil {
+		return err
+	}
+	external := externalEmails(ev.Participants, c.InternalDomains)
+	if len(external) == 0 {
+		st.Skipped = "no external participant"
+		return c.DB.PutState(crmStatePrefix+nt.ID, st)
+	}
+
+	m := crmMeeting{Subject: ev.Title, ActionItems: []string{}, AssociatedContactIDs: []string{},
+		ExternalNotetakerID: nt.ID, Source: "notekeeper"}
+	st.Unmatched = nil
+	for _, email := range external {
+		var res struct {
+			Results []struct {
+				ID            string  `json:"id"`
+				PrimaryDealID *string `json:"primary_deal_id"`
+			} `json:"results"`
+		}
+		if err := c.API.Call(ctx, "GET", c.ContactsSearchPath+"?email="+url.QueryEscape(email), "", nil, &res); err != nil {
+			return err
+		}
+		if len(res.Results) == 0 {
+			st.Unmatched = append(st.Unmatched, email)
+			c.Logger.Info("participant not in the CRM", slog.String("notetaker", nt.ID), slog.String("email", email))
+			continue
+		}
+		m.AssociatedContactIDs = append(m.AssociatedContactIDs, res.Results[0].ID)
+		if m.AssociatedDealID == nil && res.Results[0].PrimaryDealID != nil && *res.Results[0].PrimaryDealID != "" {
+			m.AssociatedDealID = res.Results[0].PrimaryDealID
+		}
+	}
+	dir, err := archive.MediaDir(c.DataDir, nt.ID)
+	if err != nil {
+		return Permanent(err)
+	}
+	if f, ok := nt.Archived["summary"]; ok {
+		if b, err := os.ReadFile(filepath.Join(dir, f.Name)); err == nil {
+			m.Summary = archive.ParseSummary(b)
+		}
+	}
+	if f, ok := nt.Archived["action_items"]; ok {
+		if b, err := os.ReadFile(filepath.Join(dir, f.Name)); err == nil {
+			if items := archive.ParseActionItems(b); items != nil {
+				m.ActionItems = items
+			}
+		}
+	}
+	hash := contentHash(m)
+	if st.RecordID != "" && st.Hash == hash {
+		return nil // delivered, and nothing changed
+	}
+	if f, ok := nt.Archived["recording"]; ok {
+		m.RecordingURL = c.Links.URL(nt.ID, f.Name)
+	}
+	if _, ok := nt.Archived["transcript"]; ok {
+		m.TranscriptURL = c.Links.URL(nt.ID, "transcript.txt")
+	}
+	if st.RecordID == "" {
+		// Created before a crash that lost our note of it? Find it.
+		var found struct {
+			Results []struct {
+				ID string `json:"id"`
+			} `json:"results"`
+		}
+		if err := c.API.Call(ctx, "GET", c.MeetingsPath+"?external_notetaker_id="+url.QueryEscape(nt.ID), "", nil, &found); err != nil {
+			return err
+		}
+		if len(found.Results) > 0 {
+			st.RecordID = found.Results[0].ID
+		}
+	}
+	if st.RecordID != "" {
+		err = c.API.Call(ctx, "PATCH", c.MeetingsPath+"/"+url.PathEscape(st.RecordID), "notekeeper-crm-"+nt.ID+"-"+hash[:16], m, nil)
+	} else {
+		var created struct {
+			ID string `json:"id"`
+		}
+		err = c.API.Call(ctx, "POST", c.MeetingsPath, "notekeeper-crm-"+nt.ID, m, &created)
+		st.RecordID = created.ID
+	}
+	if err != nil {
+		return err
+	}
+	st.Hash, st.Skipped, st.DeliveredAt = hash, "", time.Now().UTC()
+	return c.DB.PutState(crmStatePrefix+nt.ID, st)
+}
+
+// externalEmails lists participants' e-mails outside the internal domains,
+// lower-cased, once each, in participant order.
+func externalEmails(ps []nylas.Participant, internal []string) []string {
+	var out []string
+	for _, p := range ps {
+		email := strings.ToLower(strings.TrimSpace(p.Email))
+		at := strings.LastIndexByte(email, '@')
+		if at < 1 || slices.Contains(out, email) {
+			continue
+		}
+		domain := email[at+1:]
+		if slices.ContainsFunc(internal, func(d string) bool { return strings.EqualFold(d, domain) }) {
+			continue
+		}
+		out = append(out, email)
+	}
+	return out
+}
+
+// contentHash fingerprints what a record says (not its links, whose expiry
+// changes on every run).
+func contentHash(m crmMeeting) string {
+	b, _ := json.Marshal(m)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
