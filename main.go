@@ -195,8 +195,11 @@ func (m *Main) Open() error {
 		Now:          time.Now,
 	}
 	m.Archiver.Register(m.Pool)
+	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
+	records.Register(m.Pool)
+	var crm *appliance.CRM
 	if cfg.CRM.Enabled {
-		crm := &appliance.CRM{
+		crm = &appliance.CRM{
 			DB:                 m.DB,
 			Nylas:              client,
 			API:                &appliance.Outbound{BaseURL: cfg.CRM.BaseURL, APIKey: cfg.CRM.APIKey.Value()},
@@ -208,13 +211,26 @@ func (m *Main) Open() error {
 			Logger:             m.Logger.With(slog.String("component", "crm")),
 		}
 		crm.Register(m.Pool)
-		m.Archiver.OnArchived = crm.Schedule
 	}
+	var ats *appliance.ATS
+	if cfg.ATS.Enabled {
+		ats = &appliance.ATS{
+			DB:              m.DB,
+			API:             &appliance.Outbound{BaseURL: cfg.ATS.BaseURL, APIKey: cfg.ATS.APIKey.Value()},
+			InterviewsPath:  cfg.ATS.InterviewsPath,
+			RecordingsPath:  cfg.ATS.RecordingsPath,
+			InternalDomains: cfg.InternalDomains,
+			Links:           links,
+			DataDir:         cfg.DataDir,
+			Logger:          m.Logger.With(slog.String("component", "ats")),
+		}
+		ats.Register(m.Pool)
+		records.AfterBooking = ats.ScheduleBooking
+	}
+	m.Archiver.OnArchived = appliance.RouteArchived(m.DB, crm, ats)
 	alerter := &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))}
 	alerter.Register(m.Pool)
 	m.Pool.OnDeadLetter = alerter.DeadLetter
-	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
-	records.Register(m.Pool)
 	if err := m.Pool.Open(); err != nil {
 		return err
 	}

@@ -25,9 +25,11 @@ type archiveApp struct {
 	Archiver *appliance.Archiver
 	DataDir  string
 	Free     atomic.Int64 // what the injected free-space function reports
+	// AfterBooking, when set by a register function, is the Records booking hook.
+	AfterBooking func(context.Context, *store.Booking) error
 }
 
-func openArchiveApp(t *testing.T, fake *fakeNylas, tune func(*appliance.Archiver), register ...func(*appliance.Pool)) *archiveApp {
+func openArchiveApp(t *testing.T, fake *fakeNylas, tune func(*appliance.Archiver), register ...func(*archiveApp)) *archiveApp {
 	t.Helper()
 	app := &archiveApp{testApp: openApp(t, false)}
 	app.DataDir = filepath.Dir(app.DB.Path)
@@ -53,10 +55,10 @@ func openArchiveApp(t *testing.T, fake *fakeNylas, tune func(*appliance.Archiver
 	app.Pool = appliance.NewPool(app.DB)
 	app.Pool.BackoffBase, app.Pool.BackoffMax = time.Millisecond, 10*time.Millisecond
 	app.Archiver.Register(app.Pool)
-	(&appliance.Records{DB: app.DB, AfterNotetaker: app.Archiver.Schedule}).Register(app.Pool)
 	for _, r := range register {
-		r(app.Pool)
+		r(app) // registers handlers, may set AfterBooking
 	}
+	(&appliance.Records{DB: app.DB, AfterNotetaker: app.Archiver.Schedule, AfterBooking: app.AfterBooking}).Register(app.Pool)
 	if err := app.Pool.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -67,14 +67,9 @@ type crmMeeting struct {
 // Register installs the CRM handler on pool.
 func (c *CRM) Register(pool *Pool) { pool.Handle(TaskCRM, c.handle) }
 
-// Schedule is the archiver's OnArchived hook: an archived meeting that
-// belongs to no booking is queued for the CRM (booked meetings are
-// interviews: the ATS's).
+// Schedule queues an archived meeting for the CRM (RouteArchived calls it
+// for meetings that belong to no booking; the handler checks again).
 func (c *CRM) Schedule(_ context.Context, nt *store.Notetaker) error {
-	b, err := bookingOf(c.DB, nt)
-	if err != nil || b != nil {
-		return err
-	}
 	return c.DB.Enqueue(store.TaskRef{Kind: TaskCRM, Subject: nt.ID})
 }
 

@@ -102,13 +102,13 @@ func openCRMApp(t *testing.T, fake *fakeNylas, crm *fakeCRM, tune func(*applianc
 			Links:           &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
 			DataDir:         a.DataDir, Logger: a.Logger,
 		}
-		a.OnArchived = c.Schedule
+		a.OnArchived = appliance.RouteArchived(a.DB, c, nil)
 		if tune != nil {
 			tune(a)
 		}
-	}, func(p *appliance.Pool) {
-		c.Register(p)
-		p.OnDeadLetter = (&appliance.Alerter{DB: p.DB, Logger: p.Logger}).DeadLetter
+	}, func(app *archiveApp) {
+		c.Register(app.Pool)
+		app.Pool.OnDeadLetter = (&appliance.Alerter{DB: app.DB, Logger: app.Pool.Logger}).DeadLetter
 	})
 	return app
 }

@@ -23,10 +23,13 @@ import (
 // with the new record: the archiver uses it to schedule downloads. It runs
 // after the record is committed and again if the task is replayed, so it
 // must be idempotent.
+//
+// AfterBooking, likewise, is called with a changed booking (the ATS).
 type Records struct {
 	DB             *store.DB
 	Logger         *slog.Logger
 	AfterNotetaker func(ctx context.Context, nt *store.Notetaker) error
+	AfterBooking   func(ctx context.Context, b *store.Booking) error
 }
 
 // Register installs the record handlers on pool.
@@ -107,9 +110,12 @@ func (r *Records) handleNotetaker(ctx context.Context, t *store.Task) error {
 	return nil
 }
 
-func (r *Records) handleBooking(_ context.Context, t *store.Task) error {
-	_, err := merge(r.DB, t, r.DB.UpdateBooking, applyBooking)
-	return err
+func (r *Records) handleBooking(ctx context.Context, t *store.Task) error {
+	b, err := merge(r.DB, t, r.DB.UpdateBooking, applyBooking)
+	if err != nil || r.AfterBooking == nil {
+		return err
+	}
+	return r.AfterBooking(ctx, b)
 }
 
 func (r *Records) handleGrant(_ context.Context, t *store.Task) error {
@@ -243,10 +249,13 @@ func applyBooking(b *store.Booking, n notice[bookingObject]) {
 	set(&b.OrganizerCalendarID, info.OrganizerCalendarID)
 	set(&b.OrganizerTimezone, info.OrganizerTimezone)
 	set(&b.CancellationReason, info.CancellationReason)
-	if info.StartTime > 0 && (newer || b.Start.IsZero()) {
+	// Only a creation or a reschedule sets the times: a cancellation (or a
+	// reminder) does not move the interview, whatever times it carries.
+	moves := newer && (n.base == "booking.created" || n.base == "booking.rescheduled")
+	if info.StartTime > 0 && (moves || b.Start.IsZero()) {
 		b.Start = time.Unix(info.StartTime, 0).UTC()
 	}
-	if info.EndTime > 0 && (newer || b.End.IsZero()) {
+	if info.EndTime > 0 && (moves || b.End.IsZero()) {
 		b.End = time.Unix(info.EndTime, 0).UTC()
 	}
 	if len(info.Participants) > 0 && (newer || len(b.Participants) == 0) {

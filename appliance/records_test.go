@@ -107,7 +107,8 @@ func TestRecords_Booking(t *testing.T) {
 	}{
 		{"created", []string{"booking-created.json"}, "created", 1719842400},
 		{"created, rescheduled", []string{"booking-created.json", "booking-rescheduled.json"}, "rescheduled", 1719928800},
-		{"created, rescheduled, cancelled", []string{"booking-created.json", "booking-rescheduled.json", "booking-cancelled.json"}, "cancelled", 1719842400},
+		// The cancellation carries the pre-reschedule times; it must not move the interview back.
+		{"created, rescheduled, cancelled", []string{"booking-created.json", "booking-rescheduled.json", "booking-cancelled.json"}, "cancelled", 1719928800},
 		{"cancel overtakes create", []string{"booking-cancelled.json", "booking-created.json"}, "cancelled", 1719842400},
 	}
 	for _, tc := range cases {
