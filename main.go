@@ -216,6 +216,7 @@ func (m *Main) Open() error {
 	if cfg.ATS.Enabled {
 		ats = &appliance.ATS{
 			DB:              m.DB,
+			Nylas:           client,
 			API:             &appliance.Outbound{BaseURL: cfg.ATS.BaseURL, APIKey: cfg.ATS.APIKey.Value()},
 			InterviewsPath:  cfg.ATS.InterviewsPath,
 			RecordingsPath:  cfg.ATS.RecordingsPath,

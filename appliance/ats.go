@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -33,6 +34,7 @@ const atsStatePrefix = "ats/"
 // duplicate anything.
 type ATS struct {
 	DB              *store.DB
+	Nylas           *nylas.Client // for the event, when a booking names no external participant
 	API             *Outbound
 	InterviewsPath  string
 	RecordingsPath  string
@@ -120,7 +122,10 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 	}
 	path := a.InterviewsPath + "/" + url.PathEscape(b.ID)
 	if !st.Created {
-		name, email := candidate(b.Participants, a.InternalDomains)
+		name, email, err := a.candidateOf(ctx, b)
+		if err != nil {
+			return err
+		}
 		iv := atsInterview{BookingID: b.ID, EventID: b.EventID, CandidateName: name, CandidateEmail: email,
 			StartTime: rfc3339(b.Start), EndTime: rfc3339(b.End), MeetingLink: b.Location, Status: "scheduled"}
 		if iv.PreviousBookingID, err = a.previousBooking(b, email); err != nil {
@@ -175,6 +180,33 @@ func (a *ATS) previousBooking(b *store.Booking, email string) (string, error) {
 		}
 	}
 	return prev, nil
+}
+
+// candidateOf is the first booking participant outside the internal
+// domains, else the first such participant of the calendar event (read with
+// the grant of the booking's Notetaker, when one is known).
+func (a *ATS) candidateOf(ctx context.Context, b *store.Booking) (string, string, error) {
+	if name, email := candidate(b.Participants, a.InternalDomains); email != "" || a.Nylas == nil || b.EventID == "" {
+		return name, email, nil
+	}
+	nt, err := a.DB.Notetaker(b.NotetakerID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && nt.GrantID == "") || b.NotetakerID == "" {
+		return "", "", nil
+	} else if err != nil {
+		return "", "", err
+	}
+	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmpOr(b.OrganizerCalendarID, "primary"))
+	if errors.Is(err, nylas.ErrNotFound) {
+		return "", "", nil
+	} else if err != nil {
+		return "", "", err
+	}
+	ps := make([]store.Participant, len(ev.Participants))
+	for i, p := range ev.Participants {
+		ps[i] = store.Participant{Email: p.Email, Name: p.Name}
+	}
+	name, email := candidate(ps, a.InternalDomains)
+	return name, email, nil
 }
 
 // candidate is the first participant outside the internal domains.

@@ -54,7 +54,7 @@ func openATSAppWithBookings(t *testing.T, fake *fakeNylas, ats *fakeATS, crm *fa
 	var c *appliance.CRM
 	links := &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}
 	return openArchiveApp(t, fake, func(a *appliance.Archiver) {
-		at = &appliance.ATS{DB: a.DB, API: &appliance.Outbound{BaseURL: ats.srv.URL, APIKey: "ats-key"},
+		at = &appliance.ATS{DB: a.DB, Nylas: a.Nylas, API: &appliance.Outbound{BaseURL: ats.srv.URL, APIKey: "ats-key"},
 			InterviewsPath: "/api/interviews", RecordingsPath: "/api/interview-recordings",
 			InternalDomains: []string{"your-company.example"}, Links: links, DataDir: a.DataDir, Logger: a.Logger}
 		c = &appliance.CRM{DB: a.DB, Nylas: a.Nylas, API: &appliance.Outbound{BaseURL: crm.srv.URL, APIKey: "crm-key"},
@@ -152,5 +152,26 @@ func TestATS_InterviewRecordingGoesToATSNotCRM(t *testing.T) {
 	}
 	if p, _, _ := crm.counts(); p != 0 || len(fake.eventCalls) != 0 {
 		t.Fatalf("an interview reached the CRM path: posts %d, event calls %v", p, fake.eventCalls)
+	}
+}
+
+func TestATS_CandidateFromTheEventWhenTheBookingHasNone(t *testing.T) {
+	fake, ats, crm := newFakeNylas(t), newFakeATS(t), newFakeCRM(t)
+	fake.events["bk9evt2q8s"] = `{"id":"bk9evt2q8s","participants":[{"email":"sarah@your-company.example","name":"Sarah Kim"},` +
+		`{"email":"Dana.Chen@Candidates.example","name":"Dana Chen"}]}`
+	app := openATSAppWithBookings(t, fake, ats, crm)
+	// The bot is known (with its grant) before the booking arrives.
+	app.DB.UpdateNotetaker("ntBk77Qe1", func(nt *store.Notetaker) error { nt.GrantID = "grant-1"; return nil })
+	internalOnly := strings.Replace(string(fixture(t, "booking-created.json")), `"email": "dana.chen@candidates.example"`, `"email": "recruiter@your-company.example"`, 1)
+	if status, _ := app.postSigned(t, []byte(internalOnly)); status != 200 {
+		t.Fatal(status)
+	}
+	waitFor(t, "queue to drain", drained(app.DB))
+	reqs := ats.requests()
+	if len(reqs) != 1 || reqs[0].body["candidate_email"] != "dana.chen@candidates.example" || reqs[0].body["candidate_name"] != "Dana Chen" {
+		t.Fatalf("ATS saw %+v", reqs)
+	}
+	if len(fake.eventCalls) != 1 || !strings.Contains(fake.eventCalls[0], "/grants/grant-1/events/bk9evt2q8s?calendar_id=primary") {
+		t.Fatalf("event calls %v", fake.eventCalls)
 	}
 }
