@@ -3,10 +3,7 @@ package appliance
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -74,9 +71,9 @@ func (al *Alerter) handle(ctx context.Context, t *store.Task) error {
 	}
 	switch sink.Type {
 	case "slack":
-		return al.post(ctx, sink.URL, map[string]string{"text": alertText(a)})
+		return al.post(ctx, t, sink.URL, map[string]string{"text": alertText(a)})
 	case "webhook":
-		return al.post(ctx, sink.URL, map[string]string{
+		return al.post(ctx, t, sink.URL, map[string]string{
 			"kind": a.Kind, "subject": a.Subject, "message": a.Message, "time": a.Time.UTC().Format(time.RFC3339)})
 	case "email":
 		return al.mail(sink, a)
@@ -89,30 +86,10 @@ func alertText(a *store.Alert) string {
 	return fmt.Sprintf("[notekeeper] %s: %s — %s (%s)", a.Kind, a.Subject, a.Message, a.Time.UTC().Format(time.RFC3339))
 }
 
-// post sends v as JSON. 2xx succeeds; 408, 429, 5xx and network errors are
-// retried by the task queue; any other answer is permanent, with the body's
-// start kept for the operator. The URL (a secret for Slack) is not logged.
-func (al *Alerter) post(ctx context.Context, url string, v any) error {
-	body, _ := json.Marshal(v)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return Permanent(errors.New("alert sink URL is not valid"))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "notekeeper")
-	resp, err := al.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("post alert to %s: %w", req.URL.Host, errors.Unwrap(err))
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return nil
-	case resp.StatusCode == 408 || resp.StatusCode == 429 || resp.StatusCode >= 500:
-		return fmt.Errorf("post alert to %s: %d", req.URL.Host, resp.StatusCode)
-	}
-	return Permanent(fmt.Errorf("post alert to %s: %d %s", req.URL.Host, resp.StatusCode, strings.TrimSpace(string(snippet))))
+// post sends v as JSON to a sink URL through Outbound (no credentials: a
+// Slack URL carries its own token, and is never logged).
+func (al *Alerter) post(ctx context.Context, t *store.Task, sinkURL string, v any) error {
+	return (&Outbound{BaseURL: sinkURL, HTTP: al.HTTP, HidePath: true}).Call(ctx, http.MethodPost, "", "notekeeper-"+t.Key(), v, nil)
 }
 
 // mail sends the alert by SMTP.
