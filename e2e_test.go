@@ -307,8 +307,8 @@ func TestE2E_NoLossUnderKill9(t *testing.T) {
 				acked[id] = i % 250
 				if len(acked) == killAfter {
 					killOnce.Do(func() {
+						close(killed) // first: a sender that sees its connection die must know why
 						d.cmd.Process.Signal(syscall.SIGKILL)
-						close(killed)
 					})
 				}
 				mu.Unlock()
