@@ -4,7 +4,8 @@
 // commands.
 //
 // This file only wires: it parses flags and configuration, opens the
-// components in order (store → workers → HTTP) and closes them in reverse.
+// components in order (store → workers → jobs → HTTP) and closes them in
+// reverse.
 package main
 
 import (
@@ -143,29 +144,45 @@ const (
 // that a notification is only accepted once everything behind it is up. On
 // error the caller still calls Close.
 func (m *Main) Open() error {
-	cfg := m.Config
-	if cfg.Server.Domain != "" {
+	if m.Config.Server.Domain != "" {
 		// Refuse rather than silently serve plain HTTP where HTTPS was asked for.
 		return errors.New("server.domain is set, but automatic HTTPS is not in this version: " +
 			"leave domain empty and put notekeeper behind a TLS-terminating reverse proxy on [server] listen")
 	}
-	sinks := make([]appliance.AlertSink, len(cfg.Alerts))
-	for i, a := range cfg.Alerts {
-		sinks[i] = appliance.AlertSink{Type: a.Type, URL: a.URL.Value(), Kinds: a.Kinds, SMTPAddr: a.SMTPAddr,
-			Username: a.Username, Password: a.Password.Value(), From: a.From, To: a.To}
-	}
-	m.DB = store.NewDB(cfg.DBPath())
+	sinks := alertSinks(m.Config.Alerts)
+	m.DB = store.NewDB(m.Config.DBPath())
 	m.DB.AlertSinks = len(sinks)
 	if err := m.DB.Open(); err != nil {
 		return err
 	}
-
-	key, err := appliance.LoadLinkKey(cfg.DataDir)
+	key, err := appliance.LoadLinkKey(m.Config.DataDir)
 	if err != nil {
 		return err
 	}
-	links := &appliance.Links{Key: key, BaseURL: cfg.PublicURL(), TTL: cfg.Archive.LinkTTL.Duration, Now: time.Now}
+	links := &appliance.Links{Key: key, BaseURL: m.Config.PublicURL(), TTL: m.Config.Archive.LinkTTL.Duration, Now: time.Now}
+	if err := m.openWorkers(links, sinks); err != nil {
+		return err
+	}
+	if err := m.openJobs(); err != nil {
+		return err
+	}
+	return m.openServer(links)
+}
 
+// alertSinks turns the [[alert]] sections into sinks.
+func alertSinks(alerts []AlertConfig) []appliance.AlertSink {
+	sinks := make([]appliance.AlertSink, len(alerts))
+	for i, a := range alerts {
+		sinks[i] = appliance.AlertSink{Type: a.Type, URL: a.URL.Value(), Kinds: a.Kinds, SMTPAddr: a.SMTPAddr,
+			Username: a.Username, Password: a.Password.Value(), From: a.From, To: a.To}
+	}
+	return sinks
+}
+
+// openWorkers builds the task handlers — records, archive, CRM and ATS when
+// enabled, alerts — and starts the pool.
+func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) error {
+	cfg := m.Config
 	m.Pool = appliance.NewPool(m.DB)
 	m.Pool.Logger = m.Logger.With(slog.String("component", "workers"))
 	m.Pool.Workers = cfg.Tasks.Workers
@@ -173,6 +190,7 @@ func (m *Main) Open() error {
 	m.Pool.Lease = cfg.Tasks.Lease.Duration
 	m.Pool.BackoffBase = cfg.Tasks.BackoffBase.Duration
 	m.Pool.BackoffMax = cfg.Tasks.BackoffMax.Duration
+
 	client := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
 	client.Logger = m.Logger.With(slog.String("component", "nylas"))
 	m.Archiver = &appliance.Archiver{
@@ -197,6 +215,7 @@ func (m *Main) Open() error {
 	m.Archiver.Register(m.Pool)
 	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
 	records.Register(m.Pool)
+
 	var crm *appliance.CRM
 	if cfg.CRM.Enabled {
 		crm = &appliance.CRM{
@@ -229,31 +248,36 @@ func (m *Main) Open() error {
 		records.AfterBooking = ats.ScheduleBooking
 	}
 	m.Archiver.OnArchived = appliance.RouteArchived(m.DB, crm, ats)
+
 	alerter := &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))}
 	alerter.Register(m.Pool)
 	m.Pool.OnDeadLetter = alerter.DeadLetter
-	if err := m.Pool.Open(); err != nil {
-		return err
-	}
+	return m.Pool.Open()
+}
 
+// openJobs schedules the [jobs] specs.
+func (m *Main) openJobs() error {
+	cfg := m.Config.Jobs
 	m.Jobs = jobs.New(m.Logger.With(slog.String("component", "jobs")))
 	for _, j := range []struct {
 		name, spec string
 		fn         jobs.Func
 	}{
-		{"refresh_media", cfg.Jobs.RefreshMedia, m.Archiver.RefreshMedia},
-		{"archive_sweep", cfg.Jobs.ArchiveSweep, m.Archiver.Sweep},
-		{"reconcile", cfg.Jobs.Reconcile, m.Archiver.Reconcile},
-		{"webhook_watchdog", cfg.Jobs.WebhookWatchdog, m.Archiver.WebhookWatchdog},
+		{"refresh_media", cfg.RefreshMedia, m.Archiver.RefreshMedia},
+		{"archive_sweep", cfg.ArchiveSweep, m.Archiver.Sweep},
+		{"reconcile", cfg.Reconcile, m.Archiver.Reconcile},
+		{"webhook_watchdog", cfg.WebhookWatchdog, m.Archiver.WebhookWatchdog},
 	} {
 		if err := m.Jobs.Add(j.name, j.spec, j.fn); err != nil {
 			return err
 		}
 	}
-	if err := m.Jobs.Open(); err != nil {
-		return err
-	}
+	return m.Jobs.Open()
+}
 
+// openServer listens: webhook receiver, health, signed file links.
+func (m *Main) openServer(links *appliance.Links) error {
+	cfg := m.Config
 	secrets := make([]string, len(cfg.Nylas.WebhookSecrets))
 	for i, s := range cfg.Nylas.WebhookSecrets {
 		secrets[i] = s.Value()
@@ -279,7 +303,8 @@ func (m *Main) Open() error {
 
 // Close shuts down in reverse order, each step bounded: HTTP (answer what is
 // in flight), jobs (running ones are cancelled and awaited), workers
-// (interrupted tasks keep their lease for the next start), store. It returns the first error but always runs every step.
+// (interrupted tasks keep their lease for the next start), store. It runs
+// every step and returns their errors joined.
 func (m *Main) Close() error {
 	var errs []error
 	if m.Server != nil {

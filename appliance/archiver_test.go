@@ -462,3 +462,26 @@ func TestArchive_LaterNotificationAddsKinds(t *testing.T) {
 	})
 	checkArchive(t, app.DataDir, "ntMore1", files, standardNames)
 }
+
+func TestSweep_LeavesDeadLettersToTheOperator(t *testing.T) {
+	fake := newFakeNylas(t)
+	app := openArchiveApp(t, fake, nil)
+	_, err := app.DB.UpdateNotetaker("ntDead1", func(nt *store.Notetaker) error {
+		nt.MediaStatus, nt.DeletesAt = "available", time.Now().Add(10*24*time.Hour)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its archive task is dead-lettered.
+	app.Pool.Close(context.Background())
+	app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskArchive, Subject: "ntDead1"})
+	leased, _, _ := app.DB.Lease(1, time.Minute)
+	app.DB.Fail(leased[0], "gave up", time.Time{})
+	if err := app.Archiver.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if task, _ := app.DB.Task("archive/ntDead1"); task == nil || !task.Dead {
+		t.Fatalf("the sweep revived a dead letter: %+v", task)
+	}
+}

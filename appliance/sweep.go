@@ -16,6 +16,19 @@ import (
 // the last run may only have finished processing after it.
 const reconcileOverlap = 48 * time.Hour
 
+// requeue queues nt's archive again unless its task is dead-lettered: a
+// dead letter waits for the operator (or for new information from Nylas),
+// so a job does not retry and re-alert it every hour.
+func (a *Archiver) requeue(nt *store.Notetaker) error {
+	ref := store.TaskRef{Kind: TaskArchive, Subject: nt.ID}
+	if t, err := a.DB.Task(ref.Key()); err == nil && t.Dead {
+		return nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return a.DB.Enqueue(ref)
+}
+
 // pending lists the Notetakers with media to archive that is not archived.
 func (a *Archiver) pending() ([]*store.Notetaker, error) {
 	all, err := a.DB.Notetakers()
@@ -51,7 +64,7 @@ func (a *Archiver) RefreshMedia(ctx context.Context) error {
 				continue
 			}
 		}
-		if err := a.DB.Enqueue(store.TaskRef{Kind: TaskArchive, Subject: nt.ID}); err != nil {
+		if err := a.requeue(nt); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -59,8 +72,8 @@ func (a *Archiver) RefreshMedia(ctx context.Context) error {
 }
 
 // Sweep is the archive_sweep job: every Notetaker with available media not
-// fully archived is queued again, and one inside AtRisk of its deadline
-// raises archive.at_risk.
+// fully archived is queued again (unless its task is dead-lettered), and one
+// inside AtRisk of its deadline raises archive.at_risk.
 func (a *Archiver) Sweep(ctx context.Context) error {
 	nts, err := a.pending()
 	if err != nil {
@@ -72,7 +85,7 @@ func (a *Archiver) Sweep(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := a.DB.Enqueue(store.TaskRef{Kind: TaskArchive, Subject: nt.ID}); err != nil {
+		if err := a.requeue(nt); err != nil {
 			errs = append(errs, err)
 		}
 		d := deadline(nt)
