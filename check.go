@@ -1,20 +1,59 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 )
 
 // checkMachine checks what a valid configuration needs of this machine and
-// returns one line per problem.
+// returns one line per problem: the data dir is writable, the listening
+// ports are free to bind, and a configured domain resolves.
 func checkMachine(cfg Config) []string {
 	var problems []string
 	if err := checkWritableDir(cfg.DataDir); err != nil {
 		problems = append(problems, "data_dir: "+err.Error())
 	}
+	if cfg.Server.Domain == "" {
+		if err := checkBindable(cfg.Server.Listen); err != nil {
+			problems = append(problems, "server.listen: "+err.Error())
+		}
+		return problems
+	}
+	problems = append(problems, "server.domain: automatic HTTPS is not in this version; leave it empty and "+
+		"terminate TLS in a reverse proxy that forwards to [server] listen")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if addrs, err := net.DefaultResolver.LookupHost(ctx, cfg.Server.Domain); err != nil {
+		problems = append(problems, fmt.Sprintf("server.domain: %s does not resolve: %v", cfg.Server.Domain, err))
+	} else if len(addrs) == 0 {
+		problems = append(problems, fmt.Sprintf("server.domain: %s has no addresses", cfg.Server.Domain))
+	}
 	return problems
+}
+
+// checkBindable reports whether notekeeper could listen on addr now.
+func checkBindable(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
+		hint := ""
+		if _, port, perr := net.SplitHostPort(addr); perr == nil {
+			if p, _ := strconv.Atoi(port); p > 0 && p < 1024 {
+				hint = " (ports below 1024 need CAP_NET_BIND_SERVICE)"
+			}
+		}
+		return fmt.Errorf("cannot listen on %s: %v%s (is notekeeper already running?)", addr, err, hint)
+	}
+	return ln.Close()
 }
 
 // checkWritableDir reports whether dir can hold notekeeper's files: it

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCheck(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	free, _ := net.Listen("tcp", "127.0.0.1:0")
+	freeAddr := free.Addr().String()
+	free.Close()
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, []byte("x"), 0o600)
+
+	cases := []struct {
+		name   string
+		config string
+		want   []string // substrings, one per expected line; nil = "ok"
+	}{
+		{"all good", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", filepath.Join(t.TempDir(), "new", "data"), freeAddr), nil},
+		{"port in use", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", t.TempDir(), busy.Addr().String()),
+			[]string{"server.listen: cannot listen on " + busy.Addr().String()}},
+		{"data dir is a file", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", notDir, freeAddr),
+			[]string{"data_dir: " + notDir + " is not a directory"}},
+		{"domain that does not resolve", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"notekeeper-check.invalid\"\n", t.TempDir()),
+			[]string{"server.domain: automatic HTTPS is not in this version", "server.domain: notekeeper-check.invalid does not resolve"}},
+		{"config problems listed one per line", "[server]\nlistne = \"x\"\n[archive]\nconcurrency = 0\n",
+			[]string{`server.listne: unknown key`, "archive.concurrency: must be between 1 and 64"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.toml")
+			cfg := tc.config + "\n[nylas]\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n"
+			os.WriteFile(path, []byte(cfg), 0o600)
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), []string{"check", "-config", path}, &stdout, &stderr)
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			if tc.want == nil {
+				if err != nil || stdout.String() != "ok\n" {
+					t.Fatalf("check: %v, %q", err, stdout.String())
+				}
+				return
+			}
+			var ee exitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("check returned %v, want exit status 1", err)
+			}
+			if len(lines) != len(tc.want) {
+				t.Fatalf("lines %q, want %d", lines, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(lines[i], w) {
+					t.Fatalf("line %d %q lacks %q", i, lines[i], w)
+				}
+			}
+		})
+	}
+}
