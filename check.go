@@ -13,7 +13,8 @@ import (
 
 // checkMachine checks what a valid configuration needs of this machine and
 // returns one line per problem: the data dir is writable, the listening
-// ports are free to bind, and a configured domain resolves.
+// ports are free to bind ([server] listen, or with a domain the [tls] HTTP
+// and HTTPS ports), and a configured domain resolves.
 func checkMachine(cfg Config) []string {
 	var problems []string
 	if err := checkWritableDir(cfg.DataDir); err != nil {
@@ -25,8 +26,14 @@ func checkMachine(cfg Config) []string {
 		}
 		return problems
 	}
-	problems = append(problems, "server.domain: automatic HTTPS is not in this version; leave it empty and "+
-		"terminate TLS in a reverse proxy that forwards to [server] listen")
+	for _, p := range []struct {
+		key  string
+		port int
+	}{{"tls.http_port", cfg.TLS.HTTPPort}, {"tls.https_port", cfg.TLS.HTTPSPort}} {
+		if err := checkBindable(":" + strconv.Itoa(p.port)); err != nil {
+			problems = append(problems, p.key+": "+err.Error())
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if addrs, err := net.DefaultResolver.LookupHost(ctx, cfg.Server.Domain); err != nil {

@@ -33,8 +33,12 @@ func TestCheck(t *testing.T) {
 			[]string{"server.listen: cannot listen on " + busy.Addr().String()}},
 		{"data dir is a file", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", notDir, freeAddr),
 			[]string{"data_dir: " + notDir + " is not a directory"}},
-		{"domain that does not resolve", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"notekeeper-check.invalid\"\n", t.TempDir()),
-			[]string{"server.domain: automatic HTTPS is not in this version", "server.domain: notekeeper-check.invalid does not resolve"}},
+		{"domain that does not resolve", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"notekeeper-check.invalid\"\n[tls]\nhttp_port = %d\nhttps_port = %d\n",
+			t.TempDir(), freePort(t), freePort(t)),
+			[]string{"server.domain: notekeeper-check.invalid does not resolve"}},
+		{"https port in use", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"localhost\"\n[tls]\nhttp_port = %d\nhttps_port = %d\n",
+			t.TempDir(), freePort(t), busy.Addr().(*net.TCPAddr).Port),
+			[]string{"tls.https_port: cannot listen on"}},
 		{"config problems listed one per line", "[server]\nlistne = \"x\"\n[archive]\nconcurrency = 0\n",
 			[]string{`server.listne: unknown key`, "archive.concurrency: must be between 1 and 64"}},
 	}
@@ -66,4 +70,14 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// freePort returns a port that was free a moment ago.
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

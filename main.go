@@ -10,14 +10,19 @@ package main
 
 import (
 	"context"
+	cryptotls "crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +32,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
+	apptls "github.com/notekeeper/notekeeper/tls"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=v1.2.3".
@@ -126,6 +132,10 @@ type Main struct {
 	Archiver *appliance.Archiver
 	Jobs     *jobs.Scheduler
 	Server   *appliance.Server
+	// With [server] domain set: the certificate manager and the plain-HTTP
+	// listener (ACME HTTP-01, redirect to HTTPS).
+	Certs    *apptls.Manager
+	HTTPSide *apptls.HTTPServer
 }
 
 // NewMain returns a Main for cfg; nothing is opened yet.
@@ -144,11 +154,6 @@ const (
 // that a notification is only accepted once everything behind it is up. On
 // error the caller still calls Close.
 func (m *Main) Open() error {
-	if m.Config.Server.Domain != "" {
-		// Refuse rather than silently serve plain HTTP where HTTPS was asked for.
-		return errors.New("server.domain is set, but automatic HTTPS is not in this version: " +
-			"leave domain empty and put notekeeper behind a TLS-terminating reverse proxy on [server] listen")
-	}
 	sinks := alertSinks(m.Config.Alerts)
 	m.DB = store.NewDB(m.Config.DBPath())
 	m.DB.AlertSinks = len(sinks)
@@ -167,6 +172,36 @@ func (m *Main) Open() error {
 		return err
 	}
 	return m.openServer(links)
+}
+
+// openCertificates prepares automatic HTTPS for [server] domain: the
+// certificate manager and the plain-HTTP listener answering HTTP-01 and
+// redirecting. Certificates are obtained once the HTTPS listener is up.
+func (m *Main) openCertificates() error {
+	cfg := m.Config
+	var roots *x509.CertPool
+	if cfg.TLS.CARoot != "" {
+		pem, err := os.ReadFile(cfg.TLS.CARoot)
+		if err != nil {
+			return fmt.Errorf("tls.ca_root: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("tls.ca_root: no certificate in %s", cfg.TLS.CARoot)
+		}
+	}
+	m.Certs = &apptls.Manager{
+		Domain: cfg.Server.Domain, Email: cfg.TLS.Email, CA: cfg.TLS.CA, Roots: roots,
+		StoragePath: filepath.Join(cfg.DataDir, "certmagic"),
+		HTTPPort:    cfg.TLS.HTTPPort, HTTPSPort: cfg.TLS.HTTPSPort,
+		Logger: m.Logger.With(slog.String("component", "tls")),
+		OnFailure: func(domain string, err error) {
+			m.DB.RaiseAlert(store.Alert{Kind: "tls.failed", Subject: domain, Message: "certificate could not be obtained or renewed: " + err.Error()})
+		},
+	}
+	m.HTTPSide = &apptls.HTTPServer{Addr: ":" + strconv.Itoa(cfg.TLS.HTTPPort), Manager: m.Certs,
+		Domain: cfg.Server.Domain, HTTPSPort: cfg.TLS.HTTPSPort}
+	return m.HTTPSide.Open()
 }
 
 // alertSinks turns the [[alert]] sections into sinks.
@@ -284,6 +319,16 @@ func (m *Main) openServer(links *appliance.Links) error {
 	}
 	m.Server = appliance.NewServer()
 	m.Server.Addr = cfg.Server.Listen
+	if cfg.Server.Domain != "" {
+		if err := m.openCertificates(); err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.TLS.HTTPSPort))
+		if err != nil {
+			return fmt.Errorf("open https listener: %w", err)
+		}
+		m.Server.Listener = cryptotls.NewListener(ln, m.Certs.TLSConfig())
+	}
 	m.Server.WebhookPath = cfg.Server.WebhookPath
 	m.Server.Logger = m.Logger.With(slog.String("component", "http"))
 	m.Server.Receiver = &appliance.Receiver{
@@ -298,18 +343,35 @@ func (m *Main) openServer(links *appliance.Links) error {
 		{Name: "store", Fn: m.DB.Ping},
 		appliance.DiskCheck(cfg.DataDir, cfg.Archive.MinFreeBytes, appliance.DiskFree),
 	}
-	return m.Server.Open()
+	if m.Certs != nil {
+		m.Server.Checks = append(m.Server.Checks, appliance.Check{Name: "certificate", Fn: m.Certs.Check})
+	}
+	if err := m.Server.Open(); err != nil {
+		return err
+	}
+	if m.Certs != nil {
+		// Both listeners are up: the CA can validate. Obtain in the
+		// background; /readyz says 503 until the certificate is there.
+		return m.Certs.Open(context.Background(), false)
+	}
+	return nil
 }
 
 // Close shuts down in reverse order, each step bounded: HTTP (answer what is
 // in flight), jobs (running ones are cancelled and awaited), workers
-// (interrupted tasks keep their lease for the next start), store. It runs
+// (interrupted tasks keep their lease for the next start), the certificate
+// cache, store. It runs
 // every step and returns their errors joined.
 func (m *Main) Close() error {
 	var errs []error
-	if m.Server != nil {
+	if m.Server != nil || m.HTTPSide != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
-		errs = append(errs, m.Server.Close(ctx))
+		if m.HTTPSide != nil {
+			errs = append(errs, m.HTTPSide.Close(ctx))
+		}
+		if m.Server != nil {
+			errs = append(errs, m.Server.Close(ctx))
+		}
 		cancel()
 	}
 	if m.Jobs != nil {
@@ -321,6 +383,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), poolShutdownTimeout)
 		errs = append(errs, m.Pool.Close(ctx))
 		cancel()
+	}
+	if m.Certs != nil {
+		errs = append(errs, m.Certs.Close())
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())

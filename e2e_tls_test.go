@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/tls/tlstest"
+)
+
+// TestE2E_AutomaticHTTPSWithPebble runs the appliance with [server] domain
+// against an in-process Pebble: the certificate is obtained in the
+// background once the listeners are up, and a client trusting only Pebble's
+// issuing root reaches the webhook over HTTPS.
+func TestE2E_AutomaticHTTPSWithPebble(t *testing.T) {
+	httpPort, httpsPort := freePort(t), freePort(t)
+	pebble := tlstest.Start(t, httpPort, httpsPort, 24*time.Hour)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.toml")
+	os.WriteFile(config, []byte(fmt.Sprintf(`data_dir = %q
+[server]
+domain = "localhost"
+[tls]
+email = "ops@example.com"
+ca = %q
+ca_root = %q
+http_port = %d
+https_port = %d
+[nylas]
+api_key = "k"
+webhook_secrets = [%q]
+[archive]
+min_free_bytes = 0
+`, filepath.Join(dir, "data"), pebble.Directory(), pebble.WriteServerRoot(t, dir), httpPort, httpsPort, e2eSecret)), 0o600)
+	cfg, err := LoadConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMain(cfg, slog.New(slog.DiscardHandler))
+	if err := m.Open(); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	defer m.Close()
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pebble.IssuingRoots()}, ForceAttemptHTTP2: true}}
+	base := "https://localhost:" + strconv.Itoa(httpsPort)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready over HTTPS: %v %v", resp, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := client.Get(base + "/webhooks/nylas?challenge=over-https")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "over-https" || resp.TLS == nil || resp.TLS.NegotiatedProtocol != "h2" {
+		t.Fatalf("challenge: %q (tls %v)", b, resp.TLS != nil)
+	}
+	body := e2eNotification("ntf-https-1", 1)
+	req, _ := http.NewRequest("POST", base+"/webhooks/nylas", bytes.NewReader(body))
+	req.Header.Set("X-Nylas-Signature", appliance.Sign(e2eSecret, body))
+	if resp, err := client.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("signed POST over HTTPS: %v %v", resp, err)
+	}
+
+	plain := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	httpBase := "http://localhost:" + strconv.Itoa(httpPort)
+	resp, err = plain.Get(httpBase + "/admin/x?y=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 308 || resp.Header.Get("Location") != base+"/admin/x?y=1" {
+		t.Fatalf("plain HTTP: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, err := plain.Get(httpBase + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz on the HTTP listener: %v %v", resp, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "certmagic")); err != nil {
+		t.Fatalf("certificate storage: %v", err)
+	}
+}
