@@ -92,11 +92,12 @@ type daemon struct {
 
 var readyLine = regexp.MustCompile(`notekeeper ready.* url=(http://[0-9.:]+)`)
 
-// startDaemon runs `notekeeper serve` and waits until it logs its URL and
+// startDaemon runs `notekeeper serve` (with env added to the environment) and waits until it logs its URL and
 // answers /healthz.
-func startDaemon(t *testing.T, configPath string) *daemon {
+func startDaemon(t *testing.T, configPath string, env ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "-config", configPath)
+	cmd.Env = append(os.Environ(), env...)
 	d := &daemon{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw

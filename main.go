@@ -110,16 +110,62 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m := NewMain(cfg, newLogger(cfg.Log, stderr))
+	level := new(slog.LevelVar)
+	m := NewMain(cfg, newLogger(cfg.Log, level, stderr))
 	if err := m.Open(); err != nil {
 		m.Close()
 		return err
 	}
 	m.Logger.Info("notekeeper ready", slog.String("version", Version), slog.String("url", m.Server.URL()),
 		slog.String("webhook_path", cfg.Server.WebhookPath), slog.String("data_dir", cfg.DataDir))
-	<-ctx.Done()
+	sdNotify("READY=1\nSTATUS=serving " + m.Server.URL())
+	wdCtx, stopWatchdog := context.WithCancel(ctx)
+	defer stopWatchdog()
+	go watchdog(wdCtx, watchdogInterval(), m.DB.Ping)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-hup:
+			m.reload(configPath(args), level)
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	sdNotify("STOPPING=1")
 	m.Logger.Info("shutting down")
 	return m.Close()
+}
+
+// configPath is the -config value of args (or its default).
+func configPath(args []string) string {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	path := fs.String("config", DefaultConfigPath(), "")
+	fs.Parse(args)
+	return *path
+}
+
+// reload applies what is safe to change without a restart (SIGHUP): the
+// webhook secrets (a rotation) and the log level. Everything else — listen
+// addresses, the data dir, alert sinks (their number is part of durable task
+// keys), CRM/ATS settings — takes a restart. A config that no longer
+// validates is refused and the running one kept.
+func (m *Main) reload(path string, level *slog.LevelVar) {
+	sdNotify("RELOADING=1")
+	defer sdNotify("READY=1")
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		m.Logger.Error("reload refused; keeping the running configuration", slog.Any("error", err))
+		return
+	}
+	m.Server.Receiver.Verifier.SetSecrets(secretValues(cfg.Nylas.WebhookSecrets)...)
+	level.Set(logLevel(cfg.Log.Level))
+	m.Logger.Info("configuration reloaded", slog.Int("webhook_secrets", len(cfg.Nylas.WebhookSecrets)),
+		slog.String("log_level", cfg.Log.Level))
 }
 
 // Main holds the running appliance's components.
@@ -313,10 +359,6 @@ func (m *Main) openJobs() error {
 // openServer listens: webhook receiver, health, signed file links.
 func (m *Main) openServer(links *appliance.Links) error {
 	cfg := m.Config
-	secrets := make([]string, len(cfg.Nylas.WebhookSecrets))
-	for i, s := range cfg.Nylas.WebhookSecrets {
-		secrets[i] = s.Value()
-	}
 	m.Server = appliance.NewServer()
 	m.Server.Addr = cfg.Server.Listen
 	if cfg.Server.Domain != "" {
@@ -333,7 +375,7 @@ func (m *Main) openServer(links *appliance.Links) error {
 	m.Server.Logger = m.Logger.With(slog.String("component", "http"))
 	m.Server.Receiver = &appliance.Receiver{
 		DB:           m.DB,
-		Verifier:     appliance.NewVerifier(secrets...),
+		Verifier:     appliance.NewVerifier(secretValues(cfg.Nylas.WebhookSecrets)...),
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Logger:       m.Server.Logger,
 	}
@@ -393,10 +435,10 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// newLogger builds the process's one logger from [log].
-func newLogger(c LogConfig, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Level)) // validated with the config
+// newLogger builds the process's one logger from [log]; level can be
+// changed later (SIGHUP).
+func newLogger(c LogConfig, level *slog.LevelVar, w io.Writer) *slog.Logger {
+	level.Set(logLevel(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.Format == "json" {
@@ -405,6 +447,22 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	logger := slog.New(h)
 	slog.SetDefault(logger)
 	return logger
+}
+
+// logLevel parses a validated [log] level.
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(s))
+	return l
+}
+
+// secretValues resolves secrets to their values.
+func secretValues(secrets []Secret) []string {
+	out := make([]string, len(secrets))
+	for i, s := range secrets {
+		out[i] = s.Value()
+	}
+	return out
 }
 
 // versionString is "notekeeper VERSION (commit REV[, modified]) GOVERSION".

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance"
+)
+
+// notifySocket stands in for systemd's $NOTIFY_SOCKET and records messages.
+type notifySocket struct {
+	path string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func listenNotify(t *testing.T) *notifySocket {
+	n := &notifySocket{path: filepath.Join(t.TempDir(), "notify.sock")}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: n.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.msgs = append(n.msgs, string(buf[:k]))
+			n.mu.Unlock()
+		}
+	}()
+	return n
+}
+
+func (n *notifySocket) saw(prefix string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, m := range n.msgs {
+		if strings.HasPrefix(m, prefix) {
+			c++
+		}
+	}
+	return c
+}
+
+func (n *notifySocket) waitFor(t *testing.T, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for n.saw(prefix) == 0 {
+		if time.Now().After(deadline) {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			t.Fatalf("no %q from the daemon; got %q", prefix, n.msgs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestE2E_SystemdNotifyWatchdogAndReload(t *testing.T) {
+	notify := listenNotify(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	config := writeE2EConfig(t, dataDir)
+	d := startDaemon(t, config, "NOTIFY_SOCKET="+notify.path, "WATCHDOG_USEC=200000")
+	notify.waitFor(t, "READY=1")
+	notify.waitFor(t, "WATCHDOG=1")
+
+	// Rotate the webhook secret in the file and reload with SIGHUP.
+	cfg, _ := os.ReadFile(config)
+	os.WriteFile(config, bytes.Replace(cfg, []byte(e2eSecret), []byte("rotated-secret"), 1), 0o600)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	notify.waitFor(t, "RELOADING=1")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.stderr.String(), "configuration reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload\n%s", d.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	body := e2eNotification("ntf-reload-1", 1)
+	post := func(secret string) int {
+		req, _ := http.NewRequest("POST", d.url+"/webhooks/nylas", bytes.NewReader(body))
+		req.Header.Set("X-Nylas-Signature", signWith(secret, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := post(e2eSecret); s != 401 {
+		t.Fatalf("old secret after reload: %d, want 401", s)
+	}
+	if s := post("rotated-secret"); s != 200 {
+		t.Fatalf("new secret after reload: %d, want 200", s)
+	}
+
+	// A broken config on reload is refused; the daemon keeps serving.
+	os.WriteFile(config, []byte("nonsense = ["), 0o600)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.stderr.String(), "reload refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("broken config not refused\n%s", d.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := post("rotated-secret"); s != 200 {
+		t.Fatalf("after a refused reload: %d", s)
+	}
+
+	if err := d.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if notify.saw("STOPPING=1") != 1 {
+		t.Fatal("no STOPPING=1")
+	}
+}
+
+func signWith(secret string, body []byte) string { return appliance.Sign(secret, body) }
