@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -130,3 +131,51 @@ func TestE2E_SystemdNotifyWatchdogAndReload(t *testing.T) {
 }
 
 func signWith(secret string, body []byte) string { return appliance.Sign(secret, body) }
+
+func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(dataDir, 0o700)
+	secretPath := filepath.Join(dataDir, "webhook-secret")
+	os.WriteFile(secretPath, []byte("first-secret\n"), 0o600)
+	config := writeE2EConfig(t, dataDir)
+	cfg, _ := os.ReadFile(config)
+	os.WriteFile(config, bytes.Replace(cfg, []byte(`["`+e2eSecret+`"]`), []byte(`["file:`+secretPath+`"]`), 1), 0o600)
+	d := startDaemon(t, config)
+	post := func(secret, id string) int {
+		body := e2eNotification(id, 1)
+		req, _ := http.NewRequest("POST", d.url+"/webhooks/nylas", bytes.NewReader(body))
+		req.Header.Set("X-Nylas-Signature", signWith(secret, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := post("first-secret", "ntf-rot-1"); s != 200 {
+		t.Fatalf("first secret: %d", s)
+	}
+	// What `webhook rotate-secret` leaves behind: the old secret in its grace
+	// period, the new one in the file.
+	writeJSONFile(dataDir, previousSecretFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(time.Hour)})
+	os.WriteFile(secretPath, []byte("second-secret\n"), 0o600)
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; post("second-secret", fmt.Sprintf("ntf-rot-new-%d", i)) != 200; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("new secret not picked up\n%s", d.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s := post("first-secret", "ntf-rot-old"); s != 200 {
+		t.Fatalf("old secret inside its grace period: %d", s)
+	}
+	// Grace over: only the new secret.
+	writeJSONFile(dataDir, previousSecretFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(-time.Second)})
+	deadline = time.Now().Add(10 * time.Second)
+	for post("first-secret", "ntf-rot-expired") != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("old secret still accepted after its grace period")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,7 @@ const usage = `usage: notekeeper <command> [flags]
 commands:
   serve    run the appliance until SIGTERM/SIGINT
   check    validate the configuration and this machine
+  webhook  create|list|status|rotate-secret: the Nylas webhook destination
   version  print version, commit and Go version
 
 Every command takes -config FILE (default $NOTEKEEPER_CONFIG, then /etc/notekeeper/config.toml).
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
+	case "webhook":
+		return runWebhook(ctx, args, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -126,11 +130,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	refresh := time.NewTicker(secretRefresh)
+	defer refresh.Stop()
 wait:
 	for {
 		select {
 		case <-hup:
 			m.reload(configPath(args), level)
+		case <-refresh.C:
+			m.refreshSecrets()
 		case <-ctx.Done():
 			break wait
 		}
@@ -138,6 +146,19 @@ wait:
 	sdNotify("STOPPING=1")
 	m.Logger.Info("shutting down")
 	return m.Close()
+}
+
+// refreshSecrets re-reads the webhook secrets (their files may have been
+// rewritten by `webhook rotate-secret`) plus a rotated-out one still in its
+// grace period, and swaps them into the verifier when they changed.
+func (m *Main) refreshSecrets() {
+	secrets := acceptedSecrets(m.Config.Nylas.WebhookSecrets, m.Config.DataDir, time.Now())
+	if slices.Equal(secrets, m.secrets) {
+		return
+	}
+	m.secrets = secrets
+	m.Server.Receiver.Verifier.SetSecrets(secrets...)
+	m.Logger.Info("webhook secrets changed", slog.Int("accepted", len(secrets)))
 }
 
 // configPath is the -config value of args (or its default).
@@ -162,7 +183,8 @@ func (m *Main) reload(path string, level *slog.LevelVar) {
 		m.Logger.Error("reload refused; keeping the running configuration", slog.Any("error", err))
 		return
 	}
-	m.Server.Receiver.Verifier.SetSecrets(secretValues(cfg.Nylas.WebhookSecrets)...)
+	m.Config.Nylas.WebhookSecrets = cfg.Nylas.WebhookSecrets
+	m.refreshSecrets()
 	level.Set(logLevel(cfg.Log.Level))
 	m.Logger.Info("configuration reloaded", slog.Int("webhook_secrets", len(cfg.Nylas.WebhookSecrets)),
 		slog.String("log_level", cfg.Log.Level))
@@ -182,6 +204,8 @@ type Main struct {
 	// listener (ACME HTTP-01, redirect to HTTPS).
 	Certs    *apptls.Manager
 	HTTPSide *apptls.HTTPServer
+
+	secrets []string // webhook secrets the verifier accepts now
 }
 
 // NewMain returns a Main for cfg; nothing is opened yet.
@@ -283,15 +307,16 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 			MaxBytes:  cfg.Archive.MaxFileBytes,
 			Logger:    m.Logger.With(slog.String("component", "fetch")),
 		},
-		DataDir:      cfg.DataDir,
-		Kinds:        cfg.Archive.Kinds,
-		Concurrency:  cfg.Archive.Concurrency,
-		MinFreeBytes: cfg.Archive.MinFreeBytes,
-		DiskFree:     appliance.DiskFree,
-		AtRisk:       cfg.Archive.AtRisk.Duration,
-		Grants:       cfg.Nylas.Grants,
-		Logger:       m.Logger.With(slog.String("component", "archive")),
-		Now:          time.Now,
+		DataDir:       cfg.DataDir,
+		Kinds:         cfg.Archive.Kinds,
+		Concurrency:   cfg.Archive.Concurrency,
+		MinFreeBytes:  cfg.Archive.MinFreeBytes,
+		DiskFree:      appliance.DiskFree,
+		AtRisk:        cfg.Archive.AtRisk.Duration,
+		Grants:        cfg.Nylas.Grants,
+		DestinationID: func() (string, error) { return destinationID(cfg.DataDir) },
+		Logger:        m.Logger.With(slog.String("component", "archive")),
+		Now:           time.Now,
 	}
 	m.Archiver.Register(m.Pool)
 	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
@@ -375,10 +400,11 @@ func (m *Main) openServer(links *appliance.Links) error {
 	m.Server.Logger = m.Logger.With(slog.String("component", "http"))
 	m.Server.Receiver = &appliance.Receiver{
 		DB:           m.DB,
-		Verifier:     appliance.NewVerifier(secretValues(cfg.Nylas.WebhookSecrets)...),
+		Verifier:     appliance.NewVerifier(),
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Logger:       m.Server.Logger,
 	}
+	m.refreshSecrets()
 	m.Server.Links = links
 	m.Server.DataDir = cfg.DataDir
 	m.Server.Checks = []appliance.Check{
@@ -454,15 +480,6 @@ func logLevel(s string) slog.Level {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(s))
 	return l
-}
-
-// secretValues resolves secrets to their values.
-func secretValues(secrets []Secret) []string {
-	out := make([]string, len(secrets))
-	for i, s := range secrets {
-		out[i] = s.Value()
-	}
-	return out
 }
 
 // versionString is "notekeeper VERSION (commit REV[, modified]) GOVERSION".

@@ -47,8 +47,11 @@ type Archiver struct {
 	DiskFree     func(path string) (uint64, error)
 	AtRisk       time.Duration // alert this long before the deadline
 	Grants       []string      // reconciled against the API
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// DestinationID returns this appliance's webhook destination ID ("" when
+	// none is known) for the webhook_watchdog job.
+	DestinationID func() (string, error)
+	Logger        *slog.Logger
+	Now           func() time.Time
 	// DiskRecheck is how long an archive task waits while the disk is low;
 	// default 5 minutes.
 	DiskRecheck time.Duration

@@ -397,12 +397,14 @@ func TestJobs_WebhookWatchdog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFakeNylas(t)
 			fake.webhooks["wh-1"] = tc.status
-			app := openArchiveApp(t, fake, nil)
-			if tc.known {
-				if err := app.DB.PutState(store.StateWebhookDestination, "wh-1"); err != nil {
-					t.Fatal(err)
+			app := openArchiveApp(t, fake, func(a *appliance.Archiver) {
+				a.DestinationID = func() (string, error) {
+					if tc.known {
+						return "wh-1", nil
+					}
+					return "", nil
 				}
-			}
+			})
 			if err := app.Archiver.WebhookWatchdog(context.Background()); err != nil {
 				t.Fatal(err)
 			}

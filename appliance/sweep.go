@@ -172,10 +172,11 @@ func (a *Archiver) reconcileGrant(ctx context.Context, grant string) error {
 // webhook.unhealthy when Nylas marks it failing or failed (Nylas stops
 // delivering to a failed destination and never reactivates it by itself).
 func (a *Archiver) WebhookWatchdog(ctx context.Context) error {
-	var id string
-	if err := a.DB.GetState(store.StateWebhookDestination, &id); errors.Is(err, store.ErrNotFound) {
+	if a.DestinationID == nil {
 		return nil
-	} else if err != nil {
+	}
+	id, err := a.DestinationID()
+	if err != nil || id == "" {
 		return err
 	}
 	wh, err := a.Nylas.GetWebhook(ctx, id)

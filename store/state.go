@@ -9,9 +9,6 @@ import (
 
 // Names of values in the state bucket.
 const (
-	// StateWebhookDestination is the ID of this appliance's Nylas webhook
-	// destination (a string), set when it is created.
-	StateWebhookDestination = "webhook_destination"
 	// StateReconcilePrefix + grant ID is when that grant was last reconciled
 	// successfully (a time).
 	StateReconcilePrefix = "reconciled/"

@@ -183,13 +183,13 @@ func TestRaiseAlert_LogsOncePerHour(t *testing.T) {
 func TestState_RoundTrip(t *testing.T) {
 	db := storetest.MustOpen(t)
 	var got string
-	if err := db.GetState(store.StateWebhookDestination, &got); !errors.Is(err, store.ErrNotFound) {
+	if err := db.GetState("some_state", &got); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing state: %v", err)
 	}
-	if err := db.PutState(store.StateWebhookDestination, "wh-1"); err != nil {
+	if err := db.PutState("some_state", "wh-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.GetState(store.StateWebhookDestination, &got); err != nil || got != "wh-1" {
+	if err := db.GetState("some_state", &got); err != nil || got != "wh-1" {
 		t.Fatalf("state %q %v", got, err)
 	}
 }

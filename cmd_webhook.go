@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
+)
+
+const webhookUsage = `usage: notekeeper webhook <create|list|status|rotate-secret> [-config FILE] [-grace 24h]
+
+  create         subscribe this appliance ({public_url}{webhook_path}) to the Nylas triggers it handles;
+                 the secret is written to the first file: entry of [nylas] webhook_secrets
+  list           list the application's webhook destinations (* marks this appliance's)
+  status         show this appliance's destination; exit 1 unless it is active
+  rotate-secret  have Nylas issue a new secret; the old one stays accepted for -grace (default 24h)
+`
+
+// runWebhook manages the Nylas webhook destination (SPEC §2).
+func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, webhookUsage)
+		return errors.New("webhook: no subcommand")
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("webhook "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	grace := fs.Duration("grace", 24*time.Hour, "rotate-secret: how long the old secret stays accepted")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	client := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
+	switch sub {
+	case "create":
+		return webhookCreate(ctx, cfg, client, stdout)
+	case "list":
+		return webhookList(ctx, cfg, client, stdout)
+	case "status":
+		return webhookStatus(ctx, cfg, client, stdout)
+	case "rotate-secret":
+		return webhookRotate(ctx, cfg, client, *grace, stdout)
+	}
+	fmt.Fprint(stderr, webhookUsage)
+	return fmt.Errorf("webhook: unknown subcommand %q", sub)
+}
+
+func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+	file, err := secretFile(cfg)
+	if err != nil {
+		return err
+	}
+	if id, err := destinationID(cfg.DataDir); err != nil {
+		return err
+	} else if id != "" {
+		return fmt.Errorf("webhook destination %s is already recorded in %s/%s; use rotate-secret, or delete it at Nylas and remove that file",
+			id, cfg.DataDir, webhookStateFile)
+	}
+	url := cfg.PublicURL() + cfg.Server.WebhookPath
+	// Nylas sends its challenge to url before answering: the appliance must be running.
+	wh, err := client.CreateWebhook(ctx, nylas.WebhookCreate{TriggerTypes: webhookTriggers, WebhookURL: url, Description: "notekeeper"})
+	if err != nil {
+		return err
+	}
+	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
+		return fmt.Errorf("destination %s created, but its secret could not be stored (rotate it): %w", wh.ID, err)
+	}
+	if err := writeJSONFile(cfg.DataDir, webhookStateFile, webhookState{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created webhook destination %s (%s) for %s\nsecret written to %s; a running notekeeper accepts it within %s\n",
+		wh.ID, wh.Status, url, file, secretRefresh)
+	return nil
+}
+
+// writeSecretFile stores a secret as the first line of path (0600).
+func writeSecretFile(path, secret string) error {
+	if secret == "" {
+		return errors.New("Nylas returned no secret")
+	}
+	dir, name := splitPath(path)
+	return archive.WriteFileAtomic(dir, name, []byte(secret+"\n"))
+}
+
+func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+	ours, err := destinationID(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	whs, err := client.ListWebhooks(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tID\tSTATUS\tURL")
+	for _, w := range whs {
+		mark := ""
+		if w.ID == ours {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, w.ID, w.Status, w.WebhookURL)
+	}
+	return tw.Flush()
+}
+
+func webhookStatus(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+	id, err := destinationID(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return errors.New("no webhook destination recorded; run notekeeper webhook create")
+	}
+	wh, err := client.GetWebhook(ctx, id)
+	if err != nil {
+		return err
+	}
+	missing := []string{}
+	for _, t := range webhookTriggers {
+		if !slices.Contains(wh.TriggerTypes, t) {
+			missing = append(missing, t)
+		}
+	}
+	fmt.Fprintf(stdout, "destination %s: %s\nurl: %s\ntriggers: %s\n", wh.ID, wh.Status, wh.WebhookURL, strings.Join(wh.TriggerTypes, ", "))
+	if len(missing) > 0 {
+		fmt.Fprintf(stdout, "missing triggers: %s\n", strings.Join(missing, ", "))
+	}
+	if wh.Status != "active" {
+		return fmt.Errorf("webhook destination %s is %s", wh.ID, wh.Status)
+	}
+	return nil
+}
+
+func webhookRotate(ctx context.Context, cfg Config, client *nylas.Client, grace time.Duration, stdout io.Writer) error {
+	file, err := secretFile(cfg)
+	if err != nil {
+		return err
+	}
+	id, err := destinationID(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return errors.New("no webhook destination recorded; run notekeeper webhook create")
+	}
+	old := ""
+	for _, s := range cfg.Nylas.WebhookSecrets {
+		if s.Ref() == "file:"+file {
+			old = s.Value()
+		}
+	}
+	// Keep the old secret accepted before Nylas switches (at once, no overlap).
+	until := time.Now().Add(grace).UTC()
+	if err := writeJSONFile(cfg.DataDir, previousSecretFile, previousSecret{Secret: old, Until: until}); err != nil {
+		return err
+	}
+	wh, err := client.RotateWebhookSecret(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
+		return fmt.Errorf("secret rotated at Nylas but not stored: %w", err)
+	}
+	fmt.Fprintf(stdout, "rotated the secret of %s; new secret written to %s; the old one is accepted until %s\n",
+		id, file, until.Format(time.RFC3339))
+	return nil
+}

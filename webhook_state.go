@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
+)
+
+// The webhook destination and its secrets live in files, not in the store:
+// `notekeeper webhook …` runs while the daemon holds the store's lock.
+const (
+	// webhookStateFile, in the data dir, names this appliance's destination.
+	webhookStateFile = "webhook.json"
+	// previousSecretFile, in the data dir, keeps a rotated-out secret and
+	// until when it is still accepted.
+	previousSecretFile = "webhook-previous.json"
+)
+
+// secretRefresh is how often a running daemon re-reads its webhook secrets
+// (files written by webhook create/rotate-secret, or by hand).
+const secretRefresh = 2 * time.Second
+
+// splitPath is filepath.Split without the trailing separator.
+func splitPath(path string) (dir, name string) {
+	dir, name = filepath.Split(path)
+	return filepath.Clean(dir), name
+}
+
+// webhookTriggers are the notification types notekeeper subscribes to.
+var webhookTriggers = []string{
+	"notetaker.media", "notetaker.meeting_state", "notetaker.created", "notetaker.updated", "notetaker.deleted",
+	"booking.created", "booking.rescheduled", "booking.cancelled", "grant.expired", "grant.updated",
+}
+
+// webhookState is the content of webhook.json.
+type webhookState struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// previousSecret is the content of webhook-previous.json.
+type previousSecret struct {
+	Secret string    `json:"secret"`
+	Until  time.Time `json:"until"`
+}
+
+// readJSONFile decodes dataDir/name into v; a missing file is (false, nil).
+func readJSONFile(dataDir, name string, v any) (bool, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("read %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// writeJSONFile writes v to dataDir/name atomically, 0600.
+func writeJSONFile(dataDir, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return archive.WriteFileAtomic(dataDir, name, append(b, '\n'))
+}
+
+// destinationID returns the recorded destination ID, "" when none.
+func destinationID(dataDir string) (string, error) {
+	var st webhookState
+	if _, err := readJSONFile(dataDir, webhookStateFile, &st); err != nil {
+		return "", err
+	}
+	return st.ID, nil
+}
+
+// secretFile is where `webhook create` and `rotate-secret` write the secret:
+// the first `file:` entry of [nylas] webhook_secrets with an absolute path
+// (a relative one is a read-only systemd credential).
+func secretFile(cfg Config) (string, error) {
+	for _, s := range cfg.Nylas.WebhookSecrets {
+		if p, ok := strings.CutPrefix(s.Ref(), "file:"); ok && filepath.IsAbs(p) {
+			return p, nil
+		}
+	}
+	return "", errors.New(`nylas.webhook_secrets has no "file:/absolute/path" entry to store the secret in; ` +
+		`add one, e.g. "file:/var/lib/notekeeper/webhook-secret"`)
+}
+
+// acceptedSecrets resolves the configured webhook secrets anew (files may
+// have changed) and adds a rotated-out secret still inside its grace
+// period. A secret that no longer resolves keeps its last value.
+func acceptedSecrets(refs []Secret, dataDir string, now time.Time) []string {
+	var out []string
+	for _, s := range refs {
+		c := s
+		if err := c.Resolve(); err != nil || c.Value() == "" {
+			c = s
+		}
+		if v := c.Value(); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	var prev previousSecret
+	if ok, _ := readJSONFile(dataDir, previousSecretFile, &prev); ok && now.Before(prev.Until) && prev.Secret != "" &&
+		!slices.Contains(out, prev.Secret) {
+		out = append(out, prev.Secret)
+	}
+	return out
+}
