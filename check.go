@@ -5,43 +5,126 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// checkMachine checks what a valid configuration needs of this machine and
-// returns one line per problem: the data dir is writable, the listening
-// ports are free to bind ([server] listen, or with a domain the [tls] HTTP
-// and HTTPS ports), and a configured domain resolves.
-func checkMachine(cfg Config) []string {
-	var problems []string
+// A finding of `check`: problems fail it (exit 1), warnings and notes are
+// printed but do not.
+type finding struct {
+	Warning bool
+	Text    string
+}
+
+func (f finding) String() string {
+	if f.Warning {
+		return "warning: " + f.Text
+	}
+	return f.Text
+}
+
+func problem(format string, args ...any) finding { return finding{Text: fmt.Sprintf(format, args...)} }
+func warning(format string, args ...any) finding {
+	return finding{Warning: true, Text: fmt.Sprintf(format, args...)}
+}
+
+// checkMachine checks what a valid configuration needs of this machine: the
+// data dir is writable (or can be created), the listening ports are free or
+// held by a running notekeeper ([server] listen, or with a domain the [tls]
+// ports), a configured domain resolves (to one of this machine's addresses,
+// else a warning), and the clock is sane.
+func checkMachine(cfg Config) []finding {
+	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
-		problems = append(problems, "data_dir: "+err.Error())
+		out = append(out, problem("data_dir: %v", err))
+	}
+	if !clockSane(time.Now()) {
+		out = append(out, problem("clock: %s is not a plausible time; fix the clock (certificates and signed links depend on it)",
+			time.Now().UTC().Format(time.RFC3339)))
 	}
 	if cfg.Server.Domain == "" {
-		if err := checkBindable(cfg.Server.Listen); err != nil {
-			problems = append(problems, "server.listen: "+err.Error())
+		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
+			out = append(out, f)
 		}
-		return problems
+		return out
 	}
-	for _, p := range []struct {
-		key  string
-		port int
-	}{{"tls.http_port", cfg.TLS.HTTPPort}, {"tls.https_port", cfg.TLS.HTTPSPort}} {
-		if err := checkBindable(":" + strconv.Itoa(p.port)); err != nil {
-			problems = append(problems, p.key+": "+err.Error())
+	httpAddr := ":" + strconv.Itoa(cfg.TLS.HTTPPort)
+	probe := "http://127.0.0.1" + httpAddr
+	for _, p := range []struct{ key, addr string }{{"tls.http_port", httpAddr}, {"tls.https_port", ":" + strconv.Itoa(cfg.TLS.HTTPSPort)}} {
+		if f, ok := checkPort(p.key, p.addr, probe); ok {
+			out = append(out, f)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if addrs, err := net.DefaultResolver.LookupHost(ctx, cfg.Server.Domain); err != nil {
-		problems = append(problems, fmt.Sprintf("server.domain: %s does not resolve: %v", cfg.Server.Domain, err))
-	} else if len(addrs) == 0 {
-		problems = append(problems, fmt.Sprintf("server.domain: %s has no addresses", cfg.Server.Domain))
+	addrs, err := net.DefaultResolver.LookupHost(ctx, cfg.Server.Domain)
+	switch {
+	case err != nil:
+		out = append(out, problem("server.domain: %s does not resolve: %v", cfg.Server.Domain, err))
+	case len(addrs) == 0:
+		out = append(out, problem("server.domain: %s has no addresses", cfg.Server.Domain))
+	case !anyLocal(addrs):
+		out = append(out, warning("server.domain: %s resolves to %s, none of them an address of this machine "+
+			"(fine behind NAT or a load balancer; otherwise certificates cannot be obtained)", cfg.Server.Domain, strings.Join(addrs, ", ")))
 	}
-	return problems
+	return out
+}
+
+// checkPort reports whether addr can be bound now; a port already held by a
+// running notekeeper (its /healthz, at probe, answers) is a note, not a problem.
+func checkPort(key, addr, probe string) (finding, bool) {
+	err := checkBindable(addr)
+	if err == nil {
+		return finding{}, false
+	}
+	c := &http.Client{Timeout: 2 * time.Second}
+	if resp, herr := c.Get(probe + "/healthz"); herr == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return warning("%s: %s is held by a running notekeeper", key, addr), true
+		}
+	}
+	return problem("%s: %v", key, err), true
+}
+
+// anyLocal reports whether one of addrs is an address of this machine.
+func anyLocal(addrs []string) bool {
+	ifaces, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		ip := net.ParseIP(a)
+		for _, ia := range ifaces {
+			if n, ok := ia.(*net.IPNet); ok && ip != nil && n.IP.Equal(ip) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// clockSane reports whether now can be right: not before this binary was
+// built (when the build recorded it) and not before 2025 nor after 2100.
+func clockSane(now time.Time) bool {
+	if now.Year() < 2025 || now.Year() > 2100 {
+		return false
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				if built, err := time.Parse(time.RFC3339, s.Value); err == nil && now.Before(built.Add(-24*time.Hour)) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // checkBindable reports whether notekeeper could listen on addr now.
@@ -58,7 +141,7 @@ func checkBindable(addr string) error {
 				hint = " (ports below 1024 need CAP_NET_BIND_SERVICE)"
 			}
 		}
-		return fmt.Errorf("cannot listen on %s: %v%s (is notekeeper already running?)", addr, err, hint)
+		return fmt.Errorf("cannot listen on %s: %v%s", addr, err, hint)
 	}
 	return ln.Close()
 }

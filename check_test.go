@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheck(t *testing.T) {
@@ -20,6 +23,12 @@ func TestCheck(t *testing.T) {
 	free, _ := net.Listen("tcp", "127.0.0.1:0")
 	freeAddr := free.Addr().String()
 	free.Close()
+	running := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			w.Write([]byte("ok\n"))
+		}
+	}))
+	defer running.Close()
 	notDir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notDir, []byte("x"), 0o600)
 
@@ -39,6 +48,8 @@ func TestCheck(t *testing.T) {
 		{"https port in use", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"localhost\"\n[tls]\nhttp_port = %d\nhttps_port = %d\n",
 			t.TempDir(), freePort(t), busy.Addr().(*net.TCPAddr).Port),
 			[]string{"tls.https_port: cannot listen on"}},
+		{"port held by a running notekeeper is only a warning", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", t.TempDir(), running.Listener.Addr().String()),
+			[]string{"warning: server.listen: " + running.Listener.Addr().String() + " is held by a running notekeeper", "ok"}},
 		{"config problems listed one per line", "[server]\nlistne = \"x\"\n[archive]\nconcurrency = 0\n",
 			[]string{`server.listne: unknown key`, "archive.concurrency: must be between 1 and 64"}},
 	}
@@ -57,8 +68,8 @@ func TestCheck(t *testing.T) {
 				return
 			}
 			var ee exitError
-			if !errors.As(err, &ee) {
-				t.Fatalf("check returned %v, want exit status 1", err)
+			if wantOK := tc.want[len(tc.want)-1] == "ok"; wantOK != (err == nil) || (!wantOK && !errors.As(err, &ee)) {
+				t.Fatalf("check returned %v (want success: %v)", err, wantOK)
 			}
 			if len(lines) != len(tc.want) {
 				t.Fatalf("lines %q, want %d", lines, len(tc.want))
@@ -80,4 +91,20 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestClockSane(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want bool
+	}{
+		{time.Now(), true},
+		{time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		if got := clockSane(tc.t); got != tc.want {
+			t.Errorf("clockSane(%v) = %v", tc.t, got)
+		}
+	}
 }

@@ -24,7 +24,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -502,23 +501,27 @@ func versionString() string {
 }
 
 // runCheck validates the configuration and the machine, printing one line
-// per problem; it fails (exit 1) when there is any.
+// per finding; it fails (exit 1) when any is a problem, not only warnings.
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfigFlag("check", args, stderr)
-	var problems []string
+	var findings []finding
 	var cerr *ConfigError
 	switch {
 	case errors.As(err, &cerr):
 		for _, p := range cerr.Problems {
-			problems = append(problems, p.String())
+			findings = append(findings, problem("%s", p.String()))
 		}
 	case err != nil:
-		problems = append(problems, err.Error())
+		findings = append(findings, problem("%v", err))
 	default:
-		problems = append(problems, checkMachine(cfg)...)
+		findings = checkMachine(cfg)
 	}
-	if len(problems) > 0 {
-		fmt.Fprintln(stdout, strings.Join(problems, "\n"))
+	failed := false
+	for _, f := range findings {
+		fmt.Fprintln(stdout, f)
+		failed = failed || !f.Warning
+	}
+	if failed {
 		return exitError{}
 	}
 	fmt.Fprintln(stdout, "ok")
