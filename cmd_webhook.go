@@ -91,7 +91,10 @@ func writeSecretFile(path, secret string) error {
 		return errors.New("Nylas returned no secret")
 	}
 	dir, name := splitPath(path)
-	return archive.WriteFileAtomic(dir, name, []byte(secret+"\n"))
+	if err := archive.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
+		return err
+	}
+	return matchOwner(path)
 }
 
 func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {

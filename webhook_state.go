@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
@@ -66,13 +67,35 @@ func readJSONFile(dataDir, name string, v any) (bool, error) {
 	return true, nil
 }
 
-// writeJSONFile writes v to dataDir/name atomically, 0600.
+// writeJSONFile writes v to dataDir/name atomically, 0600, owned like
+// dataDir (see matchOwner).
 func writeJSONFile(dataDir, name string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return archive.WriteFileAtomic(dataDir, name, append(b, '\n'))
+	if err := archive.WriteFileAtomic(dataDir, name, append(b, '\n')); err != nil {
+		return err
+	}
+	return matchOwner(filepath.Join(dataDir, name))
+}
+
+// matchOwner gives path the owner of its directory when running as root:
+// `sudo notekeeper webhook …` must leave files the service's (dynamic)
+// user can read.
+func matchOwner(path string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return os.Chown(path, int(st.Uid), int(st.Gid))
 }
 
 // destinationID returns the recorded destination ID, "" when none.
