@@ -42,6 +42,9 @@ func checkMachine(cfg Config) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
 		out = append(out, problem("data_dir: %v", err))
+	} else if fi, err := os.Stat(cfg.DataDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		out = append(out, warning("data_dir: %s has mode %04o; notekeeper creates it 0700 (chmod 700 it: it holds recordings and keys)",
+			cfg.DataDir, fi.Mode().Perm()))
 	}
 	if !clockSane(time.Now()) {
 		out = append(out, problem("clock: %s is not a plausible time; fix the clock (certificates and signed links depend on it)",

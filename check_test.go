@@ -29,6 +29,9 @@ func TestCheck(t *testing.T) {
 		}
 	}))
 	defer running.Close()
+	openDir := filepath.Join(t.TempDir(), "open")
+	os.Mkdir(openDir, 0o755)
+	os.Chmod(openDir, 0o755)
 	notDir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notDir, []byte("x"), 0o600)
 
@@ -37,18 +40,20 @@ func TestCheck(t *testing.T) {
 		config string
 		want   []string // substrings, one per expected line; nil = "ok"
 	}{
-		{"all good", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", filepath.Join(t.TempDir(), "new", "data"), freeAddr), nil},
-		{"port in use", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", t.TempDir(), busy.Addr().String()),
+		{"all good", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", filepath.Join(privateDir(t), "new", "data"), freeAddr), nil},
+		{"port in use", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", privateDir(t), busy.Addr().String()),
 			[]string{"server.listen: cannot listen on " + busy.Addr().String()}},
+		{"data dir open to others is a warning", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", openDir, freeAddr),
+			[]string{"warning: data_dir: " + openDir + " has mode 0755", "ok"}},
 		{"data dir is a file", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", notDir, freeAddr),
 			[]string{"data_dir: " + notDir + " is not a directory"}},
 		{"domain that does not resolve", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"notekeeper-check.invalid\"\n[tls]\nhttp_port = %d\nhttps_port = %d\n",
-			t.TempDir(), freePort(t), freePort(t)),
+			privateDir(t), freePort(t), freePort(t)),
 			[]string{"server.domain: notekeeper-check.invalid does not resolve"}},
 		{"https port in use", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"localhost\"\n[tls]\nhttp_port = %d\nhttps_port = %d\n",
-			t.TempDir(), freePort(t), busy.Addr().(*net.TCPAddr).Port),
+			privateDir(t), freePort(t), busy.Addr().(*net.TCPAddr).Port),
 			[]string{"tls.https_port: cannot listen on"}},
-		{"port held by a running notekeeper is only a warning", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", t.TempDir(), running.Listener.Addr().String()),
+		{"port held by a running notekeeper is only a warning", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", privateDir(t), running.Listener.Addr().String()),
 			[]string{"warning: server.listen: " + running.Listener.Addr().String() + " is held by a running notekeeper", "ok"}},
 		{"config problems listed one per line", "[server]\nlistne = \"x\"\n[archive]\nconcurrency = 0\n",
 			[]string{`server.listne: unknown key`, "archive.concurrency: must be between 1 and 64"}},
@@ -107,4 +112,13 @@ func TestClockSane(t *testing.T) {
 			t.Errorf("clockSane(%v) = %v", tc.t, got)
 		}
 	}
+}
+
+// privateDir is a fresh 0700 directory, as notekeeper wants its data dir.
+func privateDir(t *testing.T) string {
+	d := filepath.Join(t.TempDir(), "private")
+	if err := os.Mkdir(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
