@@ -113,6 +113,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Catch SIGHUP before anything else: its default action would end the
+	// process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	level := new(slog.LevelVar)
 	m := NewMain(cfg, newLogger(cfg.Log, level, stderr))
 	if err := m.Open(); err != nil {
@@ -126,9 +131,6 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stopWatchdog()
 	go watchdog(wdCtx, watchdogInterval(), m.DB.Ping)
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	refresh := time.NewTicker(secretRefresh)
 	defer refresh.Stop()
 wait:
