@@ -90,17 +90,7 @@ func TestE2E_SystemdNotifyWatchdogAndReload(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	body := e2eNotification("ntf-reload-1", 1)
-	post := func(secret string) int {
-		req, _ := http.NewRequest("POST", d.url+"/webhooks/nylas", bytes.NewReader(body))
-		req.Header.Set("X-Nylas-Signature", signWith(secret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(secret string) int { return postSignedWith(t, d.url, secret, "ntf-reload-1") }
 	if s := post(e2eSecret); s != 401 {
 		t.Fatalf("old secret after reload: %d, want 401", s)
 	}
@@ -130,7 +120,20 @@ func TestE2E_SystemdNotifyWatchdogAndReload(t *testing.T) {
 	}
 }
 
-func signWith(secret string, body []byte) string { return appliance.Sign(secret, body) }
+// postSignedWith posts notification id to the daemon at url, signed with
+// secret, and returns the status.
+func postSignedWith(t *testing.T, url, secret, id string) int {
+	t.Helper()
+	body := e2eNotification(id, 1)
+	req, _ := http.NewRequest("POST", url+"/webhooks/nylas", bytes.NewReader(body))
+	req.Header.Set("X-Nylas-Signature", appliance.Sign(secret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
 
 func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
@@ -141,17 +144,7 @@ func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
 	cfg, _ := os.ReadFile(config)
 	os.WriteFile(config, bytes.Replace(cfg, []byte(`["`+e2eSecret+`"]`), []byte(`["file:`+secretPath+`"]`), 1), 0o600)
 	d := startDaemon(t, config)
-	post := func(secret, id string) int {
-		body := e2eNotification(id, 1)
-		req, _ := http.NewRequest("POST", d.url+"/webhooks/nylas", bytes.NewReader(body))
-		req.Header.Set("X-Nylas-Signature", signWith(secret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(secret, id string) int { return postSignedWith(t, d.url, secret, id) }
 	if s := post("first-secret", "ntf-rot-1"); s != 200 {
 		t.Fatalf("first secret: %d", s)
 	}
