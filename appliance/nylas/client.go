@@ -1,14 +1,3 @@
-// Package nylas is notekeeper's client for the Nylas v3 API: Notetakers and
-// their media, calendar events, and webhook destinations.
-//
-// A Client sends "Authorization: Bearer {APIKey}" to BaseURL and decodes the
-// {request_id, data} envelope. It retries with exponential back-off and
-// equal jitter — on 429 (waiting at least what Retry-After says), on 500,
-// 502, 503 and 504, and on network errors — up to MaxAttempts in all.
-// GET, PUT and DELETE are retried on all of those; POST, which may not be
-// idempotent, only on 429 and 503, which mean the request was not processed.
-// Other 4xx answers return an *Error at once. The API key never appears in
-// an error or a log line.
 package nylas
 
 import (
@@ -27,46 +16,265 @@ import (
 	"time"
 )
 
-// Response bounds.
+// Limits on what the client reads and waits for.
 const (
-	maxBody      = 8 << 20
-	maxErrorBody = 64 << 10
-	// maxRetryAfter: a Retry-After longer than this is not waited for.
-	maxRetryAfter = 5 * time.Minute
+	maxBody       = 8 << 20         // a 2xx body; a larger one is an error
+	maxErrorBody  = 64 << 10        // read of a non-2xx body, and again drained after it
+	maxRetryAfter = 5 * time.Minute // a longer Retry-After is not waited out
 )
 
-// Client talks to one Nylas API region with one API key. It is safe for
-// concurrent use.
-type Client struct {
-	BaseURL     string
-	APIKey      string
-	HTTP        *http.Client
-	MaxAttempts int
-	BackoffBase time.Duration
-	BackoffMax  time.Duration
-	UserAgent   string
-	Logger      *slog.Logger
+// Defaults for zero-valued Client fields.
+const (
+	defaultMaxAttempts = 5
+	defaultBackoffBase = 500 * time.Millisecond
+	defaultBackoffMax  = 30 * time.Second
+	defaultUserAgent   = "notekeeper"
+	defaultTimeout     = 30 * time.Second
+)
 
-	sleep func(ctx context.Context, d time.Duration) error // tests replace it
+// defaultHTTP serves Clients whose HTTP field is nil.
+var defaultHTTP = &http.Client{Timeout: defaultTimeout}
+
+// Client talks to one Nylas API region with one API key. It is safe for
+// concurrent use; do not change its fields once it is in use.
+//
+// Zero-valued fields take their defaults, so &Client{BaseURL: …, APIKey: …}
+// works as well as New.
+type Client struct {
+	BaseURL     string        // e.g. https://api.us.nylas.com; a trailing slash is ignored
+	APIKey      string        // sent as "Authorization: Bearer …"; never logged, never in errors
+	HTTP        *http.Client  // default: 30 s timeout per attempt
+	MaxAttempts int           // tries in all, first included; default 5
+	BackoffBase time.Duration // first retry delay before jitter; default 500ms
+	BackoffMax  time.Duration // cap on the computed delay (not on Retry-After); default 30s
+	UserAgent   string        // default "notekeeper"
+	Logger      *slog.Logger  // retries are logged here; default: discard
+
+	// sleep waits d or until ctx ends; nil means a timer. Tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// New returns a client with defaults: 30 s per request, 5 attempts, back-off
-// from 500 ms up to 30 s.
+// New returns a client for baseURL and apiKey with every default set.
 func New(baseURL, apiKey string) *Client {
 	return &Client{
-		BaseURL:     strings.TrimRight(baseURL, "/"),
+		BaseURL:     baseURL,
 		APIKey:      apiKey,
-		HTTP:        &http.Client{Timeout: 30 * time.Second},
-		MaxAttempts: 5,
-		BackoffBase: 500 * time.Millisecond,
-		BackoffMax:  30 * time.Second,
-		UserAgent:   "notekeeper",
+		HTTP:        &http.Client{Timeout: defaultTimeout},
+		MaxAttempts: defaultMaxAttempts,
+		BackoffBase: defaultBackoffBase,
+		BackoffMax:  defaultBackoffMax,
+		UserAgent:   defaultUserAgent,
 		Logger:      slog.New(slog.DiscardHandler),
-		sleep:       sleepCtx,
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// get GETs path with query and returns the envelope's data (nil when it is
+// absent or null).
+func (c *Client) get(ctx context.Context, path string, query url.Values) (json.RawMessage, error) {
+	raw, err := c.send(ctx, http.MethodGet, path, query, nil)
+	if err != nil {
+		return nil, err
+	}
+	return envelopeData(raw)
+}
+
+// object sends method path with body in (nil for none) and decodes the
+// envelope's data into out; absent or null data is an error.
+func (c *Client) object(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	raw, err := c.send(ctx, method, path, query, in)
+	if err != nil {
+		return err
+	}
+	data, err := envelopeData(raw)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		return errNoData
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode response data: %w", err)
+	}
+	return nil
+}
+
+// errNoData reports a 2xx answer without the object it should carry.
+var errNoData = errors.New("nylas: response has no data")
+
+// envelopeData returns the data member of a {request_id, data} body, or nil
+// when it is absent or null.
+func envelopeData(raw []byte) (json.RawMessage, error) {
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("decode response: %w", err)
+	}
+	if len(env.Data) == 0 || string(env.Data) == "null" {
+		return nil, nil
+	}
+	return env.Data, nil
+}
+
+// send performs method path (path already escaped, query never logged) with
+// JSON body in, retrying as the package doc describes, and returns the body
+// of the 2xx answer.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, in any) ([]byte, error) {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+	}
+	target := strings.TrimRight(c.BaseURL, "/") + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	attempts := c.MaxAttempts
+	if attempts < 1 {
+		attempts = defaultMaxAttempts
+	}
+	for attempt := 1; ; attempt++ {
+		raw, err := c.once(ctx, method, path, target, body)
+		if err == nil {
+			return raw, nil
+		}
+		wait, retry := c.retryable(method, err, attempt)
+		if !retry || attempt >= attempts {
+			return nil, err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			if errors.Is(err, cerr) {
+				return nil, err // the request itself was cut short by ctx
+			}
+			return nil, fmt.Errorf("%w before retrying after: %v", cerr, err)
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return nil, err // waiting would only end in ctx's deadline
+		}
+		status := 0
+		var apiErr *Error
+		if errors.As(err, &apiErr) {
+			status = apiErr.Status
+		}
+		c.logger().Warn("nylas request failed; retrying",
+			slog.String("method", method), slog.String("path", path), slog.Int("status", status),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
+		if serr := c.wait(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("%w while waiting to retry after: %v", serr, err)
+		}
+	}
+}
+
+// once sends one request and returns the body of a 2xx answer; otherwise an
+// *Error for an HTTP answer, a *transportError when no whole answer came,
+// or another error (a body over maxBody).
+func (c *Client) once(ctx context.Context, method, path, target string, body []byte) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, fmt.Errorf("nylas: build request %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", cmpOr(c.UserAgent, defaultUserAgent))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL carries the query; the path is enough
+		}
+		return nil, &transportError{method: method, path: path, err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		if err != nil {
+			return nil, &transportError{method: method, path: path, err: err}
+		}
+		if len(raw) > maxBody {
+			return nil, fmt.Errorf("nylas: %s %s: response body over %d bytes", method, path, maxBody)
+		}
+		return raw, nil
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	// Drain a little more so the connection can be reused; a body larger
+	// still is cut off by Close, which costs only that connection.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	return nil, c.decodeError(resp, raw)
+}
+
+// transportError is a request that got no whole answer: refused, reset or
+// dropped connection, the HTTP client's timeout, a body cut short.
+type transportError struct {
+	method, path string
+	err          error
+}
+
+func (e *transportError) Error() string {
+	return "nylas: " + e.method + " " + e.path + ": " + e.err.Error()
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+// retryable reports whether err, the outcome of attempt, may be retried and
+// after how long.
+func (c *Client) retryable(method string, err error, attempt int) (time.Duration, bool) {
+	idempotent := method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+	var apiErr *Error
+	var te *transportError
+	switch {
+	case errors.As(err, &apiErr):
+		switch apiErr.Status {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			if apiErr.RetryAfter > maxRetryAfter {
+				return 0, false
+			}
+			return max(apiErr.RetryAfter, c.backoff(attempt)), true
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+			return c.backoff(attempt), idempotent
+		}
+	case errors.As(err, &te):
+		return c.backoff(attempt), idempotent
+	}
+	return 0, false
+}
+
+// backoff is the delay after attempt: BackoffBase·2^(attempt-1), capped at
+// BackoffMax, with equal jitter (half fixed, half random).
+func (c *Client) backoff(attempt int) time.Duration {
+	base, limit := c.BackoffBase, c.BackoffMax
+	if base <= 0 {
+		base = defaultBackoffBase
+	}
+	if limit <= 0 {
+		limit = defaultBackoffMax
+	}
+	d := base
+	for i := 1; i < attempt && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// wait sleeps d, or returns ctx.Err() as soon as ctx ends.
+func (c *Client) wait(ctx context.Context, d time.Duration) error {
+	if c.sleep != nil {
+		return c.sleep(ctx, d)
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -77,169 +285,46 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// do sends method path (with query q and JSON body in, when not nil) and
-// decodes the response's data into out (when not nil).
-func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, out any) error {
-	var body []byte
-	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
-			return err
-		}
+func (c *Client) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	target := strings.TrimRight(c.BaseURL, "/") + path
-	if len(q) > 0 {
-		target += "?" + q.Encode()
-	}
-	for attempt := 1; ; attempt++ {
-		raw, err := c.once(ctx, method, target, body)
-		if err == nil {
-			if out == nil {
-				return nil
-			}
-			if rb, ok := out.(rawBody); ok {
-				*rb.p = raw
-				return nil
-			}
-			var env struct {
-				Data json.RawMessage `json:"data"`
-			}
-			if err := json.Unmarshal(raw, &env); err != nil {
-				return fmt.Errorf("decode %s %s: %w", method, path, err)
-			}
-			if err := json.Unmarshal(env.Data, out); err != nil {
-				return fmt.Errorf("decode %s %s: %w", method, path, err)
-			}
-			return nil
-		}
-		wait, retry := c.retryable(method, err, attempt)
-		if !retry {
-			return err
-		}
-		c.Logger.Warn("nylas request failed; retrying", slog.String("method", method), slog.String("path", path),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
-		if serr := c.sleep(ctx, wait); serr != nil {
-			return serr
-		}
-	}
+	return c.Logger
 }
 
-// once sends one request and returns the body of a 2xx answer, or an error
-// (*Error for an HTTP answer).
-func (c *Client) once(ctx context.Context, method, target string, body []byte) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.APIKey)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.UserAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // drop the URL: keep errors short and free of query values
-		}
-		return nil, &netError{method: method, err: err}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-		if err != nil {
-			return nil, &netError{method: method, err: err}
-		}
-		if len(raw) > maxBody {
-			return nil, fmt.Errorf("%s: response over %d bytes", method, maxBody)
-		}
-		return raw, nil
-	}
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-	return nil, decodeError(resp, raw)
-}
-
-// netError is a transport failure (no HTTP answer).
-type netError struct {
-	method string
-	err    error
-}
-
-func (e *netError) Error() string { return "nylas: " + e.method + ": " + e.err.Error() }
-func (e *netError) Unwrap() error { return e.err }
-
-// retryable decides whether attempt may be followed by another, and after
-// how long.
-func (c *Client) retryable(method string, err error, attempt int) (time.Duration, bool) {
-	if attempt >= c.MaxAttempts {
-		return 0, false
-	}
-	var ne *netError
-	var ae *Error
-	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return 0, false
-	case errors.As(err, &ne):
-		if method == http.MethodPost {
-			return 0, false // it may have been processed
-		}
-		return c.backoff(attempt), true
-	case errors.As(err, &ae):
-		switch {
-		case ae.Status == http.StatusTooManyRequests:
-			if ae.RetryAfter > maxRetryAfter {
-				return 0, false
-			}
-			return max(ae.RetryAfter, c.backoff(attempt)), true
-		case ae.Status == http.StatusServiceUnavailable:
-			return max(ae.RetryAfter, c.backoff(attempt)), ae.RetryAfter <= maxRetryAfter
-		case method != http.MethodPost && (ae.Status == 500 || ae.Status == 502 || ae.Status == 504):
-			return c.backoff(attempt), true
-		}
-	}
-	return 0, false
-}
-
-// backoff is BackoffBase·2^(attempt-1), capped at BackoffMax, with equal
-// jitter: half fixed, half random.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.BackoffBase
-	for i := 1; i < attempt && d < c.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.BackoffMax)
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-// retryAfter parses a Retry-After header: seconds or an HTTP date.
-func retryAfter(v string) time.Duration {
+// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
+// relative to now. It returns 0 when v is empty, malformed or in the past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0
+		}
+		// Anything past the cap only needs to stay past it (and not overflow).
+		return time.Duration(min(s, int64(maxRetryAfter/time.Second)+1)) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, time.Until(t))
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
 	}
 	return 0
 }
 
-// seg escapes one path segment.
-func seg(s string) string { return url.PathEscape(s) }
-
-// notetakerPath is the base path of a Notetaker: under its grant, or
-// standalone when grantID is empty.
-func notetakerPath(grantID, id string) string {
-	if grantID == "" {
-		return "/v3/notetakers/" + seg(id)
+// segment escapes one caller-supplied path segment, refusing values that
+// cannot name an object: empty, "." and ".." (which a server may resolve as
+// path steps).
+func segment(what, v string) (string, error) {
+	if v == "" || v == "." || v == ".." {
+		return "", fmt.Errorf("invalid %s %q", what, v)
 	}
-	return "/v3/grants/" + seg(grantID) + "/notetakers/" + seg(id)
+	return url.PathEscape(v), nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

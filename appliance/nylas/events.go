@@ -2,56 +2,63 @@ package nylas
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 )
 
-// Participant is a person on an event.
+// Participant is a person on an event. Status is the RSVP ("yes", "no",
+// "maybe", "noreply"); it is empty for an organizer.
 type Participant struct {
 	Email  string `json:"email"`
 	Name   string `json:"name"`
 	Status string `json:"status"`
 }
 
-// Event is a calendar event.
+// Event is a calendar event as GET …/events/{id} returns it, reduced to
+// what notekeeper reads. Unknown fields are ignored.
 type Event struct {
-	ID           string        `json:"id"`
-	GrantID      string        `json:"grant_id"`
-	CalendarID   string        `json:"calendar_id"`
-	Title        string        `json:"title"`
-	Organizer    Participant   `json:"organizer"`
-	Participants []Participant `json:"participants"`
-	Notetaker    *struct {
+	ID            string        `json:"id"`
+	GrantID       string        `json:"grant_id"`
+	CalendarID    string        `json:"calendar_id"`
+	ICalUID       string        `json:"ical_uid"`
+	MasterEventID string        `json:"master_event_id"` // set on occurrences of a recurring event
+	Title         string        `json:"title"`
+	Organizer     Participant   `json:"organizer"`
+	Participants  []Participant `json:"participants"`
+	// Notetaker is the bot attached to the event, nil when none is.
+	Notetaker *struct {
 		ID string `json:"id"`
 	} `json:"notetaker"`
 }
 
-// GetEvent returns an event of a grant's calendar. calendarID is required
-// by the API; the event ID is escaped into the path.
+// GetEvent returns event eventID of grantID's calendar calendarID
+// (GET /v3/grants/{grant}/events/{event}?calendar_id=…). The API requires
+// the calendar ID; "primary" names the grant's main calendar.
+//
+// Errors: ErrNotFound (through errors.Is) when Nylas answers 404; an *Error
+// for any other non-2xx answer once retries are spent; an error without a
+// request when grantID or eventID is empty, "." or "..", or calendarID is
+// empty; ctx's error when it ends first.
 func (c *Client) GetEvent(ctx context.Context, grantID, eventID, calendarID string) (*Event, error) {
+	g, err := segment("grant id", grantID)
+	if err != nil {
+		return nil, fmt.Errorf("get event: %w", err)
+	}
+	e, err := segment("event id", eventID)
+	if err != nil {
+		return nil, fmt.Errorf("get event: %w", err)
+	}
 	if calendarID == "" {
-		return nil, errors.New("get event: calendar_id is required")
+		return nil, fmt.Errorf("get event %q: %w", eventID, errNoCalendar)
 	}
-	var e Event
-	path := "/v3/grants/" + seg(grantID) + "/events/" + seg(eventID)
-	if err := c.do(ctx, http.MethodGet, path, url.Values{"calendar_id": {calendarID}}, nil, &e); err != nil {
-		return nil, fmt.Errorf("get event %s: %w", eventID, err)
+	var ev Event
+	path := "/v3/grants/" + g + "/events/" + e
+	if err := c.object(ctx, http.MethodGet, path, url.Values{"calendar_id": {calendarID}}, nil, &ev); err != nil {
+		return nil, fmt.Errorf("get event %q: %w", eventID, err)
 	}
-	return &e, nil
+	return &ev, nil
 }
 
-// page GETs path with q and returns the whole body (for paginated lists,
-// whose cursor sits beside data).
-func (c *Client) page(ctx context.Context, path string, q url.Values) (json.RawMessage, error) {
-	var raw json.RawMessage
-	err := c.do(ctx, http.MethodGet, path, q, nil, rawBody{&raw})
-	return raw, err
-}
-
-// rawBody makes do hand over the whole body instead of data.
-type rawBody struct{ p *json.RawMessage }
-
-func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
+var errNoCalendar = errors.New("calendar_id is required")

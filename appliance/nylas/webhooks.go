@@ -2,18 +2,25 @@ package nylas
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 )
 
-// Webhook is a webhook destination. WebhookSecret is only returned by
-// create and rotate.
+// Webhook is a webhook destination. Status is "active", "pause", "failing"
+// (most deliveries failing; Nylas e-mails NotificationEmailAddresses) or
+// "failed" (Nylas has stopped delivering and will not resume by itself:
+// reactivate with UpdateWebhook Status "active"). WebhookSecret is set only
+// in the answers of CreateWebhook and RotateWebhookSecret. Times are Unix
+// seconds.
 type Webhook struct {
 	ID                         string   `json:"id"`
 	Description                string   `json:"description"`
 	WebhookURL                 string   `json:"webhook_url"`
-	Status                     string   `json:"status"` // active, pause, failing, failed
+	Status                     string   `json:"status"`
 	WebhookSecret              string   `json:"webhook_secret"`
 	TriggerTypes               []string `json:"trigger_types"`
 	NotificationEmailAddresses []string `json:"notification_email_addresses"`
@@ -23,7 +30,19 @@ type Webhook struct {
 	UpdatedAt                  int64    `json:"updated_at"`
 }
 
-// WebhookCreate is the body of CreateWebhook.
+// LogValue logs a Webhook without its secret (only whether it has one).
+func (w Webhook) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", w.ID),
+		slog.String("webhook_url", w.WebhookURL),
+		slog.String("status", w.Status),
+		slog.Any("trigger_types", w.TriggerTypes),
+		slog.Bool("has_secret", w.WebhookSecret != ""),
+	)
+}
+
+// WebhookCreate is the body of CreateWebhook. TriggerTypes and WebhookURL
+// are required; the rest is sent only when set.
 type WebhookCreate struct {
 	TriggerTypes               []string `json:"trigger_types"`
 	WebhookURL                 string   `json:"webhook_url"`
@@ -32,77 +51,125 @@ type WebhookCreate struct {
 	CompressedDelivery         bool     `json:"compressed_delivery,omitempty"`
 }
 
-// WebhookUpdate is the body of UpdateWebhook; only set fields are sent.
+// WebhookUpdate is the body of UpdateWebhook. Only non-zero fields are sent,
+// so a field cannot be cleared through it.
 type WebhookUpdate struct {
 	TriggerTypes               []string `json:"trigger_types,omitempty"`
 	WebhookURL                 string   `json:"webhook_url,omitempty"`
 	Description                string   `json:"description,omitempty"`
-	Status                     string   `json:"status,omitempty"`
+	Status                     string   `json:"status,omitempty"` // "active" or "pause"
 	NotificationEmailAddresses []string `json:"notification_email_addresses,omitempty"`
 }
 
-// CreateWebhook creates a destination; Nylas sends its challenge GET before
-// answering. Not retried on network errors (it may have been created).
+// CreateWebhook creates a webhook destination (POST /v3/webhooks) and
+// returns it with its WebhookSecret. Nylas first sends its challenge GET to
+// WebhookURL and answers only after that succeeded, so the receiver must
+// already be serving. Being a POST, it is retried only on 429 and 503: after
+// a dropped connection or a 5xx, list the destinations before creating again.
+//
+// Errors: an *Error for a non-2xx answer (a failed challenge comes back as a
+// 4xx); an error without a request when TriggerTypes or WebhookURL is empty;
+// ctx's error when it ends first.
 func (c *Client) CreateWebhook(ctx context.Context, w WebhookCreate) (*Webhook, error) {
+	if len(w.TriggerTypes) == 0 || w.WebhookURL == "" {
+		return nil, errors.New("create webhook: trigger_types and webhook_url are required")
+	}
 	var out Webhook
-	if err := c.do(ctx, http.MethodPost, "/v3/webhooks", nil, w, &out); err != nil {
+	if err := c.object(ctx, http.MethodPost, "/v3/webhooks", nil, w, &out); err != nil {
 		return nil, fmt.Errorf("create webhook: %w", err)
 	}
 	return &out, nil
 }
 
-// ListWebhooks returns every destination, following next_cursor.
+// ListWebhooks returns every webhook destination of the application
+// (GET /v3/webhooks), following next_cursor as page_token when Nylas pages
+// the answer. Secrets are not included.
+//
+// Errors: an *Error for a non-2xx answer once retries are spent; an error
+// when Nylas repeats a cursor; ctx's error when it ends first.
 func (c *Client) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 	var all []Webhook
-	q := ListQuery{Limit: 200}
+	var query url.Values
 	seen := map[string]bool{}
 	for {
-		raw, err := c.page(ctx, "/v3/webhooks", q.values())
+		raw, err := c.send(ctx, http.MethodGet, "/v3/webhooks", query, nil)
 		if err != nil {
 			return nil, fmt.Errorf("list webhooks: %w", err)
 		}
-		var p struct {
+		var page struct {
 			Data       []Webhook `json:"data"`
 			NextCursor string    `json:"next_cursor"`
 		}
-		if err := decodeJSON(raw, &p); err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", err)
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return nil, fmt.Errorf("list webhooks: decode: %w", err)
 		}
-		all = append(all, p.Data...)
-		if p.NextCursor == "" {
+		all = append(all, page.Data...)
+		if page.NextCursor == "" {
 			return all, nil
 		}
-		if seen[p.NextCursor] {
+		if seen[page.NextCursor] {
 			return nil, errors.New("list webhooks: the API repeated a page cursor")
 		}
-		seen[p.NextCursor] = true
-		q.PageToken = p.NextCursor
+		seen[page.NextCursor] = true
+		query = url.Values{"page_token": {page.NextCursor}}
 	}
 }
 
-// GetWebhook returns one destination.
+// GetWebhook returns webhook destination id (GET /v3/webhooks/{id}),
+// without its secret.
+//
+// Errors: ErrNotFound (through errors.Is) when Nylas answers 404; an *Error
+// for any other non-2xx answer once retries are spent; an error without a
+// request when id is empty, "." or ".."; ctx's error when it ends first.
 func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
+	seg, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("get webhook: %w", err)
+	}
 	var out Webhook
-	if err := c.do(ctx, http.MethodGet, "/v3/webhooks/"+seg(id), nil, nil, &out); err != nil {
-		return nil, fmt.Errorf("get webhook %s: %w", id, err)
+	if err := c.object(ctx, http.MethodGet, "/v3/webhooks/"+seg, nil, nil, &out); err != nil {
+		return nil, fmt.Errorf("get webhook %q: %w", id, err)
 	}
 	return &out, nil
 }
 
-// UpdateWebhook changes a destination (e.g. Status "active" to reactivate it).
+// UpdateWebhook changes destination id (PUT /v3/webhooks/{id}), sending
+// only u's non-zero fields, and returns it. WebhookUpdate{Status: "active"}
+// reactivates a failed destination; what Nylas missed meanwhile is not
+// replayed.
+//
+// Errors: as GetWebhook, and an error without a request when u sets
+// nothing.
 func (c *Client) UpdateWebhook(ctx context.Context, id string, u WebhookUpdate) (*Webhook, error) {
+	seg, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	if len(u.TriggerTypes) == 0 && u.WebhookURL == "" && u.Description == "" && u.Status == "" && len(u.NotificationEmailAddresses) == 0 {
+		return nil, fmt.Errorf("update webhook %q: nothing to change", id)
+	}
 	var out Webhook
-	if err := c.do(ctx, http.MethodPut, "/v3/webhooks/"+seg(id), nil, u, &out); err != nil {
-		return nil, fmt.Errorf("update webhook %s: %w", id, err)
+	if err := c.object(ctx, http.MethodPut, "/v3/webhooks/"+seg, nil, u, &out); err != nil {
+		return nil, fmt.Errorf("update webhook %q: %w", id, err)
 	}
 	return &out, nil
 }
 
-// RotateWebhookSecret makes Nylas issue a new secret, effective at once.
+// RotateWebhookSecret makes Nylas issue a new secret for destination id
+// (POST /v3/webhooks/rotate-secret/{id}) and returns the destination with
+// it. The old secret stops signing at once, with no overlap, and
+// notifications signed with the new one may arrive before this call
+// returns. Being a POST, it is retried only on 429 and 503.
+//
+// Errors: as GetWebhook.
 func (c *Client) RotateWebhookSecret(ctx context.Context, id string) (*Webhook, error) {
+	seg, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("rotate webhook secret: %w", err)
+	}
 	var out Webhook
-	if err := c.do(ctx, http.MethodPost, "/v3/webhooks/rotate-secret/"+seg(id), nil, nil, &out); err != nil {
-		return nil, fmt.Errorf("rotate webhook secret %s: %w", id, err)
+	if err := c.object(ctx, http.MethodPost, "/v3/webhooks/rotate-secret/"+seg, nil, struct{}{}, &out); err != nil {
+		return nil, fmt.Errorf("rotate webhook secret %q: %w", id, err)
 	}
 	return &out, nil
 }
