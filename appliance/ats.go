@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
@@ -212,12 +211,9 @@ func (a *ATS) candidateOf(ctx context.Context, b *store.Booking) (string, string
 // candidate is the first participant outside the internal domains.
 func candidate(ps []store.Participant, internal []string) (name, email string) {
 	for _, p := range ps {
-		e := strings.ToLower(p.Email)
-		at := strings.LastIndexByte(e, '@')
-		if at < 1 || slices.ContainsFunc(internal, func(d string) bool { return strings.EqualFold(d, e[at+1:]) }) {
-			continue
+		if e, ok := externalAddress(p.Email, internal); ok {
+			return p.Name, e
 		}
-		return p.Name, e
 	}
 	return "", ""
 }

@@ -206,18 +206,23 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 func externalEmails(ps []nylas.Participant, internal []string) []string {
 	var out []string
 	for _, p := range ps {
-		email := strings.ToLower(strings.TrimSpace(p.Email))
-		at := strings.LastIndexByte(email, '@')
-		if at < 1 || slices.Contains(out, email) {
-			continue
+		if email, ok := externalAddress(p.Email, internal); ok && !slices.Contains(out, email) {
+			out = append(out, email)
 		}
-		domain := email[at+1:]
-		if slices.ContainsFunc(internal, func(d string) bool { return strings.EqualFold(d, domain) }) {
-			continue
-		}
-		out = append(out, email)
 	}
 	return out
+}
+
+// externalAddress normalises an e-mail address (trimmed, lower case) and
+// reports whether it is a usable address outside the internal domains.
+func externalAddress(email string, internal []string) (string, bool) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at == len(email)-1 {
+		return email, false
+	}
+	domain := email[at+1:]
+	return email, !slices.ContainsFunc(internal, func(d string) bool { return strings.EqualFold(d, domain) })
 }
 
 // contentHash fingerprints what a record says (not its links, whose expiry
