@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,86 +23,178 @@ import (
 	"time"
 )
 
-// Errors a Fetch can end with, for errors.Is.
+// Errors a Fetch can end with, for errors.Is. Any other error (network,
+// 5xx, a cut connection, ctx) is worth retrying as it is: the partial file
+// is kept and the next Fetch resumes it.
 var (
-	// ErrExpired: storage refused the signed URL (400, 401, 403, 404, 410),
-	// as it does once a link has expired. The partial file is kept; fetch
-	// again with fresh links and it resumes.
+	// ErrExpired: storage refused the signed URL with 400, 401, 403, 404 or
+	// 410, as it does once a link has expired. The partial file is kept:
+	// ask Nylas for fresh links and Fetch again, and it resumes.
 	ErrExpired = errors.New("media link refused or expired")
-	// ErrTooLarge: the file is over MaxBytes. Nothing is kept.
+	// ErrTooLarge: the file is larger than MaxBytes, whether announced or
+	// found while streaming. Nothing is kept.
 	ErrTooLarge = errors.New("file over max_file_bytes")
-	// ErrSizeMismatch: the file's size is not what was announced. Nothing is
-	// kept.
+	// ErrSizeMismatch: the file's size differs from Request.Expect, as
+	// storage announces it or as received. Nothing is kept.
 	ErrSizeMismatch = errors.New("size differs from the announced size")
-	// ErrNotAllowed: the URL's scheme, host or address is refused by policy.
+	// ErrNotAllowed: the URL's scheme, host or address (or a redirect's) is
+	// refused by policy (see Fetcher). No request reaches the refused
+	// destination; a partial already there is kept.
 	ErrNotAllowed = errors.New("media URL not allowed")
+	// ErrBusy: another Fetch of this Fetcher is writing the same partial
+	// file. Nothing is touched; try again later.
+	ErrBusy = errors.New("file already being fetched")
 )
 
-const copyBufferSize = 256 << 10
+const (
+	copyBufferSize      = 256 << 10
+	defaultStallTimeout = 2 * time.Minute
+	maxRedirects        = 5
+)
 
-// Fetcher downloads media files from presigned storage URLs. Its zero value
-// plus MaxBytes is usable; it is safe for concurrent use.
+// errStalled is the cause given to a download's ctx when no byte arrived
+// for StallTimeout.
+var errStalled = errors.New("download stalled")
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+
+// Fetcher downloads media files from pre-signed storage URLs. Its zero
+// value is usable (no size bound, https to public addresses only); set the
+// fields before the first Fetch and do not change them afterwards. It is
+// safe for concurrent use.
 //
-// It never sends credentials: requests carry no Authorization header and no
-// cookies, and redirects are re-checked against the policy. Only https URLs
-// are fetched (http too with AllowHTTP), only from Hosts when that is set,
-// and, unless AllowHTTP, only from public addresses: the address is checked
-// when the connection is made, so DNS cannot point a host at a private one.
+// Policy, applied to the URL and again to every redirect:
+//   - Only https, and http too when AllowHTTP. A URL with user info
+//     (https://user:pass@…) is refused.
+//   - When Hosts is set, only those host names (exact, case-insensitive, port
+//     ignored).
+//   - Unless AllowHTTP, only public addresses. An IP literal in the URL is
+//     checked at once; a host name is checked at dial time, on the address
+//     actually connected to (net.Dialer.Control), so DNS that answers with a
+//     loopback, private, link-local, unspecified, CGNAT or otherwise
+//     non-public address (rebinding included) is refused before a packet is
+//     sent (through a caller's own dialer, see HTTP: before a byte of the
+//     request is sent). No proxy is used: it would hide the address.
+//
+// A refusal is ErrNotAllowed.
+//
+// It never sends credentials: each request is new, with no Authorization
+// header and no cookies (a Jar on HTTP is dropped), and redirects carry none
+// either. Signed URLs are credentials too: errors name the host and path,
+// never the query.
 type Fetcher struct {
-	AllowHTTP bool     // [nylas] allow_http_media: also http:// and non-public addresses
+	// HTTP is the client to send requests with; nil means one with connect
+	// (15 s), TLS handshake (15 s) and response header (60 s) timeouts but
+	// no overall timeout, since recordings are large. A given client is
+	// copied, not modified: its Jar and CheckRedirect are replaced; its
+	// *http.Transport (nil meaning http.DefaultTransport) is cloned with
+	// compression and proxies off. A Transport without a dialer of its own
+	// (or DefaultTransport) gets ours, which checks addresses at dial time;
+	// a caller's DialContext/DialTLSContext is kept and the address is
+	// checked on the connection it returns, before any byte is sent. A
+	// Transport of another type cannot be checked: with AllowHTTP false,
+	// every Fetch through it fails with ErrNotAllowed.
+	HTTP      *http.Client
+	AllowHTTP bool     // [nylas] allow_http_media: also http:// and non-public addresses (tests, the simulator)
 	Hosts     []string // [nylas] media_hosts: when set, the only host names fetched from
 	MaxBytes  int64    // [archive] max_file_bytes; 0 = no bound
-	Logger    *slog.Logger
+	// StallTimeout abandons a download when no byte has arrived for this
+	// long (the partial is kept, to resume); default 2 minutes.
+	StallTimeout time.Duration
+	Logger       *slog.Logger // nil = silent
 
-	once   sync.Once
-	client *http.Client
+	once      sync.Once
+	client    *http.Client
+	clientErr error
+	inflight  sync.Map // partial path → struct{}: one writer per partial file
 }
 
 // Request is one file to fetch.
 type Request struct {
-	URL    string
-	Dir    string // the meeting's folder; created 0700 if missing
-	Name   string // final file name; the partial is Dir/.{Name}.partial
-	Expect int64  // size Nylas announced; 0 = unknown
+	URL string
+	// Dir is the meeting's folder, {data_dir}/media/{notetaker_id}; it is
+	// created 0700, parents too, when missing.
+	Dir string
+	// Name is the final file name, e.g. "recording.mp4": one visible path
+	// element. The download goes to Dir/.{Name}.partial.
+	Name string
+	// Expect is the size Nylas announced, 0 when unknown. A download of
+	// another size fails with ErrSizeMismatch.
+	Expect int64
 	// NameFor, when set, picks the final name from the response's
-	// Content-Type (a thumbnail announced as png that arrives as jpeg).
+	// Content-Type (a thumbnail announced as png that arrives as image/jpeg
+	// becomes thumbnail.jpg); by default the final name is Name. It must
+	// return a visible file name, like Name.
 	NameFor func(contentType string) string
 }
 
 // Result describes a completed file.
 type Result struct {
-	Name        string // final file name
+	Name        string // final file name, in Request.Dir
 	Bytes       int64
-	SHA256      string // lowercase hex
-	ContentType string
-	Resumed     bool // part of it came from an earlier, interrupted fetch
+	SHA256      string // lowercase hex, of the whole file
+	ContentType string // as storage sent it
+	Resumed     bool   // the download continued a partial left by an earlier Fetch
 }
 
-// Fetch streams r.URL into Dir/.{Name}.partial while hashing it, then checks
-// its size (against r.Expect, the response's length and MaxBytes), fsyncs
-// it, renames it to its final name and fsyncs the folder. Only then does it
-// return: a file never stands under its final name incomplete.
+// Fetch downloads r.URL to r.Dir under its final name and returns its size
+// and sha256. It returns only once the file is complete, checked, fsynced,
+// renamed into place and the rename fsynced: a file never stands under its
+// final name unless whole. A file already there is replaced atomically (the
+// caller decides from the manifest whether to fetch at all).
 //
-// A partial file left by an interrupted fetch (a cut connection, a crash, a
-// cancelled ctx) is resumed with a Range request; a server that ignores
-// Range (200) or cannot satisfy it (416) makes it start over. Errors that a
-// retry can fix (network, short body, ErrExpired, ctx) keep the partial;
-// ErrTooLarge and ErrSizeMismatch remove it. Memory use does not depend on
-// the file's size.
+// The body is streamed through a 256 KiB buffer into Dir/.{Name}.partial
+// (0600) while being hashed and counted, so memory does not grow with the
+// file. MaxBytes and Expect are enforced while streaming, not only from
+// Content-Length; a body longer than announced is an error.
+//
+// Resuming: when the partial holds n > 0 bytes, Fetch hashes them and asks
+// for "Range: bytes=n-". A 206 whose Content-Range starts at n is appended
+// (Result.Resumed); a 200 (Range ignored), a 416 or a 206 for another range
+// makes it truncate the partial and start from zero within the same call.
+//
+// On failure the partial is kept when a later Fetch can resume it: a cut
+// connection or short body (io.ErrUnexpectedEOF), a stall, ctx ending (the
+// call returns promptly with ctx's error wrapped), ErrExpired, other
+// statuses, local I/O errors. It is removed after ErrTooLarge and
+// ErrSizeMismatch, and when empty. Errors read "fetch {name}: …".
+//
+// Two Fetches for the same partial file at once through one Fetcher: the
+// second fails with ErrBusy. Different files may be fetched concurrently.
 func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
+	res, err := f.fetch(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", r.Name, err)
+	}
+	return res, nil
+}
+
+func (f *Fetcher) fetch(ctx context.Context, r Request) (*Result, error) {
+	if !safeFileName(r.Name) {
+		return nil, fmt.Errorf("unsafe file name %q", r.Name)
+	}
 	u, err := f.checkURL(r.URL)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", r.Name, err)
+		return nil, err
+	}
+	client, err := f.httpClient()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(r.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", r.Name, err)
+		return nil, err
 	}
 	partial := filepath.Join(r.Dir, "."+r.Name+".partial")
+	if _, busy := f.inflight.LoadOrStore(partial, struct{}{}); busy {
+		return nil, ErrBusy
+	}
+	defer f.inflight.Delete(partial)
+
 	file, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", r.Name, err)
+		return nil, err
 	}
-	res, keep, err := f.fetch(ctx, u, r, file)
+	res, keep, err := f.transfer(ctx, client, u, r, file)
 	if cerr := file.Close(); err == nil && cerr != nil {
 		err, keep = cerr, true
 	}
@@ -109,99 +202,177 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 		if fi, serr := os.Stat(partial); !keep || (serr == nil && fi.Size() == 0) {
 			os.Remove(partial) // nothing worth resuming
 		}
-		return nil, fmt.Errorf("fetch %s: %w", r.Name, err)
+		return nil, err
 	}
-	final := filepath.Join(r.Dir, res.Name)
-	if err := os.Rename(partial, final); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", r.Name, err)
+	if err := os.Rename(partial, filepath.Join(r.Dir, res.Name)); err != nil {
+		return nil, err
 	}
 	if err := syncDir(r.Dir); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", r.Name, err)
+		return nil, err
 	}
 	return res, nil
 }
 
-// fetch does the transfer into file; keep says whether to keep the partial
-// on error.
-func (f *Fetcher) fetch(ctx context.Context, u *url.URL, r Request, file *os.File) (*Result, bool, error) {
+// transfer fills file from u and returns the result; on error, keep says
+// whether the partial is worth keeping.
+func (f *Fetcher) transfer(ctx context.Context, client *http.Client, u *url.URL, r Request, file *os.File) (res *Result, keep bool, err error) {
+	if err := file.Chmod(0o600); err != nil { // a partial left by hand may be wider
+		return nil, true, err
+	}
 	have, h, err := resumeState(file, r.Expect, f.MaxBytes)
 	if err != nil {
 		return nil, true, err
 	}
-	resp, err := f.get(ctx, u, have)
-	if err != nil {
-		return nil, !errors.Is(err, ErrNotAllowed), err
+
+	// The download's ctx is cancelled with errStalled when no byte arrives
+	// for StallTimeout: connecting and waiting for headers count too.
+	stall := f.StallTimeout
+	if stall <= 0 {
+		stall = defaultStallTimeout
 	}
-	defer resp.Body.Close()
-	resumed := false
-	switch {
-	case resp.StatusCode == http.StatusPartialContent && have > 0:
-		start, ok := contentRangeStart(resp.Header.Get("Content-Range"))
-		if !ok || start != have {
-			return nil, false, fmt.Errorf("storage answered range %q to a request from byte %d", resp.Header.Get("Content-Range"), have)
+	dctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
 		}
-		resumed = true
-	case resp.StatusCode == http.StatusOK:
-		if have > 0 { // Range ignored: start over
-			if have, h, err = 0, sha256.New(), restart(file); err != nil {
-				return nil, true, err
-			}
+		if errors.Is(context.Cause(dctx), errStalled) {
+			return fmt.Errorf("%w: nothing received for %v", errStalled, stall)
 		}
-	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
-		// The partial does not fit the file any more: drop it; the retry
-		// starts from zero.
-		return nil, false, fmt.Errorf("storage cannot resume from byte %d (416)", have)
-	case slices.Contains([]int{400, 401, 403, 404, 410}, resp.StatusCode):
-		return nil, true, fmt.Errorf("%w: storage answered %d", ErrExpired, resp.StatusCode)
-	default:
-		return nil, true, fmt.Errorf("storage answered %d", resp.StatusCode)
+		return err
 	}
 
-	total := int64(-1)
-	if resp.ContentLength >= 0 {
-		total = have + resp.ContentLength
+	var resp *http.Response
+	total := int64(-1) // the whole file's size as storage announces it
+	resumed := false
+	for {
+		resp, err = f.get(dctx, client, u, have)
+		if err != nil {
+			return nil, true, interrupted(err)
+		}
+		restart := false
+		switch code := resp.StatusCode; {
+		case code == http.StatusPartialContent && have > 0:
+			cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
+			if !ok || cr.start != have || (resp.ContentLength >= 0 && resp.ContentLength != cr.end-cr.start+1) {
+				restart = true // not the range asked for
+				break
+			}
+			resumed, total = true, cr.size
+			if total < 0 && resp.ContentLength >= 0 { // "bytes n-m/*"
+				total = have + resp.ContentLength
+			}
+		case code == http.StatusOK:
+			total = resp.ContentLength
+			if have > 0 { // Range ignored
+				f.log().Info("storage ignored Range; downloading from the start", slog.String("file", r.Name), slog.Int64("had", have))
+				if have, h, err = 0, sha256.New(), emptyFile(file); err != nil {
+					resp.Body.Close()
+					return nil, true, err
+				}
+			}
+		case code == http.StatusRequestedRangeNotSatisfiable && have > 0:
+			restart = true // the partial does not fit the file
+		case slices.Contains([]int{400, 401, 403, 404, 410}, code):
+			resp.Body.Close()
+			return nil, true, fmt.Errorf("%w: storage answered %d", ErrExpired, code)
+		default:
+			resp.Body.Close()
+			return nil, true, fmt.Errorf("storage answered %d", code)
+		}
+		if !restart {
+			break
+		}
+		resp.Body.Close()
+		f.log().Info("cannot resume; downloading from the start", slog.String("file", r.Name),
+			slog.Int("status", resp.StatusCode), slog.String("content_range", resp.Header.Get("Content-Range")))
+		if have, h, err = 0, sha256.New(), emptyFile(file); err != nil {
+			return nil, true, err
+		}
+		// have is 0 now: the next answer is a 200 or an error, no loop.
 	}
-	if f.MaxBytes > 0 && total > f.MaxBytes {
-		return nil, false, fmt.Errorf("%w: %d bytes announced, bound %d", ErrTooLarge, total, f.MaxBytes)
-	}
-	if r.Expect > 0 && total >= 0 && total != r.Expect {
-		return nil, false, fmt.Errorf("%w: storage sends %d bytes, Nylas announced %d", ErrSizeMismatch, total, r.Expect)
+	defer resp.Body.Close()
+
+	if total >= 0 {
+		if f.MaxBytes > 0 && total > f.MaxBytes {
+			return nil, false, fmt.Errorf("%w: %d bytes announced, bound %d", ErrTooLarge, total, f.MaxBytes)
+		}
+		if r.Expect > 0 && total != r.Expect {
+			return nil, false, fmt.Errorf("%w: storage announces %d bytes, Nylas %d", ErrSizeMismatch, total, r.Expect)
+		}
 	}
 	if _, err := file.Seek(have, io.SeekStart); err != nil {
 		return nil, true, err
 	}
-	body := io.Reader(resp.Body)
-	if f.MaxBytes > 0 {
-		body = io.LimitReader(resp.Body, f.MaxBytes-have+1)
+
+	// Read at most one byte past the tightest bound, to detect excess
+	// without streaming all of it.
+	limit := int64(-1)
+	for _, b := range []int64{f.MaxBytes, r.Expect, total} {
+		if b > 0 && (limit < 0 || b < limit) {
+			limit = b
+		}
 	}
-	n, err := io.CopyBuffer(io.MultiWriter(file, h), body, make([]byte, copyBufferSize))
+	body := io.Reader(&progressReader{r: resp.Body, watchdog: watchdog, stall: stall})
+	if limit >= 0 {
+		body = io.LimitReader(body, limit-have+1)
+	}
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(file, h), body, *buf)
+	copyBuffers.Put(buf)
 	size := have + n
 	switch {
 	case f.MaxBytes > 0 && size > f.MaxBytes:
 		return nil, false, fmt.Errorf("%w: over %d bytes", ErrTooLarge, f.MaxBytes)
+	case r.Expect > 0 && size > r.Expect:
+		return nil, false, fmt.Errorf("%w: over the %d bytes Nylas announced", ErrSizeMismatch, r.Expect)
+	case total >= 0 && size > total:
+		return nil, false, fmt.Errorf("body longer than the %d bytes announced", total)
 	case err != nil:
-		return nil, true, fmt.Errorf("interrupted after %d bytes: %w", size, err)
-	case total >= 0 && size != total:
+		return nil, true, fmt.Errorf("interrupted after %d bytes: %w", size, interrupted(err))
+	case total >= 0 && size < total:
 		return nil, true, fmt.Errorf("interrupted after %d of %d bytes: %w", size, total, io.ErrUnexpectedEOF)
 	case r.Expect > 0 && size != r.Expect:
 		return nil, false, fmt.Errorf("%w: got %d bytes, Nylas announced %d", ErrSizeMismatch, size, r.Expect)
 	}
-	if err := file.Sync(); err != nil {
-		return nil, true, err
-	}
+
 	ct := resp.Header.Get("Content-Type")
 	name := r.Name
 	if r.NameFor != nil {
-		name = r.NameFor(ct)
+		if name = r.NameFor(ct); !safeFileName(name) {
+			return nil, false, fmt.Errorf("unsafe file name %q for content type %q", name, ct)
+		}
 	}
-	if resumed && f.Logger != nil {
-		f.Logger.Debug("download resumed", slog.String("file", name), slog.Int64("from", have))
+	if err := file.Sync(); err != nil {
+		return nil, true, err
+	}
+	if resumed {
+		f.log().Debug("download resumed", slog.String("file", name), slog.Int64("from", have))
 	}
 	return &Result{Name: name, Bytes: size, SHA256: hex.EncodeToString(h.Sum(nil)), ContentType: ct, Resumed: resumed}, true, nil
 }
 
-// resumeState reads what an earlier fetch left in file: its size and a
-// hash of its bytes. A partial larger than the file can be is dropped.
+// progressReader pushes the stall watchdog back whenever bytes arrive.
+type progressReader struct {
+	r        io.Reader
+	watchdog *time.Timer
+	stall    time.Duration
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.watchdog.Reset(p.stall)
+	}
+	return n, err
+}
+
+// resumeState reads what an earlier Fetch left in file: its size and a
+// hash of its bytes, read back through the hasher. A partial that cannot
+// be a prefix of the file (as large as Expect, or over maxBytes) is
+// emptied.
 func resumeState(file *os.File, expect, maxBytes int64) (int64, hash.Hash, error) {
 	h := sha256.New()
 	st, err := file.Stat()
@@ -210,18 +381,21 @@ func resumeState(file *os.File, expect, maxBytes int64) (int64, hash.Hash, error
 	}
 	have := st.Size()
 	if (expect > 0 && have >= expect) || (maxBytes > 0 && have > maxBytes) {
-		return 0, h, restart(file)
+		return 0, h, emptyFile(file)
 	}
 	if have > 0 {
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(file, 0, have), make([]byte, copyBufferSize)); err != nil {
+		buf := copyBuffers.Get().(*[]byte)
+		_, err := io.CopyBuffer(h, io.NewSectionReader(file, 0, have), *buf)
+		copyBuffers.Put(buf)
+		if err != nil {
 			return 0, nil, err
 		}
 	}
 	return have, h, nil
 }
 
-// restart empties the partial file.
-func restart(file *os.File) error {
+// emptyFile empties the partial file.
+func emptyFile(file *os.File) error {
 	if err := file.Truncate(0); err != nil {
 		return err
 	}
@@ -229,8 +403,8 @@ func restart(file *os.File) error {
 	return err
 }
 
-// get sends the GET, from byte `from` when it is not 0.
-func (f *Fetcher) get(ctx context.Context, u *url.URL, from int64) (*http.Response, error) {
+// get sends a new GET with no credentials, from byte `from` when it is not 0.
+func (f *Fetcher) get(ctx context.Context, client *http.Client, u *url.URL, from int64) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
@@ -238,37 +412,58 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, from int64) (*http.Respon
 	if from > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(from, 10)+"-")
 	}
-	resp, err := f.httpClient().Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		// A url.Error repeats the signed URL, whose query is a credential:
-		// report the host and path only.
+		// name the host and path only.
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			return nil, fmt.Errorf("get %s%s: %w", u.Host, u.Path, ue.Err)
+			return nil, fmt.Errorf("get %s%s: %w", u.Host, u.EscapedPath(), ue.Err)
 		}
 		return nil, err
 	}
 	return resp, nil
 }
 
-// contentRangeStart parses the first byte of "bytes a-b/c".
-func contentRangeStart(v string) (int64, bool) {
+// contentRange is a parsed "bytes start-end/size" (size -1 for "*").
+type contentRange struct{ start, end, size int64 }
+
+func parseContentRange(v string) (contentRange, bool) {
 	rest, ok := strings.CutPrefix(v, "bytes ")
 	if !ok {
-		return 0, false
+		return contentRange{}, false
 	}
-	start, _, ok := strings.Cut(rest, "-")
+	span, size, ok := strings.Cut(rest, "/")
 	if !ok {
-		return 0, false
+		return contentRange{}, false
 	}
-	n, err := strconv.ParseInt(start, 10, 64)
-	return n, err == nil
+	first, last, ok := strings.Cut(span, "-")
+	if !ok {
+		return contentRange{}, false
+	}
+	cr := contentRange{size: -1}
+	var err1, err2, err3 error
+	cr.start, err1 = strconv.ParseInt(first, 10, 64)
+	cr.end, err2 = strconv.ParseInt(last, 10, 64)
+	if size != "*" {
+		cr.size, err3 = strconv.ParseInt(size, 10, 64)
+	}
+	if err1 != nil || err2 != nil || err3 != nil || cr.start < 0 || cr.end < cr.start ||
+		(cr.size >= 0 && cr.end >= cr.size) {
+		return contentRange{}, false
+	}
+	// A range that stops short of the end cannot complete the file: with a
+	// known size, require it to run to the end.
+	if cr.size >= 0 && cr.end != cr.size-1 {
+		return contentRange{}, false
+	}
+	return cr, true
 }
 
-// checkURL applies the scheme and host policy.
+// checkURL applies the scheme, host and (for IP literals) address policy.
 func (f *Fetcher) checkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.Hostname() == "" {
 		return nil, fmt.Errorf("%w: not an absolute URL", ErrNotAllowed)
 	}
 	if u.User != nil {
@@ -277,67 +472,191 @@ func (f *Fetcher) checkURL(raw string) (*url.URL, error) {
 	if u.Scheme != "https" && !(u.Scheme == "http" && f.AllowHTTP) {
 		return nil, fmt.Errorf("%w: scheme %q", ErrNotAllowed, u.Scheme)
 	}
-	if len(f.Hosts) > 0 && !slices.ContainsFunc(f.Hosts, func(h string) bool { return strings.EqualFold(h, u.Hostname()) }) {
-		return nil, fmt.Errorf("%w: host %q is not in media_hosts", ErrNotAllowed, u.Hostname())
+	host := u.Hostname()
+	if len(f.Hosts) > 0 && !slices.ContainsFunc(f.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+		return nil, fmt.Errorf("%w: host %q is not in media_hosts", ErrNotAllowed, host)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && !f.AllowHTTP && !publicAddr(ip) {
+		return nil, fmt.Errorf("%w: address %s is not public", ErrNotAllowed, ip)
 	}
 	return u, nil
 }
 
-// httpClient builds the one client, with connect, TLS and header timeouts
-// but no overall timeout (recordings are large), no transparent
-// decompression (bytes are archived as served) and the policy on redirects
-// and on every connection.
-func (f *Fetcher) httpClient() *http.Client {
-	f.once.Do(func() {
-		dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second, Control: f.checkAddress}
-		f.client = &http.Client{
-			Transport: &http.Transport{
-				Proxy:                 nil, // a proxy would hide the address check
-				DialContext:           dialer.DialContext,
-				TLSHandshakeTimeout:   15 * time.Second,
-				ResponseHeaderTimeout: 60 * time.Second,
-				IdleConnTimeout:       90 * time.Second,
-				MaxIdleConnsPerHost:   4,
-				DisableCompression:    true,
-				ForceAttemptHTTP2:     true,
-			},
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 5 {
-					return errors.New("too many redirects")
-				}
-				if _, err := f.checkURL(req.URL.String()); err != nil {
-					return err
-				}
-				req.Header.Del("Authorization")
-				req.Header.Del("Cookie")
-				return nil
-			},
-		}
-	})
-	return f.client
+// httpClient builds, once, the client every Fetch uses (see Fetcher.HTTP).
+func (f *Fetcher) httpClient() (*http.Client, error) {
+	f.once.Do(func() { f.client, f.clientErr = f.buildClient() })
+	return f.client, f.clientErr
 }
 
-// checkAddress refuses connections to non-public addresses unless
-// AllowHTTP; it runs for every connection, after DNS resolution.
-func (f *Fetcher) checkAddress(_, address string, _ syscall.RawConn) error {
-	if f.AllowHTTP {
+func (f *Fetcher) buildClient() (*http.Client, error) {
+	var c http.Client
+	var t *http.Transport
+	ownDial := true // the transport's dialer is ours to replace
+	if f.HTTP == nil {
+		t = &http.Transport{
+			TLSHandshakeTimeout:   15 * time.Second,
+			ResponseHeaderTimeout: 60 * time.Second,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConnsPerHost:   4,
+			ForceAttemptHTTP2:     true,
+		}
+	} else {
+		c = *f.HTTP
+		switch rt := c.Transport.(type) {
+		case nil:
+			t = http.DefaultTransport.(*http.Transport).Clone() // its dialer is replaced below
+		case *http.Transport:
+			t = rt.Clone()
+			ownDial = t.DialContext == nil && t.Dial == nil //nolint:staticcheck // honour the deprecated field
+		default:
+			if !f.AllowHTTP {
+				return nil, fmt.Errorf("%w: cannot check addresses through a %T", ErrNotAllowed, rt)
+			}
+		}
+	}
+	if t != nil {
+		t.Proxy = nil               // a proxy would hide the address from the check
+		t.DisableCompression = true // archive the bytes as served
+		if ownDial {
+			control := checkDialAddress
+			if f.AllowHTTP {
+				control = nil
+			}
+			t.Dial = nil //nolint:staticcheck
+			t.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second, Control: control}).DialContext
+		} else if !f.AllowHTTP {
+			guardDialers(t)
+		}
+		c.Transport = t
+	}
+	c.Jar = nil
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return errors.New("too many redirects")
+		}
+		if _, err := f.checkURL(req.URL.String()); err != nil {
+			return err
+		}
+		req.Header.Del("Authorization")
+		req.Header.Del("Cookie")
 		return nil
 	}
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
+	return &c, nil
+}
+
+// guardDialers makes every connection through the caller's dialers pass
+// the address check, after connecting and before any byte is sent.
+func guardDialers(t *http.Transport) {
+	if t.DialContext == nil && t.Dial != nil { //nolint:staticcheck // honour the deprecated field
+		dial := t.Dial //nolint:staticcheck
+		t.DialContext = func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("%w: address %s is not public", ErrNotAllowed, host)
+	t.Dial = nil //nolint:staticcheck
+	t.DialContext = checkedDial(t.DialContext)
+	if t.DialTLSContext == nil && t.DialTLS != nil { //nolint:staticcheck
+		dial := t.DialTLS //nolint:staticcheck
+		t.DialTLSContext = func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
+	}
+	t.DialTLS = nil //nolint:staticcheck
+	if t.DialTLSContext != nil {
+		t.DialTLSContext = checkedDial(t.DialTLSContext)
+	}
+}
+
+// checkDialAddress is a net.Dialer.Control: it runs for every address
+// dialled, after DNS resolution, before the connection is attempted.
+func checkDialAddress(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: address %q", ErrNotAllowed, address)
+	}
+	if !publicAddr(ap.Addr()) {
+		return fmt.Errorf("%w: address %s is not public", ErrNotAllowed, ap.Addr())
 	}
 	return nil
+}
+
+// checkedDial wraps a caller's dialer: the connection is closed, unused,
+// unless its remote address is public.
+func checkedDial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		var ip netip.Addr
+		if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+			ip = ta.AddrPort().Addr()
+		}
+		if !publicAddr(ip) {
+			conn.Close()
+			return nil, fmt.Errorf("%w: address %v is not public", ErrNotAllowed, conn.RemoteAddr())
+		}
+		return conn, nil
+	}
+}
+
+// nonPublic lists special-purpose ranges not covered by netip's
+// predicates (RFC 6890 and successors).
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (CGNAT)
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
+	netip.MustParsePrefix("100::/64"),        // discard-only
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
+}
+
+// Prefixes that embed an IPv4 address, which must be public itself.
+var (
+	nat64    = netip.MustParsePrefix("64:ff9b::/96")
+	six2four = netip.MustParsePrefix("2002::/16")
+)
+
+// publicAddr reports whether ip is a public unicast address: not invalid,
+// loopback, private (RFC 1918, fc00::/7), link-local, unspecified,
+// multicast, CGNAT, documentation, benchmarking or reserved, and, for an
+// IPv4-mapped, NAT64 or 6to4 address, not embedding such an address.
+func publicAddr(ip netip.Addr) bool {
+	ip = ip.Unmap().WithZone("")
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	b := ip.As16()
+	switch {
+	case ip.Is6() && nat64.Contains(ip):
+		return publicAddr(netip.AddrFrom4([4]byte(b[12:16])))
+	case ip.Is6() && six2four.Contains(ip):
+		return publicAddr(netip.AddrFrom4([4]byte(b[2:6])))
+	}
+	return true
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func (f *Fetcher) log() *slog.Logger {
+	if f.Logger == nil {
+		return discard
+	}
+	return f.Logger
 }
 
 // hashReader returns the sha256 (hex) and length of what r yields.
 func hashReader(r io.Reader) (string, int64, error) {
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, r, make([]byte, copyBufferSize))
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	n, err := io.CopyBuffer(h, r, *buf)
 	return hex.EncodeToString(h.Sum(nil)), n, err
 }

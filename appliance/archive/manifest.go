@@ -6,33 +6,61 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
 // ManifestName is the manifest's file name in a meeting's folder.
 const ManifestName = "manifest.json"
 
-// Manifest describes one meeting's archived files (SPEC §5).
+// Manifest describes one meeting's archived files (SPEC §5). Written by
+// WriteManifest it reads, for example:
+//
+//	{
+//	  "notetaker_id": "nt7Hq2LmZ",
+//	  "grant_id": "grant-a1b2c3",
+//	  "event_id": "7kq2c1vdd0l3o9n3h2",
+//	  "deletes_at": "2026-02-05T10:00:00Z",
+//	  "files": {
+//	    "recording.mp4": {
+//	      "bytes": 52428800,
+//	      "sha256": "9f86d0…",
+//	      "content_type": "video/mp4",
+//	      "archived_at": "2026-01-22T10:03:12Z"
+//	    }
+//	  }
+//	}
+//
+// Times are RFC 3339 in UTC, to the second. deletes_at is always present
+// (SPEC §5 lists it; zero time while unknown); grant_id and event_id are "" when unknown. files is
+// always an object, {} when empty.
 type Manifest struct {
 	NotetakerID string               `json:"notetaker_id"`
 	GrantID     string               `json:"grant_id"`
 	EventID     string               `json:"event_id"`
-	DeletesAt   time.Time            `json:"deletes_at"` // RFC 3339; when Nylas deletes the media
+	DeletesAt   time.Time            `json:"deletes_at"` // when Nylas deletes the media (always present: SPEC §5 lists it)
 	Files       map[string]FileEntry `json:"files"`      // final file name → entry
 }
 
-// FileEntry is one archived file.
+// FileEntry is one archived file of a Manifest.
 type FileEntry struct {
 	Bytes       int64     `json:"bytes"`
 	SHA256      string    `json:"sha256"` // lowercase hex
 	ContentType string    `json:"content_type"`
-	ArchivedAt  time.Time `json:"archived_at"` // RFC 3339
+	ArchivedAt  time.Time `json:"archived_at"`
 }
 
-// ErrNoManifest: the folder has no manifest yet.
-var ErrNoManifest = errors.New("no manifest")
+// Errors of the manifest functions, for errors.Is.
+var (
+	// ErrNoManifest: the folder has no manifest.json (yet).
+	ErrNoManifest = errors.New("no manifest")
+	// ErrChecksum: a file's bytes no longer match its manifest entry.
+	ErrChecksum = errors.New("checksum mismatch")
+)
 
-// ReadManifest reads dir/manifest.json; ErrNoManifest when there is none.
+// ReadManifest reads dir/manifest.json. A missing file (or folder) is
+// ErrNoManifest; unreadable or invalid JSON is another error. Files is
+// never nil in the result.
 func ReadManifest(dir string) (*Manifest, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, os.ErrNotExist) {
@@ -50,11 +78,21 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return m, nil
 }
 
-// WriteManifest writes m to dir/manifest.json atomically (see
-// WriteFileAtomic), as indented JSON with a trailing newline.
+// WriteManifest replaces dir/manifest.json with m, atomically (see
+// WriteFileAtomic): indented JSON (two spaces, keys sorted) with a trailing
+// newline, times normalised to UTC seconds. m is not modified. A file name
+// in m.Files that is not a visible single path element is refused.
 func WriteManifest(dir string, m *Manifest) error {
 	c := *m
-	c.DeletesAt = c.DeletesAt.UTC().Truncate(time.Second)
+	c.DeletesAt = normTime(c.DeletesAt)
+	c.Files = make(map[string]FileEntry, len(m.Files))
+	for name, e := range m.Files {
+		if !safeFileName(name) {
+			return fmt.Errorf("write manifest: unsafe file name %q", name)
+		}
+		e.ArchivedAt = normTime(e.ArchivedAt)
+		c.Files[name] = e
+	}
 	b, err := json.MarshalIndent(&c, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write manifest: %w", err)
@@ -62,11 +100,22 @@ func WriteManifest(dir string, m *Manifest) error {
 	return WriteFileAtomic(dir, ManifestName, append(b, '\n'))
 }
 
+func normTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
 // WriteFileAtomic replaces dir/name with data: it writes a hidden temporary
-// file in dir (0600), fsyncs it, renames it over name and fsyncs dir, so a
-// crash leaves the old file or the new one, never a mix. dir is created
-// (0700) if missing.
+// file .{name}.tmp-* in dir (0600), fsyncs it, renames it over name and
+// fsyncs dir, so a crash leaves the old file or the new one, never a mix,
+// and no temporary file is left behind on error. dir is created (0700,
+// parents too) when missing. name must be a single path element.
 func WriteFileAtomic(dir, name string, data []byte) error {
+	if !plainName(name) {
+		return fmt.Errorf("write %q: not a plain file name", name)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -75,9 +124,9 @@ func WriteFileAtomic(dir, name string, data []byte) error {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	tmp := f.Name()
-	ok := false
+	done := false
 	defer func() {
-		if !ok {
+		if !done {
 			f.Close()
 			os.Remove(tmp)
 		}
@@ -94,7 +143,7 @@ func WriteFileAtomic(dir, name string, data []byte) error {
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	ok = true
+	done = true
 	return syncDir(dir)
 }
 
@@ -111,11 +160,14 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// ErrChecksum: a file's bytes no longer match its manifest entry.
-var ErrChecksum = errors.New("checksum mismatch")
-
-// VerifyFile re-hashes dir/name and compares it with e.
+// VerifyFile re-reads dir/name and compares its size and sha256 with e:
+// nil when they match, ErrChecksum when they do not, another error when
+// the file cannot be read (os.ErrNotExist when it is gone). Memory does not
+// grow with the file.
 func VerifyFile(dir, name string, e FileEntry) error {
+	if !safeFileName(name) {
+		return fmt.Errorf("verify %q: unsafe file name", name)
+	}
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", name, err)
@@ -125,7 +177,7 @@ func VerifyFile(dir, name string, e FileEntry) error {
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", name, err)
 	}
-	if n != e.Bytes || sum != e.SHA256 {
+	if n != e.Bytes || !strings.EqualFold(sum, e.SHA256) {
 		return fmt.Errorf("verify %s: %w (%d bytes, sha256 %s; manifest says %d, %s)", name, ErrChecksum, n, sum, e.Bytes, e.SHA256)
 	}
 	return nil

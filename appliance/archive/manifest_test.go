@@ -12,96 +12,263 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
-func TestManifest_RoundTripAndShape(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := archive.ReadManifest(dir); !errors.Is(err, archive.ErrNoManifest) {
-		t.Fatalf("missing manifest: %v", err)
-	}
-	at := time.Date(2026, 1, 22, 10, 0, 0, 0, time.UTC)
-	m := &archive.Manifest{NotetakerID: "nt1", GrantID: "g1", EventID: "e1", DeletesAt: at.Add(14 * 24 * time.Hour),
-		Files: map[string]archive.FileEntry{"recording.mp4": {Bytes: 3, SHA256: "abc", ContentType: "video/mp4", ArchivedAt: at}}}
-	if err := archive.WriteManifest(dir, m); err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	var generic map[string]any
-	if err := json.Unmarshal(raw, &generic); err != nil {
-		t.Fatal(err)
-	}
-	if generic["deletes_at"] != "2026-02-05T10:00:00Z" || generic["notetaker_id"] != "nt1" || generic["grant_id"] != "g1" || generic["event_id"] != "e1" {
-		t.Fatalf("manifest %s", raw)
-	}
-	file := generic["files"].(map[string]any)["recording.mp4"].(map[string]any)
-	for _, k := range []string{"bytes", "sha256", "content_type", "archived_at"} {
-		if _, ok := file[k]; !ok {
-			t.Fatalf("file entry lacks %s: %s", k, raw)
-		}
-	}
-	got, err := archive.ReadManifest(dir)
-	if err != nil || got.Files["recording.mp4"].SHA256 != "abc" || !got.DeletesAt.Equal(m.DeletesAt) {
-		t.Fatalf("read back %+v %v", got, err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("temporary files left: %v", entries)
-	}
-	if fi, _ := os.Stat(filepath.Join(dir, "manifest.json")); fi.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v", fi.Mode().Perm())
+// wantManifest is SPEC §5's manifest.json, byte for byte, for sampleManifest.
+const wantManifest = `{
+  "notetaker_id": "nt7Hq2LmZ",
+  "grant_id": "grant-a1b2c3",
+  "event_id": "7kq2c1vdd0l3o9n3h2",
+  "deletes_at": "2026-02-05T10:00:00Z",
+  "files": {
+    "recording.mp4": {
+      "bytes": 52428800,
+      "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      "content_type": "video/mp4",
+      "archived_at": "2026-01-22T10:03:12Z"
+    },
+    "transcript.json": {
+      "bytes": 348,
+      "sha256": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+      "content_type": "application/json",
+      "archived_at": "2026-01-22T10:03:13Z"
+    }
+  }
+}
+`
+
+func sampleManifest() *archive.Manifest {
+	cet := time.FixedZone("CET", 3600)
+	return &archive.Manifest{
+		NotetakerID: "nt7Hq2LmZ", GrantID: "grant-a1b2c3", EventID: "7kq2c1vdd0l3o9n3h2",
+		DeletesAt: time.Date(2026, 2, 5, 11, 0, 0, 0, cet), // written as UTC
+		Files: map[string]archive.FileEntry{
+			"transcript.json": {Bytes: 348, SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+				ContentType: "application/json", ArchivedAt: time.Date(2026, 1, 22, 10, 3, 13, 999_000_000, time.UTC)},
+			"recording.mp4": {Bytes: 52428800, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+				ContentType: "video/mp4", ArchivedAt: time.Date(2026, 1, 22, 10, 3, 12, 0, time.UTC)},
+		},
 	}
 }
 
-func TestVerifyFile_DetectsFlippedByte(t *testing.T) {
+func TestManifest_WriteIsSpecShape(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "media", "nt7Hq2LmZ")
+	m := sampleManifest()
+	if err := archive.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != wantManifest {
+		t.Fatalf("manifest.json:\n%s\nwant:\n%s", raw, wantManifest)
+	}
+	// The same, read as an outside script would.
+	var generic struct {
+		NotetakerID string `json:"notetaker_id"`
+		DeletesAt   string `json:"deletes_at"`
+		Files       map[string]map[string]any
+	}
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := time.Parse(time.RFC3339, generic.DeletesAt); err != nil {
+		t.Fatalf("deletes_at: %v", err)
+	}
+	for name, e := range generic.Files {
+		if _, err := time.Parse(time.RFC3339, e["archived_at"].(string)); err != nil {
+			t.Fatalf("%s archived_at: %v", name, err)
+		}
+	}
+	if m.DeletesAt.Location().String() != "CET" || m.Files["transcript.json"].ArchivedAt.Nanosecond() == 0 {
+		t.Fatal("WriteManifest modified its argument")
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "manifest.json")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("manifest mode %v", fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("dir mode %v", fi.Mode().Perm())
+	}
+	assertOnly(t, dir, "manifest.json")
+}
+
+func TestManifest_RoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	st := newStorage(t, 10000)
+	if _, err := archive.ReadManifest(dir); !errors.Is(err, archive.ErrNoManifest) {
+		t.Fatalf("missing manifest: %v, want ErrNoManifest", err)
+	}
+	if _, err := archive.ReadManifest(filepath.Join(dir, "no-such-folder")); !errors.Is(err, archive.ErrNoManifest) {
+		t.Fatalf("missing folder: %v, want ErrNoManifest", err)
+	}
+	m := sampleManifest()
+	if err := archive.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	// Overwrite with a changed manifest: the new one wins, nothing else is left.
+	m.Files["summary.json"] = archive.FileEntry{Bytes: 1, SHA256: "ab", ContentType: "application/json", ArchivedAt: time.Now()}
+	if err := archive.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := archive.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.NotetakerID != m.NotetakerID || got.GrantID != m.GrantID || got.EventID != m.EventID ||
+		!got.DeletesAt.Equal(m.DeletesAt) || len(got.Files) != 3 {
+		t.Fatalf("read back %+v", got)
+	}
+	if e := got.Files["recording.mp4"]; e != m.Files["recording.mp4"] {
+		t.Fatalf("recording entry %+v, want %+v", e, m.Files["recording.mp4"])
+	}
+	if e := got.Files["transcript.json"]; !e.ArchivedAt.Equal(time.Date(2026, 1, 22, 10, 3, 13, 0, time.UTC)) {
+		t.Fatalf("archived_at %v, want it truncated to the second", e.ArchivedAt)
+	}
+	assertOnly(t, dir, "manifest.json")
+}
+
+func TestManifest_Edges(t *testing.T) {
+	cases := []struct {
+		name    string
+		m       *archive.Manifest
+		want    []string // substrings of the written JSON
+		notWant []string
+		wantErr bool
+	}{
+		{name: "unknown deletes_at is kept, nil files is {}", m: &archive.Manifest{NotetakerID: "nt1"},
+			want: []string{`"files": {}`, `"grant_id": ""`, `"event_id": ""`, `"deletes_at": "0001-01-01T00:00:00Z"`}},
+		{name: "unsafe file name refused", m: &archive.Manifest{NotetakerID: "nt1",
+			Files: map[string]archive.FileEntry{"../escape": {}}}, wantErr: true},
+		{name: "hidden file name refused", m: &archive.Manifest{NotetakerID: "nt1",
+			Files: map[string]archive.FileEntry{".recording.mp4.partial": {}}}, wantErr: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			err := archive.WriteManifest(dir, tc.m)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("written")
+				}
+				assertOnly(t, dir)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+			for _, w := range tc.want {
+				if !strings.Contains(string(raw), w) {
+					t.Errorf("manifest lacks %s:\n%s", w, raw)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(string(raw), w) {
+					t.Errorf("manifest has %s:\n%s", w, raw)
+				}
+			}
+			got, err := archive.ReadManifest(dir)
+			if err != nil || got.Files == nil || !got.DeletesAt.IsZero() {
+				t.Fatalf("read back %+v %v", got, err)
+			}
+		})
+	}
+}
+
+func TestReadManifest_Corrupt(t *testing.T) {
+	cases := []struct{ name, content string }{
+		{"truncated", `{"notetaker_id":"nt1","files":{`},
+		{"not JSON", "manifest"},
+		{"wrong type", `{"files":[]}`},
+		{"bad time", `{"deletes_at":"next week","files":{}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(tc.content), 0o600)
+			_, err := archive.ReadManifest(dir)
+			if err == nil || errors.Is(err, archive.ErrNoManifest) {
+				t.Fatalf("error %v, want a corruption error", err)
+			}
+		})
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	t.Run("writes, replaces, leaves no temporary file", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "nt1")
+		for _, content := range []string{"first\n", "second, longer\n"} {
+			if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte(content)); err != nil {
+				t.Fatal(err)
+			}
+			assertFile(t, dir, "transcript.txt", []byte(content))
+		}
+		assertOnly(t, dir, "transcript.txt")
+	})
+	t.Run("a failed rename leaves no temporary file", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "transcript.txt", "x"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte("x")); err == nil {
+			t.Fatal("renamed over a non-empty directory")
+		}
+		assertOnly(t, dir, "transcript.txt")
+	})
+	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "a\x00b"} {
+		t.Run("refuses name "+strings.ReplaceAll(name, "\x00", "NUL"), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := archive.WriteFileAtomic(dir, name, []byte("x")); err == nil {
+				t.Fatal("written")
+			}
+			assertOnly(t, dir)
+		})
+	}
+}
+
+func TestVerifyFile(t *testing.T) {
+	content := pattern(100 << 10)
+	st := newStorage(t, len(content))
+	dir := t.TempDir()
 	res, err := fetcher().Fetch(t.Context(), archive.Request{URL: st.url(), Dir: dir, Name: "recording.mp4"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := archive.FileEntry{Bytes: res.Bytes, SHA256: res.SHA256}
-	if err := archive.VerifyFile(dir, "recording.mp4", e); err != nil {
-		t.Fatal(err)
-	}
+	entry := archive.FileEntry{Bytes: res.Bytes, SHA256: res.SHA256, ContentType: res.ContentType}
 	path := filepath.Join(dir, "recording.mp4")
-	b, _ := os.ReadFile(path)
-	b[5000] ^= 1
-	os.WriteFile(path, b, 0o600)
-	if err := archive.VerifyFile(dir, "recording.mp4", e); !errors.Is(err, archive.ErrChecksum) {
-		t.Fatalf("flipped byte: %v", err)
-	}
-}
-
-func TestNames(t *testing.T) {
-	ids := []struct {
-		id   string
-		safe bool
+	cases := []struct {
+		name   string
+		damage func(t *testing.T)
+		name2  string // file verified; default recording.mp4
+		want   error  // nil: verifies
 	}{
-		{"nt7Hq2LmZ", true}, {"a", true}, {"A_b-9", true}, {strings.Repeat("a", 128), true},
-		{"", false}, {"../x", false}, {"a/b", false}, {".hidden", false}, {"-flag", false}, {"_x", false},
-		{strings.Repeat("a", 129), false}, {"é", false}, {"a b", false}, {"a\x00", false},
+		{name: "intact", damage: func(*testing.T) {}},
+		{name: "flipped byte", damage: func(t *testing.T) {
+			b, _ := os.ReadFile(path)
+			b[50<<10] ^= 0x01
+			os.WriteFile(path, b, 0o600)
+		}, want: archive.ErrChecksum},
+		{name: "truncated", damage: func(t *testing.T) { os.Truncate(path, 10) }, want: archive.ErrChecksum},
+		{name: "appended", damage: func(t *testing.T) {
+			f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			f.Write([]byte{0})
+			f.Close()
+		}, want: archive.ErrChecksum},
+		{name: "missing", damage: func(t *testing.T) { os.Remove(path) }, want: os.ErrNotExist},
 	}
-	for _, tc := range ids {
-		if archive.SafeID(tc.id) != tc.safe {
-			t.Errorf("SafeID(%q) = %v", tc.id, !tc.safe)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tc.damage(t)
+			err := archive.VerifyFile(dir, "recording.mp4", entry)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("VerifyFile: %v, want %v", err, tc.want)
+			}
+		})
+	}
+	t.Run("unsafe name", func(t *testing.T) {
+		if err := archive.VerifyFile(dir, "../recording.mp4", entry); err == nil || errors.Is(err, archive.ErrChecksum) {
+			t.Fatalf("VerifyFile: %v", err)
 		}
-		if _, err := archive.MediaDir("/data", tc.id); (err == nil) != tc.safe {
-			t.Errorf("MediaDir(%q): %v", tc.id, err)
-		}
-	}
-	names := []struct{ kind, format, ct, want string }{
-		{"recording", "mp4", "", "recording.mp4"},
-		{"recording", "mp3", "video/mp4", "recording.mp3"},
-		{"recording", "", "audio/mpeg", "recording.mp3"},
-		{"recording", "../x", "video/webm", "recording.webm"},
-		{"recording", "", "application/octet-stream", "recording.mp4"},
-		{"thumbnail", "", "image/jpeg", "thumbnail.jpg"},
-		{"thumbnail", "", "image/png; charset=x", "thumbnail.png"},
-		{"transcript", "", "application/json", "transcript.json"},
-		{"summary", "", "", "summary.json"},
-		{"action_items", "", "", "action_items.json"},
-	}
-	for _, tc := range names {
-		if got := archive.FileName(tc.kind, tc.format, tc.ct); got != tc.want {
-			t.Errorf("FileName(%q, %q, %q) = %q, want %q", tc.kind, tc.format, tc.ct, got, tc.want)
-		}
-	}
+	})
 }

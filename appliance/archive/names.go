@@ -1,11 +1,23 @@
 // Package archive holds the file-level mechanics of notekeeper's media
-// archive: streaming a signed media URL to disk safely (Fetcher), the
-// per-meeting manifest.json, atomic small-file writes, file names, and the
-// rendering of generated text (transcripts, summaries, action items).
+// archive (SPEC §5). It knows nothing of the store or of the Nylas API;
+// appliance.Archiver drives it. Its pieces:
 //
-// It knows nothing of the store or of Nylas' API; appliance.Archiver drives
-// it. Every file it writes is 0600 and every directory 0700, and nothing
-// appears under a final name until it is complete and fsynced.
+//   - names.go: which IDs may become folder names (SafeID, MediaDir) and the
+//     final file name of each media kind (FileName, Kinds);
+//   - fetch.go: Fetcher streams one signed media URL into a hidden partial
+//     file, hashing as it goes, resumes it after an interruption, and only
+//     renames it to its final name once it is complete, checked and fsynced;
+//   - manifest.go: each meeting folder's manifest.json, and the atomic
+//     write (temporary file, fsync, rename, fsync of the folder) used for it
+//     and for other small files such as transcript.txt;
+//   - text.go: rendering of generated, untrusted text: transcript.txt,
+//     summaries and action items for the CRM and the ATS.
+//
+// A meeting's folder is {data_dir}/media/{notetaker_id}/ (0700); every file
+// in it is 0600. Nothing appears there under a final name until it is
+// complete and durable, so a reader (the /files handler, verify, backup)
+// never sees a torn file. Hidden names (a leading dot) are work in
+// progress: .{name}.partial for downloads, .{name}.tmp-* for atomic writes.
 package archive
 
 import (
@@ -15,40 +27,61 @@ import (
 	"strings"
 )
 
-// Kinds are the media kinds of a Notetaker meeting, in archive order.
+// Kinds are the media kinds of a Notetaker meeting, in archive order: the
+// values [archive] kinds accepts.
 var Kinds = []string{"recording", "transcript", "summary", "action_items", "thumbnail"}
 
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
-// SafeID reports whether id may be used as a directory name (SPEC §5).
+// SafeID reports whether id may be used as a path segment (SPEC §5):
+// ^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$. It refuses the empty string, dots,
+// separators, a leading '-' or '_', anything longer than 128 bytes and
+// anything outside ASCII.
 func SafeID(id string) bool { return safeID.MatchString(id) }
 
-// MediaDir is the folder of one meeting's files, {dataDir}/media/{id}. It
-// fails for an ID that is not a safe path segment.
+// MediaDir returns the folder of one meeting's files,
+// filepath.Join(dataDir, "media", id). It fails, without touching the disk,
+// for an ID that is not SafeID; the folder it returns is always inside
+// dataDir.
 func MediaDir(dataDir, id string) (string, error) {
 	if !SafeID(id) {
-		return "", fmt.Errorf("notetaker id %q is not a safe path segment", id)
+		return "", fmt.Errorf("media dir: notetaker id %q is not a safe path segment", id)
 	}
-	return filepath.Join(dataDir, "media", id), nil
+	dir := filepath.Join(dataDir, "media", id)
+	if rel, err := filepath.Rel(dataDir, dir); err != nil || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("media dir: %q escapes the data dir", id)
+	}
+	return dir, nil
 }
 
+// recordingTypes maps a recording's content type to its extension.
 var recordingTypes = map[string]string{
 	"video/mp4": "mp4", "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/mp4": "m4a",
-	"audio/x-m4a": "m4a", "video/webm": "webm", "audio/webm": "webm", "audio/wav": "wav",
-	"audio/x-wav": "wav", "audio/ogg": "ogg",
+	"audio/x-m4a": "m4a", "audio/m4a": "m4a", "video/webm": "webm", "audio/webm": "webm",
+	"audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav", "audio/ogg": "ogg",
 }
 
+// plainFormat is a recording_file_format usable as an extension as it is.
 var plainFormat = regexp.MustCompile(`^[a-z0-9]{2,5}$`)
 
-// FileName is the final file name of a kind (SPEC §5): the recording's
-// extension comes from recording_file_format when it is a plain token, else
-// from the content type (mp4 by default); the thumbnail's from the content
-// type (png by default).
+// FileName returns the final file name of a media kind (SPEC §5):
+//
+//   - recording: "recording."+format when format (recording_file_format) is
+//     a plain token of 2–5 lowercase letters or digits (mp4, mp3, webm, m4a,
+//     …, compared case-insensitively); else the extension of contentType
+//     (video/mp4 → mp4, audio/mpeg → mp3, audio/mp4 → m4a, video/webm →
+//     webm, audio/wav → wav, …); else "recording.mp4";
+//   - thumbnail: "thumbnail.jpg" for image/jpeg, else "thumbnail.png";
+//   - transcript, summary, action_items: "{kind}.json".
+//
+// Content-type parameters (";charset=…") and case are ignored. An unknown
+// kind yields "", which Fetch and WriteFileAtomic refuse.
 func FileName(kind, format, contentType string) string {
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	ct, _, _ := strings.Cut(contentType, ";")
+	ct = strings.ToLower(strings.TrimSpace(ct))
 	switch kind {
 	case "recording":
-		if f := strings.ToLower(format); plainFormat.MatchString(f) {
+		if f := strings.ToLower(strings.TrimSpace(format)); plainFormat.MatchString(f) {
 			return "recording." + f
 		}
 		if ext, ok := recordingTypes[ct]; ok {
@@ -56,10 +89,34 @@ func FileName(kind, format, contentType string) string {
 		}
 		return "recording.mp4"
 	case "thumbnail":
-		if ct == "image/jpeg" || ct == "image/jpg" {
+		if ct == "image/jpeg" || ct == "image/jpg" || ct == "image/pjpeg" {
 			return "thumbnail.jpg"
 		}
 		return "thumbnail.png"
+	case "transcript", "summary", "action_items":
+		return kind + ".json"
 	}
-	return kind + ".json"
+	return ""
+}
+
+// safeFileName reports whether name may be created inside a meeting folder:
+// one visible path element (no separator, no leading dot, not empty), at
+// most 200 bytes, no control characters.
+func safeFileName(name string) bool {
+	if name == "" || len(name) > 200 || name[0] == '.' || strings.ContainsAny(name, `/\:`) {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return filepath.IsLocal(name)
+}
+
+// plainName reports whether name is a single path element: what
+// WriteFileAtomic accepts (hidden names included, for files outside the
+// media tree such as a secret file).
+func plainName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
 }
