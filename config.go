@@ -76,6 +76,8 @@ type Config struct {
 	Archive         ArchiveConfig `toml:"archive"`
 	Jobs            JobsConfig    `toml:"jobs"`
 	Tasks           TasksConfig   `toml:"tasks"`
+	Store           StoreConfig   `toml:"store"`
+	Backup          BackupConfig  `toml:"backup"`
 	CRM             CRMConfig     `toml:"crm"`
 	ATS             ATSConfig     `toml:"ats"`
 	Alerts          []AlertConfig `toml:"alert"`
@@ -95,6 +97,10 @@ type ServerConfig struct {
 	WebhookPath  string `toml:"webhook_path"`   // path Nylas posts to
 	PublicURL    string `toml:"public_url"`     // base of links handed out; see Config.PublicURL
 	MaxBodyBytes int64  `toml:"max_body_bytes"` // webhook body limit
+	// MetricsListen, when set, serves /metrics (without authentication) on
+	// its own plain-HTTP listener, e.g. "127.0.0.1:9090" for a local
+	// Prometheus. Not in SPEC §3.
+	MetricsListen string `toml:"metrics_listen"`
 }
 
 // TLSConfig is the [tls] table, used when server.domain is set.
@@ -136,6 +142,20 @@ type JobsConfig struct {
 	Reconcile       string `toml:"reconcile"`
 	WebhookWatchdog string `toml:"webhook_watchdog"`
 	Backup          string `toml:"backup"`
+	Retention       string `toml:"retention"` // prune per [archive] keep_days and [store] keep_days; not in SPEC §3
+}
+
+// StoreConfig is the [store] table (not in SPEC §3).
+type StoreConfig struct {
+	// KeepDays prunes stored notification bodies (and their dedupe keys)
+	// older than this many days; 0 keeps them forever. At least 7, so that a
+	// dedupe key outlives every Nylas retry (the last comes within ~20 min).
+	KeepDays int `toml:"keep_days"`
+}
+
+// BackupConfig is the [backup] table (not in SPEC §3).
+type BackupConfig struct {
+	Keep int `toml:"keep"` // backups kept in {data_dir}/backups by the backup job, 1..1000
 }
 
 // TasksConfig is the [tasks] table. It is not part of SPEC §3: it tunes the
@@ -226,7 +246,9 @@ func DefaultConfig() Config {
 			Reconcile:       "@every 6h",
 			WebhookWatchdog: "@every 15m",
 			Backup:          "@daily",
+			Retention:       "@every 6h",
 		},
+		Backup: BackupConfig{Keep: 7},
 		Tasks: TasksConfig{
 			Workers:     4,
 			MaxAttempts: 12,
@@ -1012,6 +1034,7 @@ func (l *configLoader) validate(c *Config) {
 		{"jobs.reconcile", c.Jobs.Reconcile},
 		{"jobs.webhook_watchdog", c.Jobs.WebhookWatchdog},
 		{"jobs.backup", c.Jobs.Backup},
+		{"jobs.retention", c.Jobs.Retention},
 	} {
 		if j.spec == "" {
 			continue // disabled
@@ -1022,6 +1045,12 @@ func (l *configLoader) validate(c *Config) {
 	}
 
 	l.validateTasks(&c.Tasks)
+	if c.Store.KeepDays != 0 && c.Store.KeepDays < 7 {
+		l.add("store.keep_days", "must be 0 (keep forever) or at least 7, so dedupe keys outlive Nylas' retries, not %d", c.Store.KeepDays)
+	}
+	if c.Backup.Keep < 1 || c.Backup.Keep > 1000 {
+		l.add("backup.keep", "must be between 1 and 1000, not %d", c.Backup.Keep)
+	}
 	l.validateIntegration("crm", c.CRM.Enabled, c.CRM.BaseURL, c.CRM.APIKey,
 		"contacts_search_path", c.CRM.ContactsSearchPath, "meetings_path", c.CRM.MeetingsPath)
 	l.validateIntegration("ats", c.ATS.Enabled, c.ATS.BaseURL, c.ATS.APIKey,
@@ -1053,6 +1082,13 @@ func (l *configLoader) validateServer(s *ServerConfig) {
 	}
 	if s.MaxBodyBytes < 1024 || s.MaxBodyBytes > 64<<20 {
 		l.add("server.max_body_bytes", "must be between 1024 and %d (64 MiB), not %d", 64<<20, s.MaxBodyBytes)
+	}
+	if s.MetricsListen != "" {
+		if _, port, err := net.SplitHostPort(s.MetricsListen); err != nil {
+			l.add("server.metrics_listen", "must be empty or host:port such as \"127.0.0.1:9090\", not %q", s.MetricsListen)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			l.add("server.metrics_listen", "port %q must be a number from 0 to 65535", port)
+		}
 	}
 }
 

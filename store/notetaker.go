@@ -34,6 +34,12 @@ type Notetaker struct {
 	ArchiveDone bool `json:"archive_done,omitempty"`
 	// ArchiveError is the last reason archiving failed or was refused.
 	ArchiveError string `json:"archive_error,omitempty"`
+	// Hold is a legal hold set by an operator (admin UI or CLI): retention
+	// never removes the meeting's files while it is set.
+	Hold bool `json:"hold,omitempty"`
+	// PrunedAt is when retention removed the local copies of the archived
+	// files ([archive] keep_days); manifest.json stays.
+	PrunedAt time.Time `json:"pruned_at,omitzero"`
 	// StateAt and MediaAt are the envelope times of the notifications that
 	// last set State and MediaStatus, so a late, older notification cannot
 	// overwrite a newer one.
