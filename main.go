@@ -207,6 +207,7 @@ type Main struct {
 	HTTPSide *apptls.HTTPServer
 
 	secrets []string // webhook secrets the verifier accepts now
+	started time.Time // when Open began
 }
 
 // NewMain returns a Main for cfg; nothing is opened yet.
@@ -225,6 +226,7 @@ const (
 // that a notification is only accepted once everything behind it is up. On
 // error the caller still calls Close.
 func (m *Main) Open() error {
+	m.started = time.Now()
 	sinks := alertSinks(m.Config.Alerts)
 	m.DB = store.NewDB(m.Config.DBPath())
 	m.DB.AlertSinks = len(sinks)

@@ -183,6 +183,10 @@ func (a *Archiver) WebhookWatchdog(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhook watchdog: %w", err)
 	}
+	ws := WebhookStatus{ID: id, Status: wh.Status, CheckedAt: a.Now().UTC()}
+	if err := a.DB.PutState(StateWebhook, ws); err != nil {
+		return fmt.Errorf("webhook watchdog: %w", err)
+	}
 	switch wh.Status {
 	case "failing", "failed":
 		return a.alert("webhook.unhealthy", id, fmt.Sprintf("the Nylas webhook destination is %s: notifications are not being delivered; "+

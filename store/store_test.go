@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -213,5 +215,34 @@ func TestRaiseAlert_QueuesOneTaskPerSink(t *testing.T) {
 	}
 	if a, err := db.Alert(seq); err != nil || a.Message != "low" {
 		t.Fatalf("alert %+v %v", a, err)
+	}
+}
+
+func TestCounts(t *testing.T) {
+	db := storetest.MustOpen(t)
+	ctx := context.Background()
+	for i, typ := range []string{"notetaker.media", "booking.created"} {
+		if _, err := db.Ingest(ctx, &store.Ingest{Notification: store.Notification{ID: fmt.Sprint("n", i), Type: typ, Body: []byte("{}")},
+			Tasks: []store.TaskRef{{Kind: "k", Subject: fmt.Sprint("s", i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.UpdateNotetaker("nt1", func(*store.Notetaker) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	leased, _, err := db.Lease(1, time.Minute)
+	if err != nil || len(leased) != 1 {
+		t.Fatalf("lease: %v %v", leased, err)
+	}
+	if err := db.Fail(leased[0], "boom", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Counts{Notifications: 2, Notetakers: 1, TasksLive: 1, TasksDead: 1}
+	if c != want {
+		t.Fatalf("counts = %+v, want %+v", c, want)
 	}
 }
