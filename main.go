@@ -206,7 +206,7 @@ type Main struct {
 	Certs    *apptls.Manager
 	HTTPSide *apptls.HTTPServer
 
-	secrets []string // webhook secrets the verifier accepts now
+	secrets []string  // webhook secrets the verifier accepts now
 	started time.Time // when Open began
 }
 

@@ -14,9 +14,9 @@ import (
 // false, Counts).
 type Status struct {
 	Version   string    `json:"version"`
-	Daemon    bool      `json:"daemon"`               // a running daemon answered
+	Daemon    bool      `json:"daemon"`              // a running daemon answered
 	StartedAt time.Time `json:"started_at,omitzero"` // daemon start
-	URL       string    `json:"url,omitempty"`        // where the daemon listens
+	URL       string    `json:"url,omitempty"`       // where the daemon listens
 	DataDir   string    `json:"data_dir"`
 	// Checks are /readyz's conditions; Ready is true when all passed.
 	Ready  bool          `json:"ready"`
