@@ -101,4 +101,9 @@ min_free_bytes = 0
 	if _, err := os.Stat(filepath.Join(dir, "data", "certmagic")); err != nil {
 		t.Fatalf("certificate storage: %v", err)
 	}
+	waitUntil(t, "the certificate metrics", func() bool {
+		obtained, _ := gathered(t, m.Metrics, "notekeeper_certificate_events_total", map[string]string{"event": "obtained"})
+		expiry, _ := gathered(t, m.Metrics, "notekeeper_certificate_expiry_timestamp_seconds", nil)
+		return obtained == 1 && expiry > float64(time.Now().Unix())
+	})
 }

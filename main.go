@@ -201,6 +201,9 @@ type Main struct {
 	Archiver *appliance.Archiver
 	Jobs     *jobs.Scheduler
 	Server   *appliance.Server
+	Metrics  *appliance.Metrics
+	// MetricsSide serves /metrics without auth on [server] metrics_listen.
+	MetricsSide *appliance.MetricsServer
 	// With [server] domain set: the certificate manager and the plain-HTTP
 	// listener (ACME HTTP-01, redirect to HTTPS).
 	Certs    *apptls.Manager
@@ -227,6 +230,7 @@ const (
 // error the caller still calls Close.
 func (m *Main) Open() error {
 	m.started = time.Now()
+	m.Metrics = appliance.NewMetrics()
 	sinks := alertSinks(m.Config.Alerts)
 	m.DB = store.NewDB(m.Config.DBPath())
 	m.DB.AlertSinks = len(sinks)
@@ -271,6 +275,7 @@ func (m *Main) openCertificates() error {
 		OnFailure: func(domain string, err error) {
 			m.DB.RaiseAlert(store.Alert{Kind: "tls.failed", Subject: domain, Message: "certificate could not be obtained or renewed: " + err.Error()})
 		},
+		OnEvent: m.Metrics.CertificateEvent,
 	}
 	m.HTTPSide = &apptls.HTTPServer{Addr: ":" + strconv.Itoa(cfg.TLS.HTTPPort), Manager: m.Certs,
 		Domain: cfg.Server.Domain, HTTPSPort: cfg.TLS.HTTPSPort}
@@ -298,6 +303,7 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 	m.Pool.Lease = cfg.Tasks.Lease.Duration
 	m.Pool.BackoffBase = cfg.Tasks.BackoffBase.Duration
 	m.Pool.BackoffMax = cfg.Tasks.BackoffMax.Duration
+	m.Pool.Metrics = m.Metrics
 
 	client := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
 	client.Logger = m.Logger.With(slog.String("component", "nylas"))
@@ -320,6 +326,7 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 		DestinationID: func() (string, error) { return destinationID(cfg.DataDir) },
 		Logger:        m.Logger.With(slog.String("component", "archive")),
 		Now:           time.Now,
+		Metrics:       m.Metrics,
 	}
 	m.Archiver.Register(m.Pool)
 	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
@@ -406,6 +413,7 @@ func (m *Main) openServer(links *appliance.Links) error {
 		Verifier:     appliance.NewVerifier(),
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Logger:       m.Server.Logger,
+		Metrics:      m.Metrics,
 	}
 	m.refreshSecrets()
 	m.Server.Links = links
@@ -416,6 +424,9 @@ func (m *Main) openServer(links *appliance.Links) error {
 	}
 	if m.Certs != nil {
 		m.Server.Checks = append(m.Server.Checks, appliance.Check{Name: "certificate", Fn: m.Certs.Check})
+	}
+	if err := m.openMetrics(); err != nil {
+		return err
 	}
 	if err := m.Server.Open(); err != nil {
 		return err
@@ -428,6 +439,30 @@ func (m *Main) openServer(links *appliance.Links) error {
 	return nil
 }
 
+// openMetrics registers the state gauges and, with [server] metrics_listen,
+// opens the unauthenticated metrics listener. (On the public listener
+// /metrics sits behind the admin users' basic auth.)
+func (m *Main) openMetrics() error {
+	src := appliance.StateSources{
+		DB:       m.DB,
+		AtRisk:   m.Config.Archive.AtRisk.Duration,
+		DiskFree: func() (uint64, error) { return appliance.DiskFree(m.Config.DataDir) },
+	}
+	if m.Certs != nil {
+		src.CertificateExpiry = m.Certs.Status
+	}
+	m.Metrics.WatchState(src)
+	if m.Config.Server.MetricsListen == "" {
+		return nil
+	}
+	m.MetricsSide = &appliance.MetricsServer{
+		Addr:    m.Config.Server.MetricsListen,
+		Handler: m.Metrics.Handler(m.Logger),
+		Logger:  m.Logger.With(slog.String("component", "metrics")),
+	}
+	return m.MetricsSide.Open()
+}
+
 // Close shuts down in reverse order, each step bounded: HTTP (answer what is
 // in flight), jobs (running ones are cancelled and awaited), workers
 // (interrupted tasks keep their lease for the next start), the certificate
@@ -435,13 +470,16 @@ func (m *Main) openServer(links *appliance.Links) error {
 // every step and returns their errors joined.
 func (m *Main) Close() error {
 	var errs []error
-	if m.Server != nil || m.HTTPSide != nil {
+	if m.Server != nil || m.HTTPSide != nil || m.MetricsSide != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
 		if m.HTTPSide != nil {
 			errs = append(errs, m.HTTPSide.Close(ctx))
 		}
 		if m.Server != nil {
 			errs = append(errs, m.Server.Close(ctx))
+		}
+		if m.MetricsSide != nil {
+			errs = append(errs, m.MetricsSide.Close(ctx))
 		}
 		cancel()
 	}

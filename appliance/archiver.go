@@ -52,6 +52,7 @@ type Archiver struct {
 	DestinationID func() (string, error)
 	Logger        *slog.Logger
 	Now           func() time.Time
+	Metrics       *Metrics // optional: downloads
 	// DiskRecheck is how long an archive task waits while the disk is low;
 	// default 5 minutes.
 	DiskRecheck time.Duration
@@ -369,6 +370,7 @@ func (r *archiveRun) fetch(ctx context.Context, kind string) error {
 		r.mu.Lock()
 		links := r.nt.Media
 		r.mu.Unlock()
+		start := time.Now()
 		res, err := r.a.Fetcher.Fetch(ctx, archive.Request{
 			URL:    links.URLs[kind],
 			Dir:    r.dir,
@@ -378,6 +380,8 @@ func (r *archiveRun) fetch(ctx context.Context, kind string) error {
 				return archive.FileName(kind, links.Format, contentType)
 			},
 		})
+		outcome, n := downloadOutcome(res, err)
+		r.a.Metrics.Download(kind, outcome, n, time.Since(start))
 		if errors.Is(err, archive.ErrExpired) && attempt == 0 {
 			if rerr := r.refresh(ctx); rerr != nil {
 				return fmt.Errorf("%s: %w (and %w)", kind, err, rerr)
@@ -389,6 +393,17 @@ func (r *archiveRun) fetch(ctx context.Context, kind string) error {
 		}
 		return r.record(kind, res)
 	}
+}
+
+// downloadOutcome names a Fetch's result for metrics.
+func downloadOutcome(res *archive.Result, err error) (string, int64) {
+	switch {
+	case err == nil:
+		return "ok", res.Bytes
+	case errors.Is(err, archive.ErrExpired):
+		return "expired", 0
+	}
+	return "failed", 0
 }
 
 // record adds a downloaded file to the manifest (written atomically) and,

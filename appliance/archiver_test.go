@@ -3,6 +3,7 @@ package appliance_test
 import (
 	"context"
 	"encoding/json"
+	dto "github.com/prometheus/client_model/go"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,7 +142,8 @@ func TestArchive_AllKindsFromWebhook(t *testing.T) {
 	fake := newFakeNylas(t)
 	files := meetingFiles(t, 3<<20, "video/mp4")
 	fake.add("ntAll1", "grant-1", files)
-	app := openArchiveApp(t, fake, nil)
+	metrics := appliance.NewMetrics()
+	app := openArchiveApp(t, fake, func(a *appliance.Archiver) { a.Metrics = metrics })
 	if status, _ := app.postSigned(t, fake.mediaNotification("n-1", "ntAll1", "grant-1", "available", "mp4", allKinds...)); status != 200 {
 		t.Fatal(status)
 	}
@@ -156,6 +158,22 @@ func TestArchive_AllKindsFromWebhook(t *testing.T) {
 	}
 	if nt.DeletesAt.IsZero() || len(nt.Archived) != 5 || nt.Archived["recording"].Name != "recording.mp4" {
 		t.Fatalf("record %+v", nt)
+	}
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range families {
+		byName[f.GetName()] = f
+	}
+	for _, kind := range allKinds {
+		if n, _ := sample(byName["notekeeper_downloads_total"], map[string]string{"kind": kind, "outcome": "ok"}); n != 1 {
+			t.Errorf("downloads_total{kind=%s,outcome=ok} = %v, want 1", kind, n)
+		}
+	}
+	if n, _ := sample(byName["notekeeper_download_bytes_total"], map[string]string{"kind": "recording"}); n != 3<<20 {
+		t.Errorf("download_bytes_total{kind=recording} = %v, want %d", n, 3<<20)
 	}
 
 	// Redelivery and a second available notification fetch nothing again.

@@ -39,6 +39,15 @@ func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "ok\n")
 }
 
+// handleMetrics serves the Prometheus metrics, when configured.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.Metrics == nil {
+		http.NotFound(w, r)
+		return
+	}
+	s.Metrics.ServeHTTP(w, r)
+}
+
 // handleFile serves an archived file to the holder of a signed link (SPEC
 // §4), with Range support. A bad or expired signature is 403; a good link to
 // a file that is not (or no longer) archived is 404.

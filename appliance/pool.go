@@ -35,6 +35,8 @@ type Pool struct {
 	Poll time.Duration
 	// OnDeadLetter, if set, is called after a task is dead-lettered.
 	OnDeadLetter func(t *store.Task, err error)
+	// Metrics, if set, counts task runs by kind and outcome.
+	Metrics *Metrics
 
 	handlers map[string]Handler
 	ctx      context.Context
@@ -150,12 +152,15 @@ func (p *Pool) run(t *store.Task) {
 	switch {
 	case err == nil:
 		rerr = p.DB.Complete(t)
+		p.Metrics.TaskRun(t.Kind, "done")
 		log.Debug("task done")
 	case errors.As(err, &later):
 		rerr = p.DB.Postpone(t, later.Reason, time.Now().Add(later.After))
+		p.Metrics.TaskRun(t.Kind, "postponed")
 		log.Info("task postponed", slog.Duration("for", later.After), slog.String("reason", later.Reason))
 	case errors.As(err, &perm) || t.Attempts >= p.MaxAttempts:
 		rerr = p.DB.Fail(t, err.Error(), time.Time{})
+		p.Metrics.TaskRun(t.Kind, "dead_letter")
 		log.Error("task dead-lettered", slog.Any("error", err))
 		if rerr == nil && p.OnDeadLetter != nil {
 			p.OnDeadLetter(t, err)
@@ -167,6 +172,7 @@ func (p *Pool) run(t *store.Task) {
 			delay = max(delay, ra.After)
 		}
 		rerr = p.DB.Fail(t, err.Error(), time.Now().Add(delay))
+		p.Metrics.TaskRun(t.Kind, "retry")
 		log.Warn("task failed; will retry", slog.Duration("in", delay), slog.Any("error", err))
 	}
 	if rerr != nil {

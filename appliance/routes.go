@@ -15,6 +15,7 @@ func (s *Server) Handler() http.Handler {
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
 		{"GET /files/{notetaker_id}/{name}", s.handleFile}, // GET also matches HEAD
+		{"GET /metrics", s.handleMetrics},
 	} {
 		mux.HandleFunc(r.pattern, r.handler)
 	}

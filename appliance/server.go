@@ -52,6 +52,9 @@ type Server struct {
 	// Links every /files request is refused.
 	Links   *Links
 	DataDir string
+	// Metrics serves GET /metrics; main wraps it in the admin users' basic
+	// auth (SPEC §4). Without it /metrics is 404.
+	Metrics http.Handler
 	Logger  *slog.Logger
 
 	ln     net.Listener

@@ -37,11 +37,23 @@ func (a *Archiver) pending() ([]*store.Notetaker, error) {
 	}
 	var out []*store.Notetaker
 	for _, nt := range all {
-		if !nt.ArchiveDone && (nt.MediaStatus == "available" || nt.MediaStatus == "error") && nt.ArchiveError != unsafeIDError {
+		if archivePending(nt) {
 			out = append(out, nt)
 		}
 	}
 	return out, nil
+}
+
+// archivePending: the Notetaker's media was offered (or failed and is being
+// asked for again) and is not fully archived, and its ID is usable.
+func archivePending(nt *store.Notetaker) bool {
+	return !nt.ArchiveDone && (nt.MediaStatus == "available" || nt.MediaStatus == "error") && nt.ArchiveError != unsafeIDError
+}
+
+// atRisk: archive pending and Nylas deletes the media within window of now
+// (or already did).
+func atRisk(nt *store.Notetaker, now time.Time, window time.Duration) bool {
+	return archivePending(nt) && deadline(nt).Sub(now) < window
 }
 
 // RefreshMedia is the refresh_media job: for each Notetaker with pending
@@ -88,8 +100,9 @@ func (a *Archiver) Sweep(ctx context.Context) error {
 		if err := a.requeue(nt); err != nil {
 			errs = append(errs, err)
 		}
-		d := deadline(nt)
-		if left := d.Sub(now); left < a.AtRisk {
+		if atRisk(nt, now, a.AtRisk) {
+			d := deadline(nt)
+			left := d.Sub(now)
 			msg := fmt.Sprintf("not fully archived (missing %v) and Nylas deletes the media at %s (in %s)",
 				a.missingKinds(nt), d.UTC().Format(time.RFC3339), left.Round(time.Minute))
 			if err := a.alert("archive.at_risk", nt.ID, msg); err != nil {

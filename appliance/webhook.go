@@ -25,6 +25,7 @@ type Receiver struct {
 	Verifier     *Verifier
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	Metrics      *Metrics // optional
 }
 
 // Receipt is what Receive did with an accepted notification.
@@ -45,7 +46,9 @@ type Receipt struct {
 //   - EUNAVAILABLE when the store cannot commit, so Nylas retries;
 //   - a Receipt once the notification, its dedupe key and its tasks are
 //     committed (or it was already stored).
-func (rc *Receiver) Receive(r *http.Request) (*Receipt, error) {
+func (rc *Receiver) Receive(r *http.Request) (receipt *Receipt, err error) {
+	start, typ := time.Now(), ""
+	defer func() { rc.Metrics.Received(typ, receiveOutcome(receipt, err), time.Since(start)) }()
 	raw, err := readBody(r, rc.MaxBodyBytes)
 	if err != nil {
 		return nil, err
@@ -69,6 +72,7 @@ func (rc *Receiver) Receive(r *http.Request) (*Receipt, error) {
 	if err != nil {
 		return nil, rc.quarantine(body, encoding, sig, wrapError(EINVALID, err.Error(), err))
 	}
+	typ = env.Type
 	tasks, problem := Route(env)
 	if problem != "" {
 		rc.Logger.Warn("notification stored without processing",
@@ -86,6 +90,25 @@ func (rc *Receiver) Receive(r *http.Request) (*Receipt, error) {
 		return nil, wrapError(EUNAVAILABLE, "store unavailable", err)
 	}
 	return &Receipt{ID: env.ID, Seq: res.Seq, Duplicate: res.Duplicate}, nil
+}
+
+// receiveOutcome names what Receive did, for metrics.
+func receiveOutcome(receipt *Receipt, err error) string {
+	switch {
+	case err == nil && receipt.Duplicate:
+		return OutcomeDuplicate
+	case err == nil:
+		return OutcomeStored
+	}
+	switch ErrorCode(err) {
+	case EUNAUTHORIZED:
+		return OutcomeUnsigned
+	case ETOOLARGE:
+		return OutcomeTooLarge
+	case EUNAVAILABLE:
+		return OutcomeUnavailable
+	}
+	return OutcomeInvalid
 }
 
 // quarantine keeps a signed but unusable body and returns the 400 error to

@@ -44,6 +44,9 @@ type Manager struct {
 	// OnFailure, when set, is called when obtaining or renewing fails (the
 	// tls.failed alert).
 	OnFailure func(domain string, err error)
+	// OnEvent, when set, is called with "obtained", "renewed" or "failed"
+	// for each certificate event (metrics).
+	OnEvent func(event string)
 
 	once   sync.Once
 	cache  *certmagic.Cache
@@ -130,6 +133,13 @@ func (m *Manager) onEvent(_ context.Context, event string, data map[string]any) 
 		m.lastErr = nil
 		m.mu.Unlock()
 		m.Logger.Info("certificate obtained", slog.String("domain", m.Domain), slog.Any("renewal", data["renewal"]))
+		if m.OnEvent != nil {
+			if renewal, _ := data["renewal"].(bool); renewal {
+				m.OnEvent("renewed")
+			} else {
+				m.OnEvent("obtained")
+			}
+		}
 	case "cert_failed":
 		err, _ := data["error"].(error)
 		if err == nil {
@@ -141,6 +151,9 @@ func (m *Manager) onEvent(_ context.Context, event string, data map[string]any) 
 		m.Logger.Error("certificate failed", slog.String("domain", m.Domain), slog.Any("error", err))
 		if m.OnFailure != nil {
 			m.OnFailure(m.Domain, err)
+		}
+		if m.OnEvent != nil {
+			m.OnEvent("failed")
 		}
 	}
 	return nil
