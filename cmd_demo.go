@@ -322,7 +322,7 @@ func (d *demoRun) report(w io.Writer, keep bool) error {
 	fmt.Fprintf(w, "  CRM stand-in     %s\n", d.crm.URL())
 	fmt.Fprintf(w, "  ATS stand-in     %s\n", d.ats.URL())
 	fmt.Fprintf(w, "  alert webhook    %s\n", d.sink.URL())
-	fmt.Fprintf(w, "  data dir         %s (%s)\n", d.dir, removed)
+	fmt.Fprintf(w, "  data dir         %s (%s; the appliance logs to notekeeper.log there)\n", d.dir, removed)
 
 	fmt.Fprintf(w, "\nSent %d notifications signed with X-Nylas-Signature; each answered 200 once stored:\n", len(d.steps))
 	for _, s := range d.steps {
