@@ -62,6 +62,7 @@ const usage = `usage: notekeeper <command> [flags]
 commands:
   serve    run the appliance until SIGTERM/SIGINT
   check    validate the configuration and this machine
+  demo     run the whole pipeline on this machine, no Nylas account needed [-once] [-keep-data]
   webhook  create|list|status|rotate-secret: the Nylas webhook destination
   version  print version, commit and Go version
 
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheck(args, stdout, stderr)
 	case "webhook":
 		return runWebhook(ctx, args, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/demo"
+)
+
+var (
+	demoMeetingLine = regexp.MustCompile(`^  (nt\w+)  `)
+	demoFileLine    = regexp.MustCompile(`^    (\S+)\s+(\d+) B  sha256 ([0-9a-f]{64})$`)
+	demoDataDirLine = regexp.MustCompile(`(?m)^  data dir\s+(\S+) `)
+	demoAdminLine   = regexp.MustCompile(`(?m)^Admin UI: (http://127\.0\.0\.1:\d+/admin/)  user: demo  password: ([A-Z2-7]{20})  `)
+)
+
+// demoFiles parses the "Archived" part of the demo's output: Notetaker ID →
+// archived file name → "bytes sha256".
+func demoFiles(t *testing.T, out string) map[string]map[string]string {
+	t.Helper()
+	files := map[string]map[string]string{}
+	current := ""
+	for _, line := range strings.Split(out, "\n") {
+		if m := demoMeetingLine.FindStringSubmatch(line); m != nil {
+			current = m[1]
+			files[current] = map[string]string{}
+		} else if m := demoFileLine.FindStringSubmatch(line); m != nil && current != "" {
+			files[current][m[1]] = m[2] + " " + m[3]
+		}
+	}
+	return files
+}
+
+// served is what the simulator serves for meeting m, keyed by archived file
+// name: "bytes sha256".
+func served(m *demo.Meeting) map[string]string {
+	out := map[string]string{}
+	for _, f := range m.Media() {
+		sum := sha256.Sum256(f.Data)
+		name := archive.FileName(f.Kind, "mp4", f.ContentType)
+		out[name] = strconv.Itoa(len(f.Data)) + " " + hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
+// countLines counts output lines starting with prefix (after indentation).
+func countLines(out, prefix string) int {
+	n := 0
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestDemoOnce(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "-once"}, &stdout, &stderr); err != nil {
+		t.Fatalf("demo -once: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	t.Log("\n" + out)
+
+	files := demoFiles(t, out)
+	for _, m := range []*demo.Meeting{demo.Sales(), demo.Interview()} {
+		got, want := files[m.NotetakerID], served(m)
+		if len(got) != 5 || len(want) != 5 {
+			t.Fatalf("%s: %d files listed, want the 5 served: %v", m.NotetakerID, len(got), got)
+		}
+		for name, w := range want {
+			if got[name] != w {
+				t.Errorf("%s/%s: listed %q, simulator served %q", m.NotetakerID, name, got[name], w)
+			}
+		}
+	}
+	counts := []struct {
+		prefix string
+		want   int
+	}{
+		{"POST /api/meetings ", 1},
+		{"PATCH /api/meetings", 0},
+		{"POST /api/interviews ", 1},
+		{"POST /api/interview-recordings ", 1},
+		{"GET /api/contacts/search?email=jo%40acme.example → 200", 1},
+		{"notetaker.failed_entry " + demo.Lobby().NotetakerID + ": ", 1},
+	}
+	for _, c := range counts {
+		if n := countLines(out, c.prefix); n != c.want {
+			t.Errorf("%d lines start with %q, want %d", n, c.prefix, c.want)
+		}
+	}
+	if !strings.Contains(out, "refused 1 expired link(s) with 403; notekeeper asked the media endpoint for fresh links 1 time(s)") {
+		t.Error("the expired recording link was not refused and refreshed exactly once")
+	}
+	if !demoAdminLine.MatchString(out) {
+		t.Error("no admin URL with throw-away credentials")
+	}
+	m := demoDataDirLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no data dir line")
+	}
+	if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+		t.Errorf("data dir %s still there after -once (stat: %v)", m[1], err)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Without -once the demo keeps serving until its context ends, then shuts
+// down cleanly; -keep-data leaves the data dir with the archive.
+func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"demo", "-keep-data"}, &stdout, &stderr) }()
+
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(stdout.String(), "Serving until Ctrl-C.") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo returned before serving: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not finish its script\n%s\n%s", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := stdout.String()
+	admin := demoAdminLine.FindStringSubmatch(out)
+	dir := demoDataDirLine.FindStringSubmatch(out)
+	if admin == nil || dir == nil {
+		t.Fatalf("output lacks the admin or data dir line:\n%s", out)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir[1]) })
+	base := strings.TrimSuffix(admin[1], "/admin/")
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("healthz %d while serving", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo after cancel: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("demo did not stop after its context was cancelled")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+	man, err := archive.ReadManifest(filepath.Join(dir[1], "media", demo.Sales().NotetakerID))
+	if err != nil || len(man.Files) != 5 {
+		t.Fatalf("kept data dir: manifest %v, %v", man, err)
+	}
+}
