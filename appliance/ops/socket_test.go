@@ -221,5 +221,4 @@ func TestClient_EventsStream(t *testing.T) {
 	}
 }
 
-
 func writeJSON(buf *bytes.Buffer, v any) error { return json.NewEncoder(buf).Encode(v) }

@@ -89,9 +89,11 @@ func TestVerify(t *testing.T) {
 			want: []string{"nt-1/summary.json: mismatch"}, files: 1, meetings: 1,
 		},
 		{
-			name:   "manifest unreadable",
-			damage: func(t *testing.T, _ *Service, dir string) { os.WriteFile(filepath.Join(dir, "manifest.json"), []byte("{"), 0o600) },
-			want:   []string{"nt-1/manifest.json: unreadable"},
+			name: "manifest unreadable",
+			damage: func(t *testing.T, _ *Service, dir string) {
+				os.WriteFile(filepath.Join(dir, "manifest.json"), []byte("{"), 0o600)
+			},
+			want: []string{"nt-1/manifest.json: unreadable"},
 		},
 		{
 			name: "folder without manifest is an archive not begun",
