@@ -417,6 +417,8 @@ func (m *Main) openJobs() error {
 		{"reconcile", cfg.Reconcile, m.Archiver.Reconcile},
 		{"webhook_watchdog", cfg.WebhookWatchdog, m.Archiver.WebhookWatchdog},
 		{"backup", cfg.Backup, m.Ops.BackupJob(m.Config.Backup.Keep)},
+		{"retention", cfg.Retention, m.Ops.RetentionJob(ops.RetentionPolicy{
+			MediaKeepDays: m.Config.Archive.KeepDays, NotificationKeepDays: m.Config.Store.KeepDays})},
 	} {
 		if err := m.Jobs.Add(j.name, j.spec, j.fn); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
@@ -150,4 +151,23 @@ func ingest(t *testing.T, db *store.DB, id string, tasks ...store.TaskRef) uint6
 		t.Fatal(err)
 	}
 	return res.Seq
+}
+
+func TestPruneNotifications_Batches(t *testing.T) {
+	db := storetest.MustOpen(t)
+	for i := range 5003 {
+		ingest(t, db, fmt.Sprintf("ntf-%05d", i))
+	}
+	n, err := db.PruneNotifications(db.Now().Add(time.Hour))
+	if err != nil || n != 5003 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if c, _ := db.CountNotifications(); c != 0 {
+		t.Fatalf("%d left", c)
+	}
+	// A redelivery after pruning is stored as new.
+	res, err := db.Ingest(context.Background(), &store.Ingest{Notification: store.Notification{ID: "ntf-00001", Type: "t", Body: []byte("{}")}})
+	if err != nil || res.Duplicate {
+		t.Fatalf("%+v %v", res, err)
+	}
 }

@@ -27,8 +27,8 @@ type ReplayResult struct {
 // Replay runs the processing of stored notifications again: each one's
 // tasks are derived anew with appliance.Route and queued with the
 // notification as a ref, exactly as at ingest, so the normal handlers merge
-// it again; for a Notetaker whose archive is complete, Redeliver queues its
-// CRM/ATS delivery again. Every handler is idempotent (SPEC §5): a replay
+// it again; for a Notetaker whose archive is complete (and not pruned by
+// retention), Redeliver queues its CRM/ATS delivery again. Every handler is idempotent (SPEC §5): a replay
 // creates no second file, CRM record, ATS record or alert. An unknown
 // envelope id is store.ErrNotFound.
 //
@@ -90,8 +90,11 @@ func (s *Service) Replay(ctx context.Context, req ReplayRequest) (*ReplayResult,
 		} else if err != nil {
 			return res, fmt.Errorf("replay: %w", err)
 		}
-		if !nt.ArchiveDone {
-			continue // the archive task delivers once it completes
+		if !nt.ArchiveDone || !nt.PrunedAt.IsZero() {
+			// Not archived yet: the archive task delivers once it completes.
+			// Pruned by retention: a delivery now would send the CRM/ATS a
+			// meeting without its files.
+			continue
 		}
 		if err := s.Redeliver(ctx, nt); err != nil {
 			return res, fmt.Errorf("replay: redeliver %s: %w", id, err)
