@@ -33,6 +33,7 @@ type opsCommand struct {
 	cfg    Config
 	stdout io.Writer
 	stderr io.Writer
+	local  bool // no daemon: the command works on the store itself
 }
 
 // newOpsCommand prepares the flag set of command name with -config.
@@ -72,10 +73,15 @@ func (c *opsCommand) operator(write bool) (op ops.Operator, close func(), err er
 	if err := db.Open(); err != nil {
 		return nil, nil, err
 	}
-	if write {
+	c.local = true
+	return newOpsService(c.cfg, db, nil), func() { db.Close() }, nil
+}
+
+// queued tells, after a write done without a daemon, when it takes effect.
+func (c *opsCommand) queued() {
+	if c.local {
 		fmt.Fprintln(c.stderr, "notekeeper is not running: the work is queued in the store and runs at the next start")
 	}
-	return newOpsService(c.cfg, db, nil), func() { db.Close() }, nil
 }
 
 // newOpsService builds the operations over db for cfg. status, when set, is
@@ -312,12 +318,14 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		fmt.Fprintf(stdout, "retried %d dead-lettered tasks\n", n)
+		c.queued()
 		return nil
 	}
 	if err := op.Retry(ctx, key); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "retried %s\n", key)
+	c.queued()
 	return nil
 }
 
@@ -350,6 +358,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "replayed %d notifications (%d imply no work); %d CRM/ATS deliveries queued again\n",
 		res.Notifications, res.Skipped, res.Deliveries)
+	c.queued()
 	return nil
 }
 

@@ -270,3 +270,46 @@ func TestParseSince(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadConfigUnresolved(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		config  string
+		wantErr string // "" for success
+	}{
+		{"unset variable and missing credential", `data_dir = "/srv/nk"
+[nylas]
+api_key = "env:NOTEKEEPER_TEST_UNSET_KEY"
+webhook_secrets = ["file:/nonexistent/secret"]
+[crm]
+enabled = true
+base_url = "https://crm.example.com"
+api_key = "env:NOTEKEEPER_TEST_UNSET_CRM"
+`, ""},
+		{"other problems are still problems", `data_dir = "/srv/nk"
+[backup]
+keep = 0
+`, "backup.keep"},
+		{"unknown keys too", `data_dir = "/srv/nk"
+colour = "blue"
+`, "colour"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.toml")
+			os.WriteFile(path, []byte(tc.config), 0o600)
+			cfg, err := LoadConfigUnresolved(path)
+			if tc.wantErr == "" {
+				if err != nil || cfg.DataDir != "/srv/nk" || !cfg.CRM.Enabled {
+					t.Fatalf("%+v %v", cfg.DataDir, err)
+				}
+				if _, err := LoadConfig(path); err == nil {
+					t.Fatal("LoadConfig resolved secrets that do not exist")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
