@@ -293,13 +293,33 @@ func LoadConfig(path string) (Config, error) {
 // not resolved, so a missing environment variable there does not stop
 // start-up.
 func ParseConfig(data []byte) (Config, error) {
-	cfg := DefaultConfig()
+	return parseConfig(data, newConfigLoader())
+}
+
+// LoadConfigUnresolved is LoadConfig without resolving secrets, for the
+// operator commands (status, backup, …), which need the data dir and plain
+// settings but no secret: a systemd credential or an environment variable
+// the operator's shell does not have is not a problem there. Every env: and
+// file: secret of the result has an empty Value.
+func LoadConfigUnresolved(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
 	l := newConfigLoader()
+	l.unresolved = true
+	return parseConfig(data, l)
+}
+
+func parseConfig(data []byte, l *configLoader) (Config, error) {
+	cfg := DefaultConfig()
 	if err := l.decode(data, &cfg); err != nil {
 		return Config{}, err
 	}
 	cfg.normalize()
-	l.resolveSecrets(&cfg)
+	if !l.unresolved {
+		l.resolveSecrets(&cfg)
+	}
 	l.validate(&cfg)
 	if len(l.problems) > 0 {
 		l.sortProblems()
@@ -594,6 +614,9 @@ type configLoader struct {
 	bad      map[string]bool // keys whose value could not be decoded or resolved
 	reported map[string]bool // dotted TOML keys already reported as unknown or mistyped
 	problems []Problem
+	// unresolved: secrets are not resolved, so an empty one is no problem
+	// (LoadConfigUnresolved).
+	unresolved bool
 }
 
 func newConfigLoader() *configLoader {
@@ -1168,7 +1191,7 @@ func (l *configLoader) validateNylas(n *NylasConfig) {
 
 // requireSecret reports a secret whose resolved value is empty.
 func (l *configLoader) requireSecret(key string, s Secret) {
-	if s.Value() != "" {
+	if s.Value() != "" || l.unresolved {
 		return
 	}
 	switch {

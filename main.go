@@ -30,6 +30,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/appliance/ops"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
 	apptls "github.com/notekeeper/notekeeper/tls"
@@ -66,6 +67,17 @@ commands:
   webhook  create|list|status|rotate-secret: the Nylas webhook destination
   version  print version, commit and Go version
 
+operator commands (through the running daemon's socket, else on the store directly):
+  status   [-json]                              the appliance at a glance
+  events   [-json] [-since T] [-type T]         stored notifications
+  tasks    [-failed] [-json]                    the task queue
+  retry    KEY | -all-failed                    run a (dead-lettered) task again
+  replay   -id ID | -since T                    process stored notifications again
+  verify                                        re-hash archived files against their manifests
+  backup   -o FILE                              database, certificates and keys as tar.gz
+  restore  FILE                                 replace the state with a backup (daemon stopped)
+  hold     [-release] NOTETAKER_ID              legal hold: retention keeps the meeting's files
+
 Every command takes -config FILE (default $NOTEKEEPER_CONFIG, then /etc/notekeeper/config.toml).
 `
 
@@ -86,6 +98,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runWebhook(ctx, args, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, stdout, stderr)
+	case "events":
+		return runEvents(ctx, args, stdout, stderr)
+	case "tasks":
+		return runTasks(ctx, args, stdout, stderr)
+	case "retry":
+		return runRetry(ctx, args, stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, args, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, stdout, stderr)
+	case "hold":
+		return runHold(ctx, args, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -211,6 +241,9 @@ type Main struct {
 	// listener (ACME HTTP-01, redirect to HTTPS).
 	Certs    *apptls.Manager
 	HTTPSide *apptls.HTTPServer
+	// Ops is the operator surface; OpsSocket serves it to the CLI.
+	Ops       *ops.Service
+	OpsSocket *ops.Server
 
 	secrets []string  // webhook secrets the verifier accepts now
 	started time.Time // when Open began
@@ -248,10 +281,17 @@ func (m *Main) Open() error {
 	if err := m.openWorkers(links, sinks); err != nil {
 		return err
 	}
+	m.Ops = newOpsService(m.Config, m.DB, m.Archiver.OnArchived)
+	m.Ops.DaemonStatus = m.Status
 	if err := m.openJobs(); err != nil {
 		return err
 	}
-	return m.openServer(links)
+	if err := m.openServer(links); err != nil {
+		return err
+	}
+	m.OpsSocket = ops.NewServer(m.Ops, ops.SocketPath(m.Config.DataDir))
+	m.OpsSocket.Logger = m.Logger.With(slog.String("component", "ops"))
+	return m.OpsSocket.Open()
 }
 
 // openCertificates prepares automatic HTTPS for [server] domain: the
@@ -386,6 +426,9 @@ func (m *Main) openJobs() error {
 		{"archive_sweep", cfg.ArchiveSweep, m.Archiver.Sweep},
 		{"reconcile", cfg.Reconcile, m.Archiver.Reconcile},
 		{"webhook_watchdog", cfg.WebhookWatchdog, m.Archiver.WebhookWatchdog},
+		{"backup", cfg.Backup, m.Ops.BackupJob(m.Config.Backup.Keep)},
+		{"retention", cfg.Retention, m.Ops.RetentionJob(ops.RetentionPolicy{
+			MediaKeepDays: m.Config.Archive.KeepDays, NotificationKeepDays: m.Config.Store.KeepDays})},
 	} {
 		if err := m.Jobs.Add(j.name, j.spec, j.fn); err != nil {
 			return err
@@ -473,8 +516,11 @@ func (m *Main) openMetrics() error {
 // every step and returns their errors joined.
 func (m *Main) Close() error {
 	var errs []error
-	if m.Server != nil || m.HTTPSide != nil || m.MetricsSide != nil {
+	if m.Server != nil || m.HTTPSide != nil || m.MetricsSide != nil || m.OpsSocket != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		if m.OpsSocket != nil {
+			errs = append(errs, m.OpsSocket.Close(ctx))
+		}
 		if m.HTTPSide != nil {
 			errs = append(errs, m.HTTPSide.Close(ctx))
 		}
