@@ -65,6 +65,7 @@ commands:
   check    validate the configuration and this machine
   demo     run the whole pipeline on this machine, no Nylas account needed [-once] [-keep-data]
   webhook  create|list|status|rotate-secret: the Nylas webhook destination
+  hash-password  read a password on stdin, print its bcrypt hash for [admin] users
   version  print version, commit and Go version
 
 operator commands (through the running daemon's socket, else on the store directly):
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runWebhook(ctx, args, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args, stdout, stderr)
+	case "hash-password":
+		return runHashPassword(args, os.Stdin, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args, stdout, stderr)
 	case "events":

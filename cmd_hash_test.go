@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func TestHashPassword(t *testing.T) {
+	for _, c := range []struct {
+		name, stdin string
+		args        []string
+		wantErr     string
+	}{
+		{name: "line with newline", stdin: "correct horse\n"},
+		{name: "no trailing newline", stdin: "correct horse"},
+		{name: "crlf", stdin: "correct horse\r\n"},
+		{name: "empty", stdin: "\n", wantErr: "empty password"},
+		{name: "argument refused", stdin: "x\n", args: []string{"secret"}, wantErr: "not as an argument"},
+		{name: "too long for bcrypt", stdin: strings.Repeat("a", 73) + "\n", wantErr: "at most 72 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := runHashPassword(c.args, strings.NewReader(c.stdin), &out, &errOut)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			hash := strings.TrimSpace(out.String())
+			if !configIsBcrypt(hash) {
+				t.Fatalf("%q is not a hash [admin] users accepts", hash)
+			}
+			if bcrypt.CompareHashAndPassword([]byte(hash), []byte("correct horse")) != nil {
+				t.Fatal("hash does not verify the password")
+			}
+			if cost, _ := bcrypt.Cost([]byte(hash)); cost != hashCost {
+				t.Fatalf("cost %d", cost)
+			}
+		})
+	}
+}
