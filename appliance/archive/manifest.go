@@ -48,6 +48,10 @@ type FileEntry struct {
 	SHA256      string    `json:"sha256"` // lowercase hex
 	ContentType string    `json:"content_type"`
 	ArchivedAt  time.Time `json:"archived_at"`
+	// Object is the file's key in the [archive.s3] bucket once it has been
+	// uploaded and verified there (absent for files kept on local disk
+	// only). A file with an Object may be gone from the local folder.
+	Object string `json:"object,omitempty"`
 }
 
 // Errors of the manifest functions, for errors.Is.
