@@ -50,6 +50,9 @@ func checkMachine(cfg Config) []finding {
 		out = append(out, problem("clock: %s is not a plausible time; fix the clock (certificates and signed links depend on it)",
 			time.Now().UTC().Format(time.RFC3339)))
 	}
+	if f, ok := checkBucket(cfg); ok {
+		out = append(out, f)
+	}
 	if cfg.Server.Domain == "" {
 		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
 			out = append(out, f)

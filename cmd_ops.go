@@ -99,8 +99,14 @@ func newOpsService(cfg Config, db *store.DB, redeliver func(context.Context, *st
 		}
 		redeliver = appliance.RouteArchived(db, crm, ats)
 	}
-	return &ops.Service{DB: db, DataDir: cfg.DataDir, Version: Version, Redeliver: redeliver,
+	svc := &ops.Service{DB: db, DataDir: cfg.DataDir, Version: Version, Redeliver: redeliver,
 		StateFiles: backupStateFiles(cfg)}
+	// newTarget only fails on a configuration that validation refuses; then
+	// Verify reports objects as unreadable ("[archive.s3] is not configured").
+	if t, err := newTarget(cfg); err == nil && t != nil {
+		svc.Target = t
+	}
+	return svc
 }
 
 // backupStateFiles are the data dir's state files a backup holds: the
@@ -386,6 +392,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(rep.Problems) > 0 {
 		fmt.Fprintf(stdout, "%d problems; %d files in %d meetings match their manifest%s\n", len(rep.Problems), rep.Files, rep.Meetings, pruned)
 		return exitError{}
+	}
+	if rep.Objects > 0 {
+		pruned += fmt.Sprintf(" (%d of them objects in the bucket, re-hashed)", rep.Objects)
 	}
 	fmt.Fprintf(stdout, "ok: %d files in %d meetings match their manifest%s\n", rep.Files, rep.Meetings, pruned)
 	return nil

@@ -36,6 +36,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -130,9 +131,29 @@ type ArchiveConfig struct {
 	Concurrency  int      `toml:"concurrency"`
 	AtRisk       Duration `toml:"at_risk"`
 	KeepDays     int      `toml:"keep_days"` // 0 = forever
-	Target       string   `toml:"target"`    // only "local" in this version
+	Target       string   `toml:"target"`    // "local" | "s3"
 	LinkTTL      Duration `toml:"link_ttl"`
+	S3           S3Config `toml:"s3"`
 }
+
+// S3Config is the [archive.s3] table: S3-compatible object storage, used
+// when [archive] target = "s3", by `archive migrate -to s3`, and to serve
+// links to files already moved to the bucket. It is validated (and its
+// secrets resolved) when target = "s3" or bucket is set.
+type S3Config struct {
+	Endpoint     string `toml:"endpoint"` // http(s)://host[:port]
+	Region       string `toml:"region"`
+	Bucket       string `toml:"bucket"`
+	Prefix       string `toml:"prefix"` // "" or ending in "/"
+	AccessKey    Secret `toml:"access_key"`
+	SecretKey    Secret `toml:"secret_key"`
+	PathStyle    bool   `toml:"path_style"`
+	StorageClass string `toml:"storage_class"`
+	SSE          string `toml:"sse"` // "" | "AES256" | "aws:kms" | "aws:kms:KEY_ID"
+}
+
+// S3Used reports whether the [archive.s3] table is in use.
+func (a ArchiveConfig) S3Used() bool { return a.Target == "s3" || a.S3.Bucket != "" }
 
 // JobsConfig is the [jobs] table: robfig/cron specs as accepted by
 // jobs.ParseSpec. An empty spec disables the job.
@@ -239,6 +260,12 @@ func DefaultConfig() Config {
 			KeepDays:     0,
 			Target:       "local",
 			LinkTTL:      Duration{8760 * time.Hour},
+			S3: S3Config{
+				Region:    "us-east-1",
+				Prefix:    "notekeeper/",
+				AccessKey: Secret{ref: "env:S3_ACCESS_KEY_ID"},
+				SecretKey: Secret{ref: "env:S3_SECRET_ACCESS_KEY"},
+			},
 		},
 		Jobs: JobsConfig{
 			RefreshMedia:    "@every 30m",
@@ -731,10 +758,6 @@ func (l *configLoader) table(m map[string]toml.Primitive, rv reflect.Value, key 
 // unknown reports an unknown key, suggesting the closest known one.
 func (l *configLoader) unknown(key string, tk toml.Key, k string, names []string) {
 	l.reported[tk.String()] = true
-	if key == "archive.s3" {
-		l.fail(key, `not supported by this version: object storage comes later (keep archive.target = "local")`)
-		return
-	}
 	// Suggest a key one edit away (two for longer keys); an edit is an
 	// insertion, deletion, substitution or swap of adjacent letters.
 	best, bestDist := "", 2
@@ -1018,6 +1041,10 @@ func (l *configLoader) resolveSecrets(c *Config) {
 	if c.ATS.Enabled {
 		resolve("ats.api_key", &c.ATS.APIKey)
 	}
+	if c.Archive.S3Used() {
+		resolve("archive.s3.access_key", &c.Archive.S3.AccessKey)
+		resolve("archive.s3.secret_key", &c.Archive.S3.SecretKey)
+	}
 	for i := range c.Alerts {
 		a := &c.Alerts[i]
 		switch a.Type {
@@ -1224,15 +1251,53 @@ func (l *configLoader) validateArchive(a *ArchiveConfig) {
 	if a.KeepDays < 0 {
 		l.add("archive.keep_days", "must not be negative (0 keeps files forever), not %d", a.KeepDays)
 	}
-	switch a.Target {
-	case "local":
-	case "s3":
-		l.add("archive.target", "\"s3\" is not supported by this version (object storage comes later); use \"local\"")
-	default:
-		l.add("archive.target", "must be \"local\", not %q", a.Target)
-	}
+	l.oneOf("archive.target", a.Target, "local", "s3")
 	if a.LinkTTL.Duration < time.Minute {
 		l.add("archive.link_ttl", "must be at least 1m, not %s", a.LinkTTL)
+	}
+	if a.S3Used() {
+		l.validateS3(&a.S3)
+	}
+}
+
+var (
+	configS3Bucket       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	configS3Region       = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	configS3StorageClass = regexp.MustCompile(`^[A-Z][A-Z_]{0,63}$`)
+	configS3Prefix       = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]{0,256}$`)
+)
+
+// validateS3 checks [archive.s3]; every key but prefix, path_style,
+// storage_class and sse is required.
+func (l *configLoader) validateS3(s *S3Config) {
+	const k = "archive.s3."
+	req := ` (required when archive.target = "s3" or archive.s3.bucket is set)`
+	if u, err := url.Parse(s.Endpoint); s.Endpoint == "" {
+		l.add(k+"endpoint", "must not be empty%s, e.g. \"https://s3.eu-west-1.amazonaws.com\"", req)
+	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.add(k+"endpoint", "must be an http:// or https:// URL such as \"https://s3.eu-west-1.amazonaws.com\", not %q", s.Endpoint)
+	} else if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		l.add(k+"endpoint", "must be scheme://host[:port] only, without a path, query or user, not %q (the bucket goes in archive.s3.bucket)", s.Endpoint)
+	}
+	if !configS3Region.MatchString(s.Region) {
+		l.add(k+"region", "must be a region name such as \"us-east-1\" (\"auto\" for Cloudflare R2), not %q", s.Region)
+	}
+	if s.Bucket == "" {
+		l.add(k+"bucket", "must not be empty%s", req)
+	} else if !configS3Bucket.MatchString(s.Bucket) || strings.Contains(s.Bucket, "..") {
+		l.add(k+"bucket", "must be a bucket name (3 to 63 lowercase letters, digits, '.' and '-'), not %q", s.Bucket)
+	}
+	if p := s.Prefix; p != "" && (!configS3Prefix.MatchString(p) || !strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/") ||
+		strings.Contains(p, "//") || slices.Contains(strings.Split(p, "/"), ".") || slices.Contains(strings.Split(p, "/"), "..")) {
+		l.add(k+"prefix", "must be empty or folder names ending in \"/\" such as \"notekeeper/\" (no leading \"/\", no \".\" or \"..\"), not %q", p)
+	}
+	l.requireSecret(k+"access_key", s.AccessKey)
+	l.requireSecret(k+"secret_key", s.SecretKey)
+	if s.StorageClass != "" && !configS3StorageClass.MatchString(s.StorageClass) {
+		l.add(k+"storage_class", "must be empty (the bucket's default) or a storage class such as \"STANDARD_IA\", not %q", s.StorageClass)
+	}
+	if s.SSE != "" && s.SSE != "AES256" && s.SSE != "aws:kms" && !(strings.HasPrefix(s.SSE, "aws:kms:") && len(s.SSE) > len("aws:kms:")) {
+		l.add(k+"sse", "must be \"\", \"AES256\", \"aws:kms\" or \"aws:kms:KEY_ID\", not %q", s.SSE)
 	}
 }
 

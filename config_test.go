@@ -373,8 +373,8 @@ func TestConfigInvalid(t *testing.T) {
 			want: `alert[0].ulr: unknown key (did you mean "url"?)`},
 		{name: "unknown key in second [[alert]]", input: "[[alert]]\ntype = \"slack\"\n" + slackURL + "[[alert]]\ntype = \"slack\"\n" + slackURL + "kind = []\n",
 			want: `alert[1].kind: unknown key (did you mean "kinds"?)`},
-		{name: "object storage table", input: "[archive.s3]\nbucket = \"b\"\n",
-			want: "archive.s3: not supported by this version"},
+		{name: "unknown key in archive.s3", input: "[archive.s3]\nbuckett = \"b\"\n",
+			want: `archive.s3.buckett: unknown key (did you mean "bucket"?)`},
 
 		// Types and syntax.
 		{name: "string for an integer", input: "[server]\nmax_body_bytes = \"2MB\"\n",
@@ -498,8 +498,34 @@ func TestConfigInvalid(t *testing.T) {
 			want: "jobs.retention: invalid cron spec"},
 		{name: "unknown key in store", input: "[store]\nkeepdays = 9\n",
 			want: "store.keepdays: unknown key"},
-		{name: "target s3", input: "[archive]\ntarget = \"s3\"\n",
-			want: `archive.target: "s3" is not supported by this version`},
+		{name: "unknown target", input: "[archive]\ntarget = \"gcs\"\n",
+			want: `archive.target: must be one of local, s3, not "gcs"`},
+		{name: "s3 target without endpoint", env: s3Env, input: "[archive]\ntarget = \"s3\"\n[archive.s3]\nbucket = \"media\"\n",
+			want: `archive.s3.endpoint: must not be empty (required when archive.target = "s3"`},
+		{name: "s3 target without bucket", env: s3Env, input: "[archive]\ntarget = \"s3\"\n[archive.s3]\nendpoint = \"https://s3.amazonaws.com\"\n",
+			want: `archive.s3.bucket: must not be empty`},
+		{name: "s3 endpoint without scheme", env: s3Env, input: s3Table("endpoint", `"s3.amazonaws.com"`),
+			want: `archive.s3.endpoint: must be an http:// or https:// URL`},
+		{name: "s3 endpoint with the bucket in the path", env: s3Env, input: s3Table("endpoint", `"https://s3.amazonaws.com/media"`),
+			want: `archive.s3.endpoint: must be scheme://host[:port] only`},
+		{name: "s3 bad region", env: s3Env, input: s3Table("region", `"EU West"`),
+			want: `archive.s3.region: must be a region name`},
+		{name: "s3 bucket with capitals", env: s3Env, input: s3Table("bucket", `"Media"`),
+			want: `archive.s3.bucket: must be a bucket name`},
+		{name: "s3 prefix without slash", env: s3Env, input: s3Table("prefix", `"notekeeper"`),
+			want: `archive.s3.prefix: must be empty or folder names ending in "/"`},
+		{name: "s3 prefix with dot-dot", env: s3Env, input: s3Table("prefix", `"a/../"`),
+			want: `archive.s3.prefix: must be empty or folder names`},
+		{name: "s3 access key unset", env: s3Env, input: s3Table("access_key", `"env:NK_TEST_UNSET_VAR"`),
+			want: "archive.s3.access_key: environment variable NK_TEST_UNSET_VAR is not set"},
+		{name: "s3 secret key empty", env: map[string]string{"S3_ACCESS_KEY_ID": "AKIA", "S3_SECRET_ACCESS_KEY": ""}, input: s3Table("region", `"us-east-1"`),
+			want: "archive.s3.secret_key: environment variable S3_SECRET_ACCESS_KEY is empty"},
+		{name: "s3 bad storage class", env: s3Env, input: s3Table("storage_class", `"cold"`),
+			want: `archive.s3.storage_class: must be empty (the bucket's default) or a storage class`},
+		{name: "s3 bad sse", env: s3Env, input: s3Table("sse", `"kms"`),
+			want: `archive.s3.sse: must be "", "AES256", "aws:kms" or "aws:kms:KEY_ID", not "kms"`},
+		{name: "s3 table checked when only bucket is set", env: s3Env, input: "[archive.s3]\nbucket = \"media\"\n",
+			want: `archive.s3.endpoint: must not be empty`},
 		{name: "link_ttl under a minute", input: "[archive]\nlink_ttl = \"30s\"\n",
 			want: "archive.link_ttl: must be at least 1m, not 30s"},
 		{name: "tasks workers 0", input: "[tasks]\nworkers = 0\n",
@@ -968,5 +994,39 @@ func TestDefaultConfigIsFresh(t *testing.T) {
 	b := DefaultConfig()
 	if b.Archive.Kinds[0] != "recording" || b.Nylas.WebhookSecrets[0].Ref() != "env:NYLAS_WEBHOOK_SECRET" || len(b.Admin.Users) != 0 {
 		t.Error("DefaultConfig shares state between calls")
+	}
+}
+
+// s3Env sets the default [archive.s3] key variables.
+var s3Env = map[string]string{"S3_ACCESS_KEY_ID": "AKIAEXAMPLE", "S3_SECRET_ACCESS_KEY": "secret-example"}
+
+// s3Table is a valid s3 target configuration with key set to value.
+func s3Table(key, value string) string {
+	kv := map[string]string{"endpoint": `"https://s3.eu-west-1.amazonaws.com"`, "region": `"eu-west-1"`, "bucket": `"media"`}
+	kv[key] = value
+	out := "[archive]\ntarget = \"s3\"\n[archive.s3]\n"
+	for _, k := range []string{"endpoint", "region", "bucket"} {
+		out += k + " = " + kv[k] + "\n"
+		delete(kv, k)
+	}
+	for k, v := range kv {
+		out += k + " = " + v + "\n"
+	}
+	return out
+}
+
+func TestConfigS3Valid(t *testing.T) {
+	configTestEnv(t)
+	for k, v := range s3Env {
+		t.Setenv(k, v)
+	}
+	cfg, err := ParseConfig([]byte(s3Table("sse", `"aws:kms:key-1"`) + "prefix = \"team/a/\"\npath_style = true\nstorage_class = \"STANDARD_IA\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Archive.S3
+	if got.Endpoint != "https://s3.eu-west-1.amazonaws.com" || got.Bucket != "media" || got.Prefix != "team/a/" || !got.PathStyle ||
+		got.StorageClass != "STANDARD_IA" || got.SSE != "aws:kms:key-1" || got.AccessKey.Value() != "AKIAEXAMPLE" || got.SecretKey.Value() != "secret-example" {
+		t.Errorf("archive.s3 = %+v", got)
 	}
 }

@@ -66,6 +66,7 @@ commands:
   demo     run the whole pipeline on this machine, no Nylas account needed [-once] [-keep-data]
   webhook  create|list|status|rotate-secret: the Nylas webhook destination
   hash-password  read a password on stdin, print its bcrypt hash for [admin] users
+  archive  migrate -to s3 [-delete-local]: copy local meetings to the [archive.s3] bucket (daemon stopped)
   version  print version, commit and Go version
 
 operator commands (through the running daemon's socket, else on the store directly):
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args, stdout, stderr)
 	case "hash-password":
 		return runHashPassword(args, os.Stdin, stdout, stderr)
+	case "archive":
+		return runArchive(ctx, args, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args, stdout, stderr)
 	case "events":
@@ -235,9 +238,11 @@ type Main struct {
 	DB       *store.DB
 	Pool     *appliance.Pool
 	Archiver *appliance.Archiver
-	Jobs     *jobs.Scheduler
-	Server   *appliance.Server
-	Metrics  *appliance.Metrics
+	// Target is the [archive.s3] bucket (nil when not configured).
+	Target  archive.Target
+	Jobs    *jobs.Scheduler
+	Server  *appliance.Server
+	Metrics *appliance.Metrics
 	// MetricsSide serves /metrics without auth on [server] metrics_listen.
 	MetricsSide *appliance.MetricsServer
 	// With [server] domain set: the certificate manager and the plain-HTTP
@@ -281,6 +286,9 @@ func (m *Main) Open() error {
 		return err
 	}
 	links := &appliance.Links{Key: key, BaseURL: m.Config.PublicURL(), TTL: m.Config.Archive.LinkTTL.Duration, Now: time.Now}
+	if m.Target, err = newTarget(m.Config); err != nil {
+		return err
+	}
 	if err := m.openWorkers(links, sinks); err != nil {
 		return err
 	}
@@ -373,6 +381,9 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 		Logger:        m.Logger.With(slog.String("component", "archive")),
 		Now:           time.Now,
 		Metrics:       m.Metrics,
+	}
+	if cfg.Archive.Target == "s3" {
+		m.Archiver.Target = m.Target
 	}
 	m.Archiver.Register(m.Pool)
 	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
@@ -467,6 +478,7 @@ func (m *Main) openServer(links *appliance.Links) error {
 	m.refreshSecrets()
 	m.Server.Links = links
 	m.Server.DataDir = cfg.DataDir
+	m.Server.Target = m.Target
 	m.Server.Checks = []appliance.Check{
 		{Name: "store", Fn: m.DB.Ping},
 		appliance.DiskCheck(cfg.DataDir, cfg.Archive.MinFreeBytes, appliance.DiskFree),

@@ -59,6 +59,13 @@ type Archiver struct {
 	// OnArchived, when set, is called once a Notetaker's archive is complete
 	// (again on a replay: it must be idempotent). The CRM uses it.
 	OnArchived func(ctx context.Context, nt *store.Notetaker) error
+	// Target, when set ([archive] target = "s3"), receives every file once
+	// it is downloaded and checked in the local folder, which is then only
+	// a spool (see upload). nil: the local folder is the archive.
+	Target archive.Target
+	// UploadRecheck is how long an archive task waits while the Target is
+	// unreachable; default 5 minutes.
+	UploadRecheck time.Duration
 
 	sem chan struct{}
 }
@@ -293,11 +300,21 @@ func (r *archiveRun) download(ctx context.Context) error {
 				return
 			}
 			defer func() { <-r.a.sem }()
-			errs[i] = r.fetch(ctx, kind)
+			if !r.downloaded(kind) {
+				if errs[i] = r.fetch(ctx, kind); errs[i] != nil {
+					return
+				}
+			}
+			if r.a.Target != nil {
+				errs[i] = r.upload(ctx, kind)
+			}
 		})
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
+	if r.a.Target != nil && err == nil {
+		err = r.putManifest(ctx)
+	}
 
 	// Done when every wanted kind offered is archived, or when the media
 	// offers only kinds we do not keep. No links at all (media not ready) is
@@ -326,7 +343,7 @@ func (r *archiveRun) download(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return r.a.uploadLater(err)
 	}
 	if uerr != nil {
 		return uerr
@@ -340,27 +357,53 @@ func (r *archiveRun) download(ctx context.Context) error {
 	return nil
 }
 
-// archived reports whether kind is in the manifest and on disk at its size.
+// archived reports whether kind is in the manifest and kept where the
+// archive lives: on disk at its size, or, with a Target, in the bucket.
 func (r *archiveRun) archived(kind string) bool {
 	_, ok := r.fileOf(kind)
 	return ok
 }
 
-// fileOf finds kind's manifest entry, checked against the disk.
-func (r *archiveRun) fileOf(kind string) (store.ArchivedFile, bool) {
+// downloaded reports whether kind is in the manifest and either on disk at
+// its size or already uploaded: nothing is left to fetch.
+func (r *archiveRun) downloaded(kind string) bool {
+	_, e, ok := r.entryOf(kind)
+	return ok && (e.Object != "" || r.onDisk(kind))
+}
+
+// onDisk reports whether kind's manifest file is in the folder at its size.
+func (r *archiveRun) onDisk(kind string) bool {
+	name, e, ok := r.entryOf(kind)
+	if !ok {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(r.dir, name))
+	return err == nil && fi.Size() == e.Bytes
+}
+
+// entryOf finds kind's manifest entry.
+func (r *archiveRun) entryOf(kind string) (string, archive.FileEntry, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for name, e := range r.man.Files {
-		if kindOfFile(name) != kind {
-			continue
+		if kindOfFile(name) == kind {
+			return name, e, true
 		}
-		fi, err := os.Stat(filepath.Join(r.dir, name))
-		if err != nil || fi.Size() != e.Bytes {
-			return store.ArchivedFile{}, false
-		}
-		return store.ArchivedFile{Name: name, Bytes: e.Bytes, SHA256: e.SHA256, ArchivedAt: e.ArchivedAt}, true
 	}
-	return store.ArchivedFile{}, false
+	return "", archive.FileEntry{}, false
+}
+
+// fileOf finds kind's manifest entry, checked against where the archive
+// lives: the disk, or with a Target the recorded (verified) object.
+func (r *archiveRun) fileOf(kind string) (store.ArchivedFile, bool) {
+	name, e, ok := r.entryOf(kind)
+	if !ok {
+		return store.ArchivedFile{}, false
+	}
+	if r.a.Target != nil && e.Object == "" || r.a.Target == nil && e.Object == "" && !r.onDisk(kind) {
+		return store.ArchivedFile{}, false
+	}
+	return store.ArchivedFile{Name: name, Bytes: e.Bytes, SHA256: e.SHA256, ArchivedAt: e.ArchivedAt}, true
 }
 
 // fetch downloads one kind, refreshing the links once if storage says they

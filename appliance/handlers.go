@@ -62,12 +62,16 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	f, ct, err := openArchived(s.DataDir, id, name)
-	if err != nil {
+	f, e, err := openArchived(s.DataDir, id, name)
+	if errors.Is(err, errInObjectStore) {
+		s.redirectToObject(w, r, name, e)
+		return
+	} else if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	defer f.Close()
+	ct := e.ContentType
 	fi, err := f.Stat()
 	if err != nil {
 		s.Error(w, r, err)
@@ -112,33 +116,61 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	w.Write([]byte(body))
 }
 
+// presignTTL is how long the presigned URL a /files link redirects to
+// lives: long enough to start a download (Range requests then go to the
+// bucket directly), short enough not to matter if it leaks.
+const presignTTL = 15 * time.Minute
+
+// redirectToObject answers a /files link to a file kept only in the bucket
+// with a 307 to a presigned GET of its object.
+func (s *Server) redirectToObject(w http.ResponseWriter, r *http.Request, name string, e archive.FileEntry) {
+	if s.Target == nil {
+		s.Error(w, r, Errorf(ENOTFOUND, "no such archived file"))
+		return
+	}
+	u, err := s.Target.PresignGet(r.Context(), e.Object, name, e.ContentType, presignTTL)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
+}
+
+// errInObjectStore: the file is archived, but only as an object in the
+// bucket (its manifest entry names it); see redirectToObject.
+var errInObjectStore = errors.New("archived in object storage")
+
 // openArchived opens a file of the archive by its final name, only when the
 // meeting's manifest lists it (or it is the transcript.txt rendered beside
 // it), so a link can reach nothing else: not a partial, not the manifest,
-// nothing outside the meeting's folder.
-func openArchived(dataDir, id, name string) (*os.File, string, error) {
+// nothing outside the meeting's folder. A listed file whose local copy is
+// gone but that has an object returns its entry and errInObjectStore.
+func openArchived(dataDir, id, name string) (*os.File, archive.FileEntry, error) {
 	notFound := Errorf(ENOTFOUND, "no such archived file")
 	dir, err := archive.MediaDir(dataDir, id)
 	if err != nil || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
-		return nil, "", notFound
+		return nil, archive.FileEntry{}, notFound
 	}
-	ct := "text/plain; charset=utf-8"
+	e := archive.FileEntry{ContentType: "text/plain; charset=utf-8"}
 	if name != "transcript.txt" {
 		man, err := archive.ReadManifest(dir)
 		if errors.Is(err, archive.ErrNoManifest) {
-			return nil, "", notFound
+			return nil, e, notFound
 		} else if err != nil {
-			return nil, "", err
+			return nil, e, err
 		}
-		e, ok := man.Files[name]
-		if !ok {
-			return nil, "", notFound
+		var ok bool
+		if e, ok = man.Files[name]; !ok {
+			return nil, e, notFound
 		}
-		ct = e.ContentType
 	}
 	f, err := os.Open(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, "", notFound
+		if e.Object != "" {
+			return nil, e, errInObjectStore
+		}
+		return nil, e, notFound
 	}
-	return f, ct, err
+	return f, e, err
 }

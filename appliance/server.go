@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/notekeeper/notekeeper/appliance/archive"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,6 +53,10 @@ type Server struct {
 	// Links every /files request is refused.
 	Links   *Links
 	DataDir string
+	// Target, when set, serves files whose local copy was replaced by an
+	// object ([archive] target = "s3"): the link redirects to a short-lived
+	// presigned URL. Links handed out before a switch keep working.
+	Target archive.Target
 	// Metrics serves GET /metrics; main wraps it in the admin users' basic
 	// auth (SPEC §4). Without it /metrics is 404.
 	Metrics http.Handler

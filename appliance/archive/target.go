@@ -46,8 +46,17 @@ type Target interface {
 	String() string
 }
 
-// ErrObjectMissing: the object a manifest names is not in the bucket.
-var ErrObjectMissing = errors.New("object missing")
+// Errors of a Target, for errors.Is.
+var (
+	// ErrObjectMissing: the object a manifest names is not in the bucket.
+	ErrObjectMissing = errors.New("object missing")
+	// ErrUnreachable: the server could not be reached at all (connection
+	// refused, DNS, timeouts, 5xx). Nothing is wrong with the request: wait
+	// and try again.
+	ErrUnreachable = errors.New("bucket unreachable")
+	// ErrCredentials: the server refuses the access key or secret key.
+	ErrCredentials = errors.New("s3 credentials refused")
+)
 
 // KeepLocal reports whether a meeting's file stays in the local folder once
 // it is uploaded to a Target: the small text files (transcript, summary,

@@ -60,6 +60,9 @@ type Service struct {
 	// StateFiles are the names of files directly in DataDir that a backup
 	// holds besides the database and certmagic/ (see DefaultStateFiles).
 	StateFiles []string
+	// Target, when set, is the [archive.s3] bucket: Verify checks the
+	// objects manifests name there.
+	Target archive.Target
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }

@@ -16,6 +16,7 @@ import (
 type VerifyReport struct {
 	Meetings int             `json:"meetings"` // folders with a manifest
 	Files    int             `json:"files"`    // files that match their manifest entry
+	Objects  int             `json:"objects"`  // of those, objects in the bucket re-hashed and matching
 	Pruned   int             `json:"pruned"`   // files retention removed on purpose
 	Problems []VerifyProblem `json:"problems,omitempty"`
 }
@@ -44,6 +45,12 @@ func (p VerifyProblem) String() string {
 // disk is a problem unless retention pruned the meeting (Notetaker PrunedAt
 // set). Folders without a manifest (an archive not begun) are skipped.
 // Reading is sequential: one file at a time, memory independent of size.
+//
+// A file the manifest records as an object in the bucket (entry.Object) is
+// checked there instead of on disk: the object exists, its size and sha256
+// metadata match, and its bytes, streamed, hash to the manifest's sha256;
+// the bucket must also hold the meeting's manifest.json. Without a Target
+// such a file is "unreadable" ([archive.s3] not configured).
 func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
 	root := filepath.Join(s.DataDir, "media")
 	entries, err := os.ReadDir(root)
@@ -60,7 +67,7 @@ func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := s.verifyMeeting(e.Name(), rep); err != nil {
+		if err := s.verifyMeeting(ctx, e.Name(), rep); err != nil {
 			return nil, err
 		}
 	}
@@ -68,7 +75,7 @@ func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
 }
 
 // verifyMeeting checks one meeting's folder into rep.
-func (s *Service) verifyMeeting(id string, rep *VerifyReport) error {
+func (s *Service) verifyMeeting(ctx context.Context, id string, rep *VerifyReport) error {
 	dir, err := archive.MediaDir(s.DataDir, id)
 	if err != nil {
 		return err
@@ -92,11 +99,24 @@ func (s *Service) verifyMeeting(id string, rep *VerifyReport) error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	objects := false
 	for _, name := range names {
-		err := archive.VerifyFile(dir, name, man.Files[name])
+		e := man.Files[name]
+		var err error
+		if e.Object != "" {
+			objects = true
+			err = s.verifyObject(ctx, dir, name, e)
+		} else {
+			err = archive.VerifyFile(dir, name, e)
+		}
 		switch {
 		case err == nil:
 			rep.Files++
+			if e.Object != "" {
+				rep.Objects++
+			}
+		case errors.Is(err, archive.ErrObjectMissing):
+			rep.Problems = append(rep.Problems, VerifyProblem{NotetakerID: id, File: name, Problem: "missing", Detail: err.Error()})
 		case errors.Is(err, os.ErrNotExist) && pruned:
 			rep.Pruned++
 		case errors.Is(err, os.ErrNotExist):
@@ -107,5 +127,29 @@ func (s *Service) verifyMeeting(id string, rep *VerifyReport) error {
 			rep.Problems = append(rep.Problems, VerifyProblem{NotetakerID: id, File: name, Problem: "unreadable", Detail: err.Error()})
 		}
 	}
+	if objects && s.Target != nil {
+		if _, err := s.Target.GetManifest(ctx, id); errors.Is(err, archive.ErrNoManifest) {
+			rep.Problems = append(rep.Problems, VerifyProblem{NotetakerID: id, Problem: "missing", Detail: "no manifest.json in " + s.Target.String()})
+		} else if err != nil {
+			rep.Problems = append(rep.Problems, VerifyProblem{NotetakerID: id, Problem: "unreadable", Detail: err.Error()})
+		}
+	}
 	return nil
+}
+
+// errNoTarget: the manifest names an object but no bucket is configured.
+var errNoTarget = errors.New("stored in object storage, but [archive.s3] is not configured")
+
+// verifyObject checks a file kept in the bucket (and its local copy, when
+// one is still in the spool).
+func (s *Service) verifyObject(ctx context.Context, dir, name string, e archive.FileEntry) error {
+	if s.Target == nil {
+		return errNoTarget
+	}
+	if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		if err := archive.VerifyFile(dir, name, e); err != nil {
+			return err
+		}
+	}
+	return s.Target.Check(ctx, e.Object, e, true)
 }

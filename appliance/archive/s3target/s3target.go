@@ -276,16 +276,8 @@ func (b *Bucket) Ping(ctx context.Context) error {
 	return nil
 }
 
-// ErrUnreachable marks failures to reach the server at all (connection
-// refused, DNS, timeouts, 5xx): nothing is wrong with the request, so the
-// caller waits and tries again.
-var ErrUnreachable = errors.New("bucket unreachable")
-
-// ErrCredentials marks an access key or secret key the server refuses.
-var ErrCredentials = errors.New("s3 credentials refused")
-
-// wrap adds context and, where the cause is clear, ErrUnreachable or
-// ErrCredentials.
+// wrap adds context and, where the cause is clear, archive.ErrUnreachable
+// or archive.ErrCredentials.
 func (b *Bucket) wrap(what string, err error) error {
 	if err == nil {
 		return nil
@@ -293,13 +285,13 @@ func (b *Bucket) wrap(what string, err error) error {
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken":
-		return fmt.Errorf("%s %s: %w: %s (%s); check [archive.s3] access_key and secret_key", b, what, ErrCredentials, resp.Message, resp.Code)
+		return fmt.Errorf("%s %s: %w: %s (%s); check [archive.s3] access_key and secret_key", b, what, archive.ErrCredentials, resp.Message, resp.Code)
 	}
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout()) || resp.StatusCode >= 500 ||
 		errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection refused") {
-		return fmt.Errorf("%s %s: %w: %w", b, what, ErrUnreachable, err)
+		return fmt.Errorf("%s %s: %w: %w", b, what, archive.ErrUnreachable, err)
 	}
 	return fmt.Errorf("%s %s: %w", b, what, err)
 }

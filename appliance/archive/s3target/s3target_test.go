@@ -137,8 +137,8 @@ func TestFailuresAreNamed(t *testing.T) {
 		secret   string
 		want     error
 	}{
-		{"wrong secret key", srv.Endpoint(), "not-the-secret", s3target.ErrCredentials},
-		{"nothing listening", "http://" + closed, s3test.SecretKey, s3target.ErrUnreachable},
+		{"wrong secret key", srv.Endpoint(), "not-the-secret", archive.ErrCredentials},
+		{"nothing listening", "http://" + closed, s3test.SecretKey, archive.ErrUnreachable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
