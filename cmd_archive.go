@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,7 +104,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // daemonRunning reports whether a daemon answers on the data dir's socket.
 func daemonRunning(dataDir string) bool {
-	c, err := net.DialTimeout("unix", ops.SocketPath(dataDir), time.Second)
+	c, err := ops.Dial(ops.SocketPath(dataDir))
 	if err != nil {
 		return false
 	}
