@@ -238,3 +238,31 @@ func TestArchiveMigrateToS3(t *testing.T) {
 		t.Errorf("verify of a forged object: %v\n%s", err, vout.String())
 	}
 }
+
+func TestCheckProbesTheBucket(t *testing.T) {
+	srv := s3test.Start(t)
+	tests := []struct {
+		name, endpoint, secret, want string
+	}{
+		{"reachable, right keys", srv.Endpoint(), s3test.SecretKey, ""},
+		{"wrong secret key", srv.Endpoint(), "wrong", "s3 credentials refused"},
+		{"nothing listening", "http://" + s3test.FreeAddr(t), s3test.SecretKey, "bucket unreachable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			base, _ := os.ReadFile(writeE2EConfig(t, t.TempDir()))
+			table := strings.Replace(s3ConfigTable(tc.endpoint), s3test.SecretKey, tc.secret, 1)
+			cfg, err := ParseConfig(append(base, table...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, bad := checkBucket(cfg)
+			if bad != (tc.want != "") || !strings.Contains(f.String(), tc.want) {
+				t.Errorf("check: %v %q, want %q", bad, f, tc.want)
+			}
+			if bad && !strings.HasPrefix(f.String(), "archive.s3: ") && !strings.Contains(f.String(), "archive.s3:") {
+				t.Errorf("problem does not name [archive.s3]: %q", f)
+			}
+		})
+	}
+}

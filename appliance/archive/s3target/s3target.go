@@ -3,15 +3,13 @@
 // meeting's files become objects {prefix}{notetaker_id}/{name} with
 // manifest.json beside them. It implements archive.Target on
 // github.com/minio/minio-go/v7, chosen for its S3-compatible focus, its
-// small dependency tree and its streaming multipart upload with a bounded
-// number of part buffers.
+// small dependency tree and its parallel multipart upload straight from a
+// file (io.ReaderAt), presigned GETs and incomplete-upload management.
 package s3target
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +27,10 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
-// Upload memory bound: PartSize × Concurrency part buffers (64 MiB).
+// Multipart upload shape: parts of PartSize, Concurrency in flight. Parts
+// are read from the file at their offsets, not buffered, so memory does not
+// grow with either (at most PartSize × Concurrency = 64 MiB would be
+// buffered by a client that did).
 const (
 	PartSize    = 16 << 20
 	Concurrency = 4
@@ -104,11 +105,14 @@ func (b *Bucket) Key(id, name string) string { return b.cfg.Prefix + id + "/" + 
 // metaSHA256 is the user-metadata name of an object's sha256 (hex).
 const metaSHA256 = "Sha256"
 
-// Upload implements archive.Target. The file is read once, sequentially,
-// through a sha256 hasher while parts of PartSize go out Concurrency at a
-// time (memory PartSize × Concurrency); each part carries a Content-MD5 the
-// server checks; the object only appears under key when the multipart
-// upload completes.
+// Upload implements archive.Target. Parts of PartSize go out Concurrency
+// at a time, each read straight from the file at its offset (no part
+// buffers: memory stays a few MiB whatever the size) and protected by the
+// client's per-chunk payload signature, which the server checks. Meanwhile
+// the file is hashed again by a sequential read (from the page cache); the
+// upload only counts when that sha256 still equals the manifest's, and the
+// object's size and sha256 metadata match. The object only appears under
+// key when the multipart upload completes.
 func (b *Bucket) Upload(ctx context.Context, key, path string, e archive.FileEntry) error {
 	if err := b.abortStale(ctx, key); err != nil {
 		return err
@@ -118,26 +122,35 @@ func (b *Bucket) Upload(ctx context.Context, key, path string, e archive.FileEnt
 		return fmt.Errorf("upload %s: %w", key, err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	// Hide ReaderAt/Seeker: the client then streams sequentially through the
-	// hasher instead of reading parts at random offsets.
-	r := io.TeeReader(struct{ io.Reader }{f}, h)
-	opts := minio.PutObjectOptions{
-		ContentType:           e.ContentType,
-		UserMetadata:          map[string]string{metaSHA256: e.SHA256},
-		PartSize:              PartSize,
-		NumThreads:            Concurrency,
-		ConcurrentStreamParts: true,
-		SendContentMd5:        true,
-		StorageClass:          b.cfg.StorageClass,
-		ServerSideEncryption:  b.sse,
+	type hashed struct {
+		sum string
+		n   int64
+		err error
 	}
-	if _, err := b.client.PutObject(ctx, b.cfg.Bucket, key, r, -1, opts); err != nil {
+	hc := make(chan hashed, 1)
+	go func() {
+		sum, n, err := archive.HashReader(io.NewSectionReader(f, 0, 1<<62))
+		hc <- hashed{sum, n, err}
+	}()
+	opts := minio.PutObjectOptions{
+		ContentType:          e.ContentType,
+		UserMetadata:         map[string]string{metaSHA256: e.SHA256},
+		PartSize:             PartSize,
+		NumThreads:           Concurrency,
+		StorageClass:         b.cfg.StorageClass,
+		ServerSideEncryption: b.sse,
+	}
+	_, err = b.client.PutObject(ctx, b.cfg.Bucket, key, f, e.Bytes, opts)
+	h := <-hc
+	if err != nil {
 		return b.wrap("upload "+key, err)
 	}
-	if sent := hex.EncodeToString(h.Sum(nil)); sent != strings.ToLower(e.SHA256) {
+	if h.err != nil {
+		return fmt.Errorf("upload %s: hash %s: %w", key, path, h.err)
+	}
+	if h.n != e.Bytes || h.sum != strings.ToLower(e.SHA256) {
 		b.client.RemoveObject(ctx, b.cfg.Bucket, key, minio.RemoveObjectOptions{})
-		return fmt.Errorf("upload %s: %w: the local file hashes to %s, the manifest says %s", key, archive.ErrChecksum, sent, e.SHA256)
+		return fmt.Errorf("upload %s: %w: the local file (%d bytes) hashes to %s, the manifest says %s (%d bytes)", key, archive.ErrChecksum, h.n, h.sum, e.SHA256, e.Bytes)
 	}
 	if err := b.Check(ctx, key, e, false); err != nil {
 		if errors.Is(err, archive.ErrChecksum) {
