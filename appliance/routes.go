@@ -15,6 +15,7 @@ func (s *Server) Handler() http.Handler {
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
 		{"GET /files/{notetaker_id}/{name}", s.handleFile}, // GET also matches HEAD
+		{"/admin/", s.handleAdmin},                         // any method; the admin UI checks its own
 	} {
 		mux.HandleFunc(r.pattern, r.handler)
 	}

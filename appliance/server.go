@@ -54,6 +54,9 @@ type Server struct {
 	DataDir string
 	Logger  *slog.Logger
 
+	// Admin serves /admin/ (package admin); nil answers 404 there.
+	Admin http.Handler
+
 	ln     net.Listener
 	server *http.Server
 	served chan error
