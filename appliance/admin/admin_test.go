@@ -258,7 +258,7 @@ func TestCSRF(t *testing.T) {
 	}{
 		{"missing token", url.Values{"key": {key}}, nil, http.StatusForbidden},
 		{"wrong token", url.Values{"key": {key}, "csrf": {strings.Repeat("0", len(tok))}}, nil, http.StatusForbidden},
-		{"another user's token", url.Values{"key": {key}, "csrf": {tok[1:] + "0"}}, nil, http.StatusForbidden},
+		{"altered token", url.Values{"key": {key}, "csrf": {tok[1:] + "0"}}, nil, http.StatusForbidden},
 		{"cross-site fetch", url.Values{"key": {key}, "csrf": {tok}}, map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"foreign origin", url.Values{"key": {key}, "csrf": {tok}}, map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
 		{"same origin with token", url.Values{"key": {key}, "csrf": {tok}}, map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusSeeOther},
