@@ -98,7 +98,9 @@ func ago(now, t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	if d := now.Sub(t); d >= 0 {
+	if d := now.Sub(t); d >= 0 && d < time.Minute {
+		return "just now"
+	} else if d >= 0 {
 		return shortDuration(d) + " ago"
 	}
 	return "in " + shortDuration(t.Sub(now))
