@@ -4,7 +4,7 @@
 //
 // It fills a data dir through store.Ingest (the daemon's own write path;
 // kept in -dir between runs, so only the first run pays for it), builds the
-// binary, then -runs times: starts `notekeeper serve`, polls /readyz every
+// binary, writes a config with an admin user, then -runs times: starts `notekeeper serve`, polls /readyz every
 // millisecond until 200, waits -idle with no traffic, reads VmRSS and VmHWM
 // from /proc, and stops it with SIGTERM.
 //
@@ -28,6 +28,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -66,6 +68,11 @@ func run(n int, dir string, size, runs int, idle time.Duration) error {
 	if err != nil {
 		return err
 	}
+	// An admin user as in production (cost 12), so the admin UI is on.
+	adminHash, err := bcrypt.GenerateFromPassword([]byte("bench-admin"), 12)
+	if err != nil {
+		return err
+	}
 	config := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(config, []byte(fmt.Sprintf(`data_dir = %q
 [server]
@@ -75,7 +82,9 @@ api_key = "bench"
 webhook_secrets = ["bench-secret"]
 [archive]
 min_free_bytes = 0
-`, dataDir, port)), 0o600); err != nil {
+[admin]
+users = { ops = %q }
+`, dataDir, port, adminHash)), 0o600); err != nil {
 		return err
 	}
 	fi, err := os.Stat(filepath.Join(dataDir, "notekeeper.db"))
