@@ -71,7 +71,7 @@ func TestDemoBrowser(t *testing.T) {
 		}{
 			{"sales meeting", sales, []string{"event " + sales.EventID, "media available", "5/5"}, "delivered", "—"},
 			{"booked interview", interview, []string{interview.Title, "event " + interview.EventID, "media available", "5/5"}, "—", "delivered"},
-			{"bot in the lobby", lobby, []string{"failed_entry", "admission_timeout", "no media yet"}, "not yet", "—"}, // no media: nothing to send
+			{"bot in the lobby", lobby, []string{"failed_entry", "admission_timeout", "no media yet"}, "after the archive", "—"}, // no media: nothing to send
 		}
 		for _, r := range rows {
 			row := `table.meetings tr:has(a[href="/admin/meetings/` + r.m.NotetakerID + `"])`

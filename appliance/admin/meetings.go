@@ -174,6 +174,8 @@ func (h *Handler) crmState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return state{Label: "nothing to send", Class: "muted", Detail: d.Skipped}, nil
 	case b != nil:
 		return state{Label: "—", Class: "muted", Detail: "an interview: goes to the ATS"}, nil
+	case !nt.ArchiveDone:
+		return state{Label: "after the archive", Class: "muted", Detail: "sent once the media is archived"}, nil
 	}
 	return state{Label: "not yet", Class: "muted"}, nil
 }
