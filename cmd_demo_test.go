@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,7 +25,7 @@ var (
 	demoMeetingLine = regexp.MustCompile(`^  (nt\w+)  `)
 	demoFileLine    = regexp.MustCompile(`^    (\S+)\s+(\d+) B  sha256 ([0-9a-f]{64})$`)
 	demoDataDirLine = regexp.MustCompile(`(?m)^  data dir\s+(\S+) `)
-	demoAdminLine   = regexp.MustCompile(`(?m)^Admin UI: (http://127\.0\.0\.1:\d+/admin/)  user: demo  password: ([A-Z2-7]{20})  `)
+	demoAdminLine   = regexp.MustCompile(`(?m)^Admin UI: (http://127\.0\.0\.1:\d+/admin/)  user: (demo)  password: ([A-Z2-7]{20})  `)
 )
 
 // demoFiles parses the "Archived" part of the demo's output: Notetaker ID →
@@ -135,19 +137,41 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// Without -once the demo keeps serving until its context ends, then shuts
-// down cleanly; -keep-data leaves the data dir with the archive.
-func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
+// startDemo runs `notekeeper demo args…` in-process (without -once) until
+// it prints "Serving until Ctrl-C.", failing the test if it returns before
+// or does not get there within a minute. It returns the output so far and
+// stop, which cancels the demo's context and returns what run returned
+// (an error too if run does not return within 40 s); calling it again
+// returns the same. The test's cleanup calls stop too, failing the test on
+// an error, so the demo never outlives the test and always ends cleanly.
+func startDemo(t *testing.T, args ...string) (out string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"demo", "-keep-data"}, &stdout, &stderr) }()
-
+	go func() { done <- run(ctx, append([]string{"demo"}, args...), &stdout, &stderr) }()
+	stop = sync.OnceValue(func() error {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				err = fmt.Errorf("%w\n%s", err, stderr.String())
+			}
+			return err
+		case <-time.After(40 * time.Second):
+			return errors.New("demo did not return within 40 s of its context being cancelled")
+		}
+	})
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	})
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(stdout.String(), "Serving until Ctrl-C.") {
 		select {
 		case err := <-done:
+			done <- err // for stop
 			t.Fatalf("demo returned before serving: %v\n%s\n%s", err, stdout.String(), stderr.String())
 		default:
 		}
@@ -156,7 +180,13 @@ func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	out := stdout.String()
+	return stdout.String(), stop
+}
+
+// Without -once the demo keeps serving until its context ends, then shuts
+// down cleanly; -keep-data leaves the data dir with the archive.
+func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
+	out, stop := startDemo(t, "-keep-data")
 	admin := demoAdminLine.FindStringSubmatch(out)
 	dir := demoDataDirLine.FindStringSubmatch(out)
 	if admin == nil || dir == nil {
@@ -173,14 +203,8 @@ func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
 		t.Fatalf("healthz %d while serving", resp.StatusCode)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("demo after cancel: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("demo did not stop after its context was cancelled")
+	if err := stop(); err != nil {
+		t.Fatalf("demo after cancel: %v", err)
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("still serving after shutdown")

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
@@ -479,6 +480,13 @@ func (m *Main) openServer(links *appliance.Links) error {
 	m.Server.Links = links
 	m.Server.DataDir = cfg.DataDir
 	m.Server.Target = m.Target
+	ui, err := admin.New(admin.Config{DB: m.DB, Users: cfg.Admin.Users, Links: links, DataDir: cfg.DataDir,
+		Status: m.Status, AtRisk: cfg.Archive.AtRisk.Duration, Logger: m.Logger.With(slog.String("component", "admin"))})
+	if err != nil {
+		return err
+	}
+	m.Server.Admin = ui
+	m.Server.Metrics = ui.Protect(m.Metrics.Handler(m.Logger))
 	m.Server.Checks = []appliance.Check{
 		{Name: "store", Fn: m.DB.Ping},
 		appliance.DiskCheck(cfg.DataDir, cfg.Archive.MinFreeBytes, appliance.DiskFree),

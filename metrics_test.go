@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/appliance"
 )
@@ -26,6 +27,11 @@ func TestMetricsListener(t *testing.T) {
 	cfg.Server.MetricsListen = "127.0.0.1:0"
 	cfg.Archive.MinFreeBytes = 0
 	cfg.Nylas.WebhookSecrets = []Secret{{ref: e2eSecret, value: e2eSecret}}
+	hash, err := bcrypt.GenerateFromPassword([]byte("metrics-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Admin.Users = map[string]string{"ops": string(hash)}
 	m := NewMain(cfg, slog.New(slog.DiscardHandler))
 	if err := m.Open(); err != nil {
 		m.Close()
@@ -38,6 +44,30 @@ func TestMetricsListener(t *testing.T) {
 	req.Header.Set("X-Nylas-Signature", appliance.Sign(e2eSecret, body))
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("signed POST: %v %v", resp, err)
+	}
+
+	// The public listener's /metrics is behind the admin users' basic auth.
+	for _, c := range []struct {
+		name       string
+		user, pass string
+		want       int
+	}{
+		{"no credentials", "", "", http.StatusUnauthorized},
+		{"wrong password", "ops", "nope", http.StatusUnauthorized},
+		{"admin user", "ops", "metrics-pw", http.StatusOK},
+	} {
+		req, _ := http.NewRequest("GET", m.Server.URL()+"/metrics", nil)
+		if c.user != "" {
+			req.SetBasicAuth(c.user, c.pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: public /metrics = %d, want %d", c.name, resp.StatusCode, c.want)
+		}
 	}
 
 	resp, err := http.Get(m.MetricsSide.URL() + "/metrics")

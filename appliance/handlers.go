@@ -174,3 +174,12 @@ func openArchived(dataDir, id, name string) (*os.File, archive.FileEntry, error)
 	}
 	return f, e, err
 }
+
+// handleAdmin hands /admin/ to the admin UI, when there is one.
+func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	if s.Admin == nil {
+		s.Error(w, r, Errorf(ENOTFOUND, "no admin UI"))
+		return
+	}
+	s.Admin.ServeHTTP(w, r)
+}

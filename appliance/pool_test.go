@@ -84,6 +84,8 @@ func TestPool_Outcomes(t *testing.T) {
 			}
 			task, err := db.Task("k/s")
 			if tc.wantDead {
+				// OnDeadLetter runs after the dead letter is committed.
+				waitFor(t, "OnDeadLetter", func() bool { return dead.Load() >= 1 })
 				if err != nil || !task.Dead || task.LastError == "" || dead.Load() != 1 {
 					t.Fatalf("want dead letter with error and one OnDeadLetter call: %+v %v (calls %d)", task, err, dead.Load())
 				}

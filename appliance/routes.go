@@ -16,6 +16,7 @@ func (s *Server) Handler() http.Handler {
 		{"GET /readyz", s.handleReadyz},
 		{"GET /files/{notetaker_id}/{name}", s.handleFile}, // GET also matches HEAD
 		{"GET /metrics", s.handleMetrics},
+		{"/admin/", s.handleAdmin}, // any method; the admin UI checks its own
 	} {
 		mux.HandleFunc(r.pattern, r.handler)
 	}

@@ -62,6 +62,9 @@ type Server struct {
 	Metrics http.Handler
 	Logger  *slog.Logger
 
+	// Admin serves /admin/ (package admin); nil answers 404 there.
+	Admin http.Handler
+
 	ln     net.Listener
 	server *http.Server
 	served chan error

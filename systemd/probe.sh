@@ -40,9 +40,19 @@ got=$(curl -s --max-time 5 'http://127.0.0.1:8080/webhooks/nylas?challenge=again
 [ "$got" = again ] || fail "after the restart the challenge answered '$got'"
 note "restarted after SIGKILL (pid $pid -> $new)"
 
+# The operator commands reach the daemon through its socket in the state
+# directory (the one left by the killed process was replaced), as root.
+st=$(notekeeper status -config /etc/notekeeper/config.toml 2>&1) || fail "status: $st"
+echo "$st" | grep -q '^daemon *running since' || fail "status did not reach the daemon: $st"
+[ "$(stat -c %a /var/lib/private/notekeeper/notekeeper.sock)" = 600 ] || fail "socket mode $(stat -c %a /var/lib/private/notekeeper/notekeeper.sock)"
+note "notekeeper status reached the daemon over its 0600 socket"
+
 systemctl reload notekeeper.service || fail "reload"
 systemctl stop notekeeper.service
 [ "$(systemctl show -p Result --value notekeeper)" = success ] || fail "stop result $(systemctl show -p Result --value notekeeper)"
 note "stopped cleanly"
+st=$(notekeeper status -config /etc/notekeeper/config.toml 2>&1) || fail "status without the daemon: $st"
+echo "$st" | grep -q '^daemon *not running' || fail "status without the daemon: $st"
+note "notekeeper status read the store while the daemon was stopped"
 echo PASS >> "$out"
 systemctl poweroff

@@ -207,7 +207,7 @@ func (f *Fetcher) fetch(ctx context.Context, r Request) (*Result, error) {
 	if err := os.Rename(partial, filepath.Join(r.Dir, res.Name)); err != nil {
 		return nil, err
 	}
-	if err := syncDir(r.Dir); err != nil {
+	if err := SyncDir(r.Dir); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
 // What a backup holds: the database, the certmagic storage and the small
@@ -206,7 +208,7 @@ func WriteBackupFile(ctx context.Context, op Operator, dir, name string) (string
 		return "", fmt.Errorf("backup: %w", err)
 	}
 	done = true
-	return path, syncDir(dir)
+	return path, archive.SyncDir(dir)
 }
 
 // rotateBackups deletes all but the keep newest backup files of dir (by the
@@ -231,19 +233,6 @@ func rotateBackups(dir string, keep int) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("rotate backups: %w", err)
-	}
-	return nil
-}
-
-// syncDir fsyncs a folder so a rename in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -97,7 +98,7 @@ func Restore(ctx context.Context, path, dataDir string) (*RestoreResult, error) 
 			return nil, fmt.Errorf("restore: %w", err)
 		}
 	}
-	if err := syncDir(dataDir); err != nil {
+	if err := archive.SyncDir(dataDir); err != nil {
 		return nil, err
 	}
 	return res, nil

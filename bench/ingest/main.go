@@ -116,8 +116,10 @@ func startAppliance(path string) (string, func(), *store.DB, error) {
 		return "", nil, nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	metrics := appliance.NewMetrics() // as in production: counted per request
 	pool := appliance.NewPool(db)
 	pool.Logger = logger
+	pool.Metrics = metrics
 	(&appliance.Records{DB: db, Logger: logger}).Register(pool)
 	if err := pool.Open(); err != nil {
 		return "", nil, nil, err
@@ -125,7 +127,7 @@ func startAppliance(path string) (string, func(), *store.DB, error) {
 	s := appliance.NewServer()
 	s.Addr = "127.0.0.1:0"
 	s.Logger = logger
-	s.Receiver = &appliance.Receiver{DB: db, Verifier: appliance.NewVerifier(secret), MaxBodyBytes: 2 << 20, Logger: logger}
+	s.Receiver = &appliance.Receiver{DB: db, Verifier: appliance.NewVerifier(secret), MaxBodyBytes: 2 << 20, Logger: logger, Metrics: metrics}
 	if err := s.Open(); err != nil {
 		return "", nil, nil, err
 	}

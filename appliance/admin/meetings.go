@@ -1,0 +1,229 @@
+package admin
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/store"
+)
+
+// meeting is one Notetaker as the meetings list and the detail page show it.
+type meeting struct {
+	ID       string
+	Linkable bool // the ID is a safe path segment, so it has a detail page
+	Title    string
+	store.Notetaker
+	Kinds    []kindState // offered or archived kinds, in archive order
+	Archived int
+	Deadline deadline
+	Booking  *store.Booking
+	CRM, ATS state
+}
+
+// kindState is one media kind of a meeting: offered by Nylas, archived or both.
+type kindState struct {
+	Kind     string
+	Archived bool
+}
+
+// deadline is when Nylas deletes a meeting's media, relative to now.
+type deadline struct {
+	At     time.Time
+	Left   string // "3d 4h", "" when unknown or passed
+	Passed bool
+	AtRisk bool // not fully archived and due within Config.AtRisk
+}
+
+// state is a short, classed label: ok, warn, bad or muted.
+type state struct {
+	Label, Class, Detail string
+}
+
+// index holds what every meeting row needs from other buckets, read once per
+// page: tasks by key and bookings in id order.
+type index struct {
+	tasks    map[string]*store.Task
+	bookings []*store.Booking
+}
+
+func (h *Handler) loadIndex() (*index, error) {
+	tasks, err := h.cfg.DB.Tasks()
+	if err != nil {
+		return nil, err
+	}
+	bookings, err := h.cfg.DB.Bookings()
+	if err != nil {
+		return nil, err
+	}
+	ix := &index{tasks: make(map[string]*store.Task, len(tasks)), bookings: bookings}
+	for _, t := range tasks {
+		ix.tasks[t.Key()] = t
+	}
+	return ix, nil
+}
+
+// bookingOf finds the booking a meeting belongs to as the delivery does
+// (appliance.RouteArchived): the first booking, in id order, naming the
+// Notetaker or its event.
+func (ix *index) bookingOf(nt *store.Notetaker) *store.Booking {
+	for _, b := range ix.bookings {
+		if b.NotetakerID == nt.ID || (nt.Event.EventID != "" && b.EventID == nt.Event.EventID) {
+			return b
+		}
+	}
+	return nil
+}
+
+// meetings returns every Notetaker, most recently updated first.
+func (h *Handler) meetings() ([]*meeting, error) {
+	nts, err := h.cfg.DB.Notetakers()
+	if err != nil {
+		return nil, err
+	}
+	ix, err := h.loadIndex()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*meeting, 0, len(nts))
+	for _, nt := range nts {
+		m, err := h.meeting(nt, ix)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	slices.SortStableFunc(out, func(a, b *meeting) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	return out, nil
+}
+
+// meeting builds the view of nt.
+func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
+	m := &meeting{ID: nt.ID, Linkable: archive.SafeID(nt.ID), Notetaker: *nt, Booking: ix.bookingOf(nt)}
+	if m.Booking != nil {
+		m.Title = m.Booking.Title
+	}
+	for _, k := range archive.Kinds {
+		_, archived := nt.Archived[k]
+		if nt.Media.URLs[k] == "" && !archived {
+			continue
+		}
+		m.Kinds = append(m.Kinds, kindState{Kind: k, Archived: archived})
+		if archived {
+			m.Archived++
+		}
+	}
+	m.Deadline = h.deadlineOf(nt)
+	var err error
+	if m.CRM, err = h.crmState(nt, m.Booking, ix); err != nil {
+		return nil, err
+	}
+	if m.ATS, err = h.atsState(nt, m.Booking, ix); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (h *Handler) deadlineOf(nt *store.Notetaker) deadline {
+	d := deadline{At: nt.DeletesAt}
+	if d.At.IsZero() {
+		return d
+	}
+	left := d.At.Sub(h.cfg.Now())
+	if left <= 0 {
+		d.Passed = true
+		return d
+	}
+	d.Left = shortDuration(left)
+	d.AtRisk = !nt.ArchiveDone && left < h.cfg.AtRisk
+	return d
+}
+
+// taskState describes the live or dead task with key, if any.
+func taskState(ix *index, key string) (state, bool) {
+	t, ok := ix.tasks[key]
+	switch {
+	case !ok:
+		return state{}, false
+	case t.Dead:
+		return state{Label: "dead letter", Class: "bad", Detail: t.LastError}, true
+	case t.Attempts > 0 && t.LastError != "":
+		return state{Label: "retrying (attempt " + strconv.Itoa(t.Attempts) + ")", Class: "warn", Detail: t.LastError}, true
+	}
+	return state{Label: "queued", Class: "warn"}, true
+}
+
+// crmState is the meeting's CRM delivery: its task when one is queued or
+// dead, else what the CRM was last told.
+func (h *Handler) crmState(nt *store.Notetaker, b *store.Booking, ix *index) (state, error) {
+	if s, ok := taskState(ix, appliance.TaskCRM+"/"+nt.ID); ok {
+		return s, nil
+	}
+	d, err := appliance.CRMDeliveryOf(h.cfg.DB, nt.ID)
+	switch {
+	case err != nil:
+		return state{}, err
+	case d != nil && d.RecordID != "":
+		return state{Label: "delivered", Class: "ok", Detail: "record " + d.RecordID}, nil
+	case d != nil && d.Skipped != "":
+		return state{Label: "nothing to send", Class: "muted", Detail: d.Skipped}, nil
+	case b != nil:
+		return state{Label: "—", Class: "muted", Detail: "an interview: goes to the ATS"}, nil
+	case !nt.ArchiveDone:
+		return state{Label: "after the archive", Class: "muted", Detail: "sent once the media is archived"}, nil
+	}
+	return state{Label: "not yet", Class: "muted"}, nil
+}
+
+// atsState is the delivery of a booked meeting's recording to the ATS.
+func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (state, error) {
+	if b == nil {
+		return state{Label: "—", Class: "muted", Detail: "no booking"}, nil
+	}
+	if s, ok := taskState(ix, appliance.TaskATSRecording+"/"+nt.ID); ok {
+		return s, nil
+	}
+	d, err := appliance.ATSDeliveryOf(h.cfg.DB, b.ID)
+	switch {
+	case err != nil:
+		return state{}, err
+	case d != nil && slices.Contains(d.Recordings, nt.ID):
+		return state{Label: "delivered", Class: "ok", Detail: "interview " + b.ID + ", recording posted"}, nil
+	case d != nil && d.Created:
+		return state{Label: "interview " + cmp.Or(d.Status, "created"), Class: "muted", Detail: "recording not posted yet"}, nil
+	}
+	return state{Label: "not yet", Class: "muted", Detail: "booking " + b.ID}, nil
+}
+
+// errUnknownMeeting is a well-formed ID the store does not know.
+var errUnknownMeeting = appliance.Errorf(appliance.ENOTFOUND, "no such meeting")
+
+// lookupMeeting validates id and reads its Notetaker; both a malformed and
+// an unknown ID are ENOTFOUND.
+func (h *Handler) lookupMeeting(id string) (*store.Notetaker, error) {
+	if !archive.SafeID(id) {
+		return nil, errUnknownMeeting
+	}
+	nt, err := h.cfg.DB.Notetaker(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnknownMeeting
+	}
+	return nt, err
+}
+
+// shortDuration renders d as its two largest units: "13d 4h", "5h 10m", "12m".
+func shortDuration(d time.Duration) string {
+	days, hours, mins := int(d.Hours())/24, int(d.Hours())%24, int(d.Minutes())%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	}
+	return fmt.Sprintf("%dm", max(mins, 1))
+}
