@@ -405,3 +405,36 @@ func TestMeetingPage(t *testing.T) {
 		t.Error("meeting page has inline script or style (the CSP forbids them)")
 	}
 }
+
+// TestMeetingPage_FilesInBucket: a file stored in the [archive.s3] bucket
+// (its manifest entry names an object) and gone from the local folder still
+// gets its signed link; one gone from both is marked "not on disk".
+func TestMeetingPage_FilesInBucket(t *testing.T) {
+	ui := openSeededUI(t, testUsers(t))
+	dir, err := archive.MediaDir(filepath.Dir(ui.DB.Path), seedID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := archive.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := man.Files["recording.mp4"]
+	e.Object = seedID + "/recording.mp4"
+	man.Files["recording.mp4"] = e
+	if err := archive.WriteManifest(dir, man); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"recording.mp4", "summary.json"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body := ui.get(t, "/admin/meetings/"+seedID)
+	if !strings.Contains(body, `href="https://notes.example.com/files/ntSeed01/recording.mp4?exp=`) {
+		t.Error("a recording stored in the bucket has no signed link")
+	}
+	if !strings.Contains(body, `summary.json <span class="muted">(not on disk)</span>`) {
+		t.Error("a file gone from disk and bucket is not marked")
+	}
+}

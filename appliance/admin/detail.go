@@ -44,7 +44,8 @@ type file struct {
 	ContentType string
 	ArchivedAt  time.Time
 	URL         string // "" when there is no Links or the file is not on disk
-	Missing     bool   // listed but not on disk (pruned by retention, or lost)
+	Missing     bool   // listed but not on disk (pruned by retention, or lost) nor in the bucket
+	InBucket    bool   // stored in the [archive.s3] bucket: its link redirects there
 }
 
 // event is one notification in a meeting's timeline.
@@ -99,7 +100,7 @@ func (h *Handler) meetingDetail(nt *store.Notetaker) (*detail, error) {
 }
 
 // files lists the manifest's files, plus transcript.txt, each with a signed
-// link when it is on disk.
+// link when it is on disk or in the bucket.
 func (h *Handler) files(id, dir string) ([]file, error) {
 	man, err := archive.ReadManifest(dir)
 	if errors.Is(err, archive.ErrNoManifest) {
@@ -109,14 +110,15 @@ func (h *Handler) files(id, dir string) ([]file, error) {
 	}
 	var out []file
 	for name, e := range man.Files {
-		out = append(out, file{Name: name, Bytes: e.Bytes, SHA256: e.SHA256, ContentType: e.ContentType, ArchivedAt: e.ArchivedAt})
+		out = append(out, file{Name: name, Bytes: e.Bytes, SHA256: e.SHA256, ContentType: e.ContentType, ArchivedAt: e.ArchivedAt,
+			InBucket: e.Object != ""})
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "transcript.txt")); err == nil {
 		out = append(out, file{Name: "transcript.txt", Bytes: fi.Size(), ContentType: "text/plain", ArchivedAt: fi.ModTime().UTC()})
 	}
 	slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Name, b.Name) })
 	for i := range out {
-		if _, err := os.Stat(filepath.Join(dir, out[i].Name)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, out[i].Name)); err != nil && !out[i].InBucket {
 			out[i].Missing = true
 			continue
 		}
