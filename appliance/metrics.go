@@ -203,6 +203,12 @@ var (
 		"Meetings whose media is not fully archived and that Nylas deletes within [archive] at_risk (or already did).", nil, nil)
 	descDiskFree = prometheus.NewDesc("notekeeper_disk_free_bytes",
 		"Free bytes on the data dir's file system.", nil, nil)
+	descCommits = prometheus.NewDesc("notekeeper_store_commits_total",
+		"bbolt transactions committed (each one fsync'ed) by the store's single writer.", nil, nil)
+	descCommitWrites = prometheus.NewDesc("notekeeper_store_commit_writes_total",
+		"Writes carried by those commits; divided by the commits, the mean group-commit batch.", nil, nil)
+	descCommitSeconds = prometheus.NewDesc("notekeeper_store_commit_seconds_total",
+		"Time the writer spent committing, fsync included; divided by the commits, the mean commit time.", nil, nil)
 	descCertExpiry = prometheus.NewDesc("notekeeper_certificate_expiry_timestamp_seconds",
 		"NotAfter of the certificate in use, as Unix seconds.", nil, nil)
 )
@@ -214,7 +220,8 @@ type stateCollector struct {
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueueDepth, descQueueAge, descDeadLetters, descAtRisk, descDiskFree, descCertExpiry} {
+	for _, d := range []*prometheus.Desc{descQueueDepth, descQueueAge, descDeadLetters, descAtRisk, descDiskFree, descCertExpiry,
+		descCommits, descCommitWrites, descCommitSeconds} {
 		ch <- d
 	}
 }
@@ -224,6 +231,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.DB != nil {
 		c.collectTasks(ch, now)
 		c.collectAtRisk(ch, now)
+		cs := c.src.DB.CommitStats()
+		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(cs.Commits))
+		ch <- prometheus.MustNewConstMetric(descCommitWrites, prometheus.CounterValue, float64(cs.Writes))
+		ch <- prometheus.MustNewConstMetric(descCommitSeconds, prometheus.CounterValue, cs.Busy.Seconds())
 	}
 	if c.src.DiskFree != nil {
 		if free, err := c.src.DiskFree(); err == nil {

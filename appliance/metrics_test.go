@@ -131,6 +131,11 @@ func TestMetrics(t *testing.T) {
 			}
 		})
 	}
+	for _, family := range []string{"notekeeper_store_commits_total", "notekeeper_store_commit_writes_total", "notekeeper_store_commit_seconds_total"} {
+		if v, ok := sample(families[family], nil); !ok || v <= 0 {
+			t.Errorf("%s = %v (present %v), want > 0: the test's writes were committed", family, v, ok)
+		}
+	}
 	for _, family := range []string{"go_goroutines", "process_resident_memory_bytes"} {
 		if families[family] == nil {
 			t.Errorf("%s missing: runtime and process collectors not registered", family)

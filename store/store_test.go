@@ -246,3 +246,20 @@ func TestCounts(t *testing.T) {
 		t.Fatalf("counts = %+v, want %+v", c, want)
 	}
 }
+
+func TestCommitStats(t *testing.T) {
+	db := storetest.MustOpen(t)
+	before := db.CommitStats()
+	for i := range 10 {
+		if err := db.PutState(fmt.Sprint("k", i), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := db.CommitStats()
+	if got := after.Writes - before.Writes; got != 10 {
+		t.Fatalf("writes counted %d, want 10", got)
+	}
+	if after.Commits-before.Commits < 1 || after.Commits-before.Commits > 10 || after.Busy <= before.Busy {
+		t.Fatalf("stats %+v → %+v", before, after)
+	}
+}

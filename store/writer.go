@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -43,6 +45,28 @@ type committer struct {
 	// request can enter the queue and the final drain sees them all.
 	mu     sync.RWMutex
 	closed bool
+
+	// Totals for CommitStats.
+	commits, writes, busy atomic.Int64
+}
+
+// CommitStats are the committer's running totals since Open: how many
+// transactions it committed, how many writes they carried, and how long it
+// spent in them (from starting the transaction to fsync done). Writes /
+// Commits is the mean batch; Busy / Commits the mean commit time.
+type CommitStats struct {
+	Commits int64
+	Writes  int64
+	Busy    time.Duration
+}
+
+// CommitStats returns the committer's totals (zero for a read-only store).
+func (db *DB) CommitStats() CommitStats {
+	if db.writer == nil {
+		return CommitStats{}
+	}
+	c := db.writer
+	return CommitStats{Commits: c.commits.Load(), Writes: c.writes.Load(), Busy: time.Duration(c.busy.Load())}
 }
 
 func newCommitter(db *DB) *committer {
@@ -130,6 +154,7 @@ func (c *committer) loop() {
 // commit runs batch in one transaction, falling back to one transaction per
 // write when the batch fails.
 func (c *committer) commit(batch []*writeReq) {
+	start := time.Now()
 	err := c.db.db.Update(func(tx *bolt.Tx) error {
 		for _, req := range batch {
 			if err := req.fn(tx); err != nil {
@@ -144,6 +169,9 @@ func (c *committer) commit(batch []*writeReq) {
 		}
 		return
 	}
+	c.commits.Add(1)
+	c.writes.Add(int64(len(batch)))
+	c.busy.Add(int64(time.Since(start)))
 	for _, req := range batch {
 		req.err = err
 		close(req.done)

@@ -78,7 +78,9 @@ func run(duration time.Duration, conns, size int) error {
 	if err != nil {
 		return err
 	}
+	before := db.CommitStats()
 	durable := load(appURL, duration, conns, size, "notekeeper")
+	cs := db.CommitStats()
 	stopApp()
 	stored, _ := db.CountNotifications()
 	db.Close()
@@ -89,6 +91,13 @@ func run(duration time.Duration, conns, size int) error {
 	}
 	fmt.Printf("\ndurable/trivial = %.2f   (stored %d notifications, each fsynced before its 200)\n",
 		durable.rate()/trivial.rate(), stored)
+	commits, writes := cs.Commits-before.Commits, cs.Writes-before.Writes
+	if commits > 0 {
+		busy := cs.Busy - before.Busy
+		fmt.Printf("store writer: %d commits (%.0f/s), mean batch %.1f writes (ingests and the workers' writes), mean commit %s, busy %.0f%% of the run\n",
+			commits, float64(commits)/durable.elapsed.Seconds(), float64(writes)/float64(commits),
+			(busy / time.Duration(commits)).Round(time.Microsecond), 100*busy.Seconds()/durable.elapsed.Seconds())
+	}
 	if int64(stored) != durable.ok {
 		return fmt.Errorf("%d acknowledged but %d stored", durable.ok, stored)
 	}
