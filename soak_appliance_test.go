@@ -23,7 +23,7 @@ import (
 )
 
 // soakLogLines is how many log lines of the appliance the soak keeps.
-const soakLogLines = 400
+const soakLogLines = 80
 
 // soakLog keeps the last soakLogLines lines, across restarts.
 type soakLog struct {
@@ -33,6 +33,9 @@ type soakLog struct {
 }
 
 func (l *soakLog) add(s string) {
+	if len(s) > 400 {
+		s = s[:400] + "…"
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.lines) < soakLogLines {

@@ -196,7 +196,7 @@ func (m *soakMeeting) steps(storage *soakStorage) []soakStep {
 		info := map[string]any{"event_id": m.EventID, "ical_uid": m.EventID + "@google.com",
 			"start_time": start.Unix(), "end_time": start.Add(45 * time.Minute).Unix(),
 			"participants": []map[string]string{{"email": m.Customer, "name": "Candidate " + m.ID}, {"email": "recruiter@soak.example", "name": "Sarah"}},
-			"title": "Interview " + m.ID, "duration": 45, "location": "https://meet.google.com/soak-" + m.ID,
+			"title":        "Interview " + m.ID, "duration": 45, "location": "https://meet.google.com/soak-" + m.ID,
 			"organizer_calendar_id": "primary"}
 		if m.Kind == kindInterview {
 			info["notetaker_id"] = m.ID
