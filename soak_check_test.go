@@ -155,7 +155,7 @@ func (s *soak) check(tasks []store.Task, final soakSample) *soakReport {
 	inv("no torn file under a final name; hidden partials only")
 	inv("one CRM record per sales meeting; none for interviews; the 400 meeting dead-lettered")
 	inv("one ATS interview per booking, in its final state; one recording per interview")
-	inv("failed_entry, media_error and grant.expired alerted")
+	inv("failed_entry and grant.expired alerted once; media_error at most once")
 	s.crm.mu.Lock()
 	crmCreates := map[string]int{}
 	for k, v := range s.crm.creates {
@@ -198,8 +198,12 @@ func (s *soak) check(tasks []store.Task, final soakSample) *soakReport {
 		if m.Kind == kindFailedEntry && ackedStep(m, "failed_entry") && alerted("notetaker.failed_entry", m.ID) != 1 {
 			breach("%s: bot stuck in the lobby alerted %d times, want 1", m.ID, alerted("notetaker.failed_entry", m.ID))
 		}
-		if m.Kind == kindMediaError && ackedStep(m, "media_error") && alerted("notetaker.media_error", m.ID) != 1 {
-			breach("%s: media error alerted %d times, want 1", m.ID, alerted("notetaker.media_error", m.ID))
+		// A media error is alerted when the appliance sees it as the
+		// meeting's state; when the available notification that follows it
+		// is merged in the same pass, the error is over before it is seen
+		// and no alert is right. Never more than one.
+		if n := alerted("notetaker.media_error", m.ID); n > 1 || (n == 1 && m.Kind != kindMediaError) {
+			breach("%s (%s): media error alerted %d times", m.ID, m.Kind, n)
 		}
 
 		// CRM.

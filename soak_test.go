@@ -276,13 +276,13 @@ func (s *soak) generate(meetings []*soakMeeting, seed uint64, grants []soakStep)
 	defer s.meetingWG.Done()
 	r := rand.New(rand.NewPCG(seed, 9))
 	s.meetingWG.Add(1)
-	go func() {
+	go func(r *rand.Rand) {
 		defer s.meetingWG.Done()
 		for _, st := range grants {
 			time.Sleep(time.Duration(r.Int64N(int64(s.duration / 8))))
 			s.deliver(st, "")
 		}
-	}()
+	}(rand.New(rand.NewPCG(seed, 10)))
 	end := s.began.Add(s.duration * 85 / 100)
 	nextBurst := s.began.Add(time.Duration(8+r.IntN(12)) * time.Second)
 	for i := 0; i < len(meetings) && time.Now().Before(end); {
