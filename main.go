@@ -24,6 +24,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -375,7 +376,7 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 		Kinds:         cfg.Archive.Kinds,
 		Concurrency:   cfg.Archive.Concurrency,
 		MinFreeBytes:  cfg.Archive.MinFreeBytes,
-		DiskFree:      appliance.DiskFree,
+		DiskFree:      diskFree(),
 		AtRisk:        cfg.Archive.AtRisk.Duration,
 		Grants:        cfg.Nylas.Grants,
 		DestinationID: func() (string, error) { return destinationID(cfg.DataDir) },
@@ -489,7 +490,7 @@ func (m *Main) openServer(links *appliance.Links) error {
 	m.Server.Metrics = ui.Protect(m.Metrics.Handler(m.Logger))
 	m.Server.Checks = []appliance.Check{
 		{Name: "store", Fn: m.DB.Ping},
-		appliance.DiskCheck(cfg.DataDir, cfg.Archive.MinFreeBytes, appliance.DiskFree),
+		appliance.DiskCheck(cfg.DataDir, cfg.Archive.MinFreeBytes, diskFree()),
 	}
 	if m.Certs != nil {
 		m.Server.Checks = append(m.Server.Checks, appliance.Check{Name: "certificate", Fn: m.Certs.Check})
@@ -515,7 +516,7 @@ func (m *Main) openMetrics() error {
 	src := appliance.StateSources{
 		DB:       m.DB,
 		AtRisk:   m.Config.Archive.AtRisk.Duration,
-		DiskFree: func() (uint64, error) { return appliance.DiskFree(m.Config.DataDir) },
+		DiskFree: func() (uint64, error) { return diskFree()(m.Config.DataDir) },
 	}
 	if m.Certs != nil {
 		src.CertificateExpiry = m.Certs.Status
@@ -640,4 +641,31 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "ok")
 	return nil
+}
+
+// testDiskFreeEnv names a test hook, not a setting: when the variable is set,
+// the file it names holds the free bytes (a decimal number) the appliance
+// believes its data dir has, read at every measurement, so that the soak
+// test (soak_test.go) can open and close a disk-full window on the running
+// binary. Only this wiring reads it; it is not documented for operators.
+const testDiskFreeEnv = "NOTEKEEPER_TEST_DISK_FREE_FILE"
+
+// diskFree is the free-space function the archiver, the readiness check and
+// the metrics use: appliance.DiskFree, or the test hook above.
+func diskFree() func(path string) (uint64, error) {
+	hook := os.Getenv(testDiskFreeEnv)
+	if hook == "" {
+		return appliance.DiskFree
+	}
+	return func(string) (uint64, error) {
+		b, err := os.ReadFile(hook)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", testDiskFreeEnv, err)
+		}
+		n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", testDiskFreeEnv, err)
+		}
+		return n, nil
+	}
 }

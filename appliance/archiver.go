@@ -80,7 +80,7 @@ func (a *Archiver) Register(pool *Pool) {
 // archive task when media is available and not all archived, raises
 // notetaker.media_error for a media error (the task then asks the media
 // endpoint again), raises archive.failed when media was deleted before it
-// was archived, and refuses IDs that are not safe path segments. It is
+// was archived (and lets a waiting archive task finish at once), and refuses IDs that are not safe path segments. It is
 // idempotent.
 func (a *Archiver) Schedule(_ context.Context, nt *store.Notetaker) error {
 	if nt.ArchiveDone {
@@ -98,6 +98,17 @@ func (a *Archiver) Schedule(_ context.Context, nt *store.Notetaker) error {
 		}
 		return a.DB.Enqueue(store.TaskRef{Kind: TaskArchive, Subject: nt.ID})
 	case "deleted":
+		// An archive task still waiting (a low disk postpones it for
+		// DiskRecheck, a failure backs it off) runs now and finishes: there
+		// is nothing left to fetch.
+		ref := store.TaskRef{Kind: TaskArchive, Subject: nt.ID}
+		if _, err := a.DB.Task(ref.Key()); err == nil {
+			if err := a.DB.Enqueue(ref); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		if len(nt.Media.URLs) > 0 || !nt.AvailableAt.IsZero() {
 			return a.alert("archive.failed", nt.ID, "Nylas deleted the media before all of it was archived; missing: "+
 				fmt.Sprint(a.missingKinds(nt)))

@@ -3,6 +3,7 @@ package appliance_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	dto "github.com/prometheus/client_model/go"
 	"os"
 	"path/filepath"
@@ -503,5 +504,36 @@ func TestSweep_LeavesDeadLettersToTheOperator(t *testing.T) {
 	}
 	if task, _ := app.DB.Task("archive/ntDead1"); task == nil || !task.Dead {
 		t.Fatalf("the sweep revived a dead letter: %+v", task)
+	}
+}
+
+// Found by the soak (seed 1): an archive task postponed by a low disk
+// outlived the deletion of its media by DiskRecheck (5 minutes in
+// production), keeping the queue busy with nothing left to fetch.
+func TestArchive_MediaDeletedEndsWaitingTask(t *testing.T) {
+	fake := newFakeNylas(t)
+	fake.add("ntGone1", "grant-1", meetingFiles(t, 1<<10, "video/mp4"))
+	app := openArchiveApp(t, fake, func(a *appliance.Archiver) { a.DiskRecheck = time.Hour })
+	app.Free.Store(0)
+	app.postSigned(t, fake.mediaNotification("n-gone-1", "ntGone1", "grant-1", "available", "mp4", allKinds...))
+	waitFor(t, "archive postponed by the low disk", func() bool {
+		task, err := app.DB.Task("archive/ntGone1")
+		return err == nil && !task.Leased(time.Now()) && task.NextRun.After(time.Now().Add(30*time.Minute))
+	})
+	app.postSigned(t, fake.mediaNotification("n-gone-2", "ntGone1", "grant-1", "media_deleted", ""))
+	waitFor(t, "the waiting archive task to finish", func() bool {
+		_, err := app.DB.Task("archive/ntGone1")
+		return errors.Is(err, store.ErrNotFound)
+	})
+	alerts, err := app.DB.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, a := range alerts {
+		kinds = append(kinds, a.Kind)
+	}
+	if !slices.Contains(kinds, "archive.failed") || len(fake.storageHits) != 0 {
+		t.Fatalf("alerts %v, storage hits %v: want archive.failed and no download", kinds, fake.storageHits)
 	}
 }
