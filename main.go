@@ -426,7 +426,7 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 
 	alerter := &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))}
 	alerter.Register(m.Pool)
-	m.Pool.OnDeadLetter = alerter.DeadLetter
+	m.Pool.DeadLetterAlert = alerter.DeadLetter
 	return m.Pool.Open()
 }
 

@@ -119,20 +119,19 @@ func headerSafe(s string) string {
 	}, s)
 }
 
-// DeadLetter is the pool's OnDeadLetter hook: a dead-lettered archive raises
-// archive.failed, an alert that could not be delivered is only logged (an
-// alert about alerts would loop), anything else raises delivery.failed.
-func (al *Alerter) DeadLetter(t *store.Task, err error) {
+// DeadLetter is the pool's DeadLetterAlert hook: a dead-lettered archive
+// raises archive.failed, an alert that could not be delivered is only logged
+// (an alert about alerts would loop), anything else raises delivery.failed.
+// The pool raises it in the dead letter's own transaction.
+func (al *Alerter) DeadLetter(t *store.Task, err error) *store.Alert {
 	kind := "delivery.failed"
 	switch t.Kind {
 	case store.TaskAlert:
 		al.Logger.Error("alert could not be delivered", slog.String("task", t.Key()), slog.Any("error", err))
-		return
+		return nil
 	case TaskArchive:
 		kind = "archive.failed"
 	}
 	msg := fmt.Sprintf("task %s failed for good after %d attempts: %v; retry it once the cause is fixed", t.Key(), t.Attempts, err)
-	if _, rerr := al.DB.RaiseAlert(store.Alert{Kind: kind, Subject: t.Subject, Message: msg}); rerr != nil {
-		al.Logger.Error("raise alert", slog.Any("error", rerr))
-	}
+	return &store.Alert{Kind: kind, Subject: t.Subject, Message: msg}
 }

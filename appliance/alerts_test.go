@@ -137,7 +137,7 @@ func openAlertApp(t *testing.T, sinks []appliance.AlertSink, extra func(*applian
 	app.Pool.BackoffBase, app.Pool.BackoffMax, app.Pool.MaxAttempts = time.Millisecond, 5*time.Millisecond, 4
 	al := &appliance.Alerter{DB: app.DB, Sinks: sinks, Logger: app.Server.Logger}
 	al.Register(app.Pool)
-	app.Pool.OnDeadLetter = al.DeadLetter
+	app.Pool.DeadLetterAlert = al.DeadLetter
 	(&appliance.Records{DB: app.DB}).Register(app.Pool)
 	if extra != nil {
 		extra(app.Pool)

@@ -108,7 +108,7 @@ func openCRMApp(t *testing.T, fake *fakeNylas, crm *fakeCRM, tune func(*applianc
 		}
 	}, func(app *archiveApp) {
 		c.Register(app.Pool)
-		app.Pool.OnDeadLetter = (&appliance.Alerter{DB: app.DB, Logger: app.Pool.Logger}).DeadLetter
+		app.Pool.DeadLetterAlert = (&appliance.Alerter{DB: app.DB, Logger: app.Pool.Logger}).DeadLetter
 	})
 	return app
 }

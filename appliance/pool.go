@@ -33,8 +33,10 @@ type Pool struct {
 	BackoffMax  time.Duration // retry delay cap; default 1h
 	// Poll bounds how long the pool sleeps without a signal; default 30s.
 	Poll time.Duration
-	// OnDeadLetter, if set, is called after a task is dead-lettered.
-	OnDeadLetter func(t *store.Task, err error)
+	// DeadLetterAlert, if set, names the alert to raise when a task is
+	// dead-lettered (nil for none); it is raised in the same transaction as
+	// the dead letter, so a crash cannot lose it.
+	DeadLetterAlert func(t *store.Task, err error) *store.Alert
 	// Metrics, if set, counts task runs by kind and outcome.
 	Metrics *Metrics
 
@@ -159,12 +161,13 @@ func (p *Pool) run(t *store.Task) {
 		p.Metrics.TaskRun(t.Kind, "postponed")
 		log.Info("task postponed", slog.Duration("for", later.After), slog.String("reason", later.Reason))
 	case errors.As(err, &perm) || t.Attempts >= p.MaxAttempts:
-		rerr = p.DB.Fail(t, err.Error(), time.Time{})
+		var alert *store.Alert
+		if p.DeadLetterAlert != nil {
+			alert = p.DeadLetterAlert(t, err)
+		}
+		rerr = p.DB.DeadLetter(t, err.Error(), alert)
 		p.Metrics.TaskRun(t.Kind, "dead_letter")
 		log.Error("task dead-lettered", slog.Any("error", err))
-		if rerr == nil && p.OnDeadLetter != nil {
-			p.OnDeadLetter(t, err)
-		}
 	default:
 		delay := p.backoff(t.Attempts)
 		var ra *RetryAfterError

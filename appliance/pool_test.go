@@ -70,7 +70,10 @@ func TestPool_Outcomes(t *testing.T) {
 				return tc.handler(int(calls.Add(1)))
 			}, func(p *appliance.Pool) {
 				p.MaxAttempts = 4
-				p.OnDeadLetter = func(*store.Task, error) { dead.Add(1) }
+				p.DeadLetterAlert = func(*store.Task, error) *store.Alert {
+					dead.Add(1)
+					return &store.Alert{Kind: "delivery.failed", Subject: "s", Message: "dead"}
+				}
 			})
 			if err := db.Enqueue(store.TaskRef{Kind: "k", Subject: "s"}); err != nil {
 				t.Fatal(err)
@@ -84,10 +87,11 @@ func TestPool_Outcomes(t *testing.T) {
 			}
 			task, err := db.Task("k/s")
 			if tc.wantDead {
-				// OnDeadLetter runs after the dead letter is committed.
-				waitFor(t, "OnDeadLetter", func() bool { return dead.Load() >= 1 })
-				if err != nil || !task.Dead || task.LastError == "" || dead.Load() != 1 {
-					t.Fatalf("want dead letter with error and one OnDeadLetter call: %+v %v (calls %d)", task, err, dead.Load())
+				// The alert is raised in the dead letter's own transaction.
+				alerts, aerr := db.Alerts()
+				if err != nil || !task.Dead || task.LastError == "" || dead.Load() != 1 || aerr != nil || len(alerts) != 1 {
+					t.Fatalf("want dead letter with error, one DeadLetterAlert call and its alert stored with it: %+v %v (calls %d, alerts %v %v)",
+						task, err, dead.Load(), alerts, aerr)
 				}
 			} else if !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("task left behind: %+v %v", task, err)

@@ -46,33 +46,9 @@ func ParseAlertTask(subject string) (seq uint64, sink int, err error) {
 func (db *DB) RaiseAlert(a Alert) (bool, error) {
 	raised := false
 	err := db.update(func(tx *bolt.Tx) error {
-		raised = false // this may run twice; see writer.go
-		now := db.Now()
-		ok, err := claimAlertTx(tx, a.Kind, a.Subject, now, AlertWindow)
-		if err != nil || !ok {
-			return err
-		}
-		log := tx.Bucket(bucketAlertLog)
-		seq, err := log.NextSequence()
-		if err != nil {
-			return err
-		}
-		c := a
-		c.Time = now
-		v, err := json.Marshal(&c)
-		if err != nil {
-			return err
-		}
-		if err := log.Put(u64(seq), v); err != nil {
-			return err
-		}
-		for i := range db.AlertSinks {
-			if err := enqueueTx(tx, AlertTask(seq, i), 0, now); err != nil {
-				return err
-			}
-		}
-		raised = true
-		return nil
+		var err error
+		raised, err = db.raiseAlertTx(tx, a, db.Now()) // this may run twice; see writer.go
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("raise alert %s %q: %w", a.Kind, a.Subject, err)
@@ -81,6 +57,36 @@ func (db *DB) RaiseAlert(a Alert) (bool, error) {
 		db.signalTasks()
 	}
 	return raised, nil
+}
+
+// raiseAlertTx is RaiseAlert inside tx: it reports whether the alert was
+// recorded (and queued for every sink) or fell inside the once-per-window
+// limit.
+func (db *DB) raiseAlertTx(tx *bolt.Tx, a Alert, now time.Time) (bool, error) {
+	ok, err := claimAlertTx(tx, a.Kind, a.Subject, now, AlertWindow)
+	if err != nil || !ok {
+		return false, err
+	}
+	log := tx.Bucket(bucketAlertLog)
+	seq, err := log.NextSequence()
+	if err != nil {
+		return false, err
+	}
+	c := a
+	c.Time = now
+	v, err := json.Marshal(&c)
+	if err != nil {
+		return false, err
+	}
+	if err := log.Put(u64(seq), v); err != nil {
+		return false, err
+	}
+	for i := range db.AlertSinks {
+		if err := enqueueTx(tx, AlertTask(seq, i), 0, now); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Alert returns the alert with sequence seq, or ErrNotFound.

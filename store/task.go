@@ -226,6 +226,34 @@ func (db *DB) Fail(leased *Task, msg string, retryAt time.Time) error {
 	return nil
 }
 
+// DeadLetter dead-letters leased with msg, like Fail with a zero retryAt,
+// and in the same transaction raises alert (see RaiseAlert) when it is not
+// nil: a crash can never keep the one without the other.
+func (db *DB) DeadLetter(leased *Task, msg string, alert *Alert) error {
+	raised := false
+	err := db.update(func(tx *bolt.Tx) error {
+		raised = false // this may run twice; see writer.go
+		now := db.Now()
+		t, err := takeTask(tx, leased.Key())
+		if t == nil || err != nil {
+			return err
+		}
+		t.LastError, t.LeaseUntil, t.UpdatedAt, t.Dead = msg, time.Time{}, now, true
+		if err := putTask(tx, t); err != nil || alert == nil {
+			return err
+		}
+		raised, err = db.raiseAlertTx(tx, *alert, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("dead-letter task %s: %w", leased.Key(), err)
+	}
+	if raised && db.AlertSinks > 0 {
+		db.signalTasks()
+	}
+	return nil
+}
+
 // Postpone puts leased back in the queue until at without spending an
 // attempt: the task could not start for a reason outside itself (the disk
 // is low, an upstream asked to wait). reason is kept as LastError.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -224,5 +225,42 @@ func TestTasks_PostponeSpendsNoAttempt(t *testing.T) {
 	task, _ := db.Task("archive/nt1")
 	if task.LastError != "disk low" || task.Dead {
 		t.Fatalf("task %+v", task)
+	}
+}
+
+// TestDeadLetter: the dead letter and its alert are one transaction; a
+// second dead letter of the same subject within the alert window records
+// the task but no second alert, and a nil alert raises none.
+func TestDeadLetter(t *testing.T) {
+	db := storetest.MustOpen(t)
+	db.AlertSinks = 2
+	alert := &store.Alert{Kind: "delivery.failed", Subject: "nt1", Message: "crm said 400"}
+	for i, a := range []*store.Alert{alert, alert, nil} {
+		ref := store.TaskRef{Kind: "crm", Subject: "nt1"}
+		if i == 2 {
+			ref.Subject = "nt2"
+		}
+		if err := db.Enqueue(ref); err != nil {
+			t.Fatal(err)
+		}
+		leased, _, err := db.Lease(10, time.Minute) // the alert deliveries queued so far too
+		j := slices.IndexFunc(leased, func(l *store.Task) bool { return l.TaskRef == ref })
+		if err != nil || j < 0 {
+			t.Fatalf("lease %v: %v %v", ref, leased, err)
+		}
+		if err := db.DeadLetter(leased[j], "crm said 400", a); err != nil {
+			t.Fatal(err)
+		}
+		task, err := db.Task(ref.Key())
+		if err != nil || !task.Dead || task.LastError != "crm said 400" {
+			t.Fatalf("task %v: %+v %v", ref, task, err)
+		}
+	}
+	alerts, err := db.Alerts()
+	if err != nil || len(alerts) != 1 {
+		t.Fatalf("alerts = %v %v, want exactly one", alerts, err)
+	}
+	if _, err := db.Task(store.AlertTask(1, 1).Key()); err != nil {
+		t.Fatalf("the alert's delivery to the second sink is not queued: %v", err)
 	}
 }

@@ -286,7 +286,7 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 	crm.Register(pool)
 	archiver.OnArchived = appliance.RouteArchived(db, crm, nil)
 	(&appliance.Records{DB: db, AfterNotetaker: archiver.Schedule}).Register(pool)
-	pool.OnDeadLetter = (&appliance.Alerter{DB: db, Logger: quiet}).DeadLetter
+	pool.DeadLetterAlert = (&appliance.Alerter{DB: db, Logger: quiet}).DeadLetter
 	if err := pool.Open(); err != nil {
 		t.Fatal(err)
 	}
