@@ -23,19 +23,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/bench/internal/measure"
 )
 
 func main() {
 	sizeFlag := flag.String("size", "1GiB", "file size (bytes, or with KiB/MiB/GiB)")
 	dirFlag := flag.String("dir", "", "directory to download into (default: a temporary directory)")
 	flag.Parse()
-	size, err := parseSize(*sizeFlag)
+	size, err := measure.ParseSize(*sizeFlag)
 	if err == nil {
 		err = run(size, *dirFlag)
 	}
@@ -67,7 +66,7 @@ func run(size int64, dir string) error {
 	url := "http://" + ln.Addr().String() + "/recording.mp4"
 	want := expectedSHA(size)
 
-	fmt.Printf("download benchmark: %s from a local server into %s\n", formatSize(size), dir)
+	fmt.Printf("download benchmark: %s from a local server into %s\n", measure.FormatSize(size), dir)
 
 	// Each target starts with no dirty pages left by the one before (sync,
 	// not timed): otherwise whichever runs second pays for the first's
@@ -78,7 +77,7 @@ func run(size int64, dir string) error {
 		return fmt.Errorf("io.Copy: %w", err)
 	}
 	plain := time.Since(start)
-	rssPlain := peakRSS()
+	rssPlain := measure.PeakRSS()
 	os.Remove(filepath.Join(dir, "plain.mp4"))
 
 	syscall.Sync()
@@ -107,7 +106,7 @@ func run(size int64, dir string) error {
 	fmt.Printf("%-34s %10.0f %10s\n", "archive (sha256, fsync, rename)", mibps(archived), archived.Round(time.Millisecond))
 	fmt.Printf("%-34s %10.0f %10s\n", "io.Copy + fsync (reference)", mibps(durable), durable.Round(time.Millisecond))
 	fmt.Printf("\narchive/io.Copy = %.2f   archive/(io.Copy + fsync) = %.2f   peak RSS after io.Copy %s, after both %s\n",
-		mibps(archived)/mibps(plain), mibps(archived)/mibps(durable), formatSize(rssPlain), formatSize(peakRSS()))
+		mibps(archived)/mibps(plain), mibps(archived)/mibps(durable), measure.FormatSize(rssPlain), measure.FormatSize(measure.PeakRSS()))
 	return nil
 }
 
@@ -174,43 +173,4 @@ func expectedSHA(size int64) string {
 	h := sha256.New()
 	io.Copy(h, &generated{size: size})
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// peakRSS is the process's peak resident set (VmHWM), in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if v, ok := strings.CutSuffix(s, suffix); ok {
-			s, mult = v, m
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("bad -size %q", s)
-	}
-	return n * mult, nil
-}
-
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d B", n)
 }

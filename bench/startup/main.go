@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/notekeeper/notekeeper/bench/internal/measure"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -179,30 +180,8 @@ func startOnce(bin, config string, port int, idle time.Duration) (time.Duration,
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(idle)
-	rss, hwm, err := memory(cmd.Process.Pid)
-	return ready, rss, hwm, err
-}
-
-// memory reads VmRSS and VmHWM (KiB) of pid.
-func memory(pid int) (rss, hwm int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = v
-		case "VmHWM:":
-			hwm = v
-		}
-	}
-	return rss, hwm, nil
+	rss, hwm, err := measure.Memory(cmd.Process.Pid)
+	return ready, rss >> 10, hwm >> 10, err
 }
 
 func freePort() (int, error) {

@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +34,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
+	"github.com/notekeeper/notekeeper/bench/internal/measure"
 )
 
 const (
@@ -47,7 +47,7 @@ func main() {
 	sizeFlag := flag.String("size", "1GiB", "file size (bytes, or with KiB/MiB/GiB)")
 	dirFlag := flag.String("dir", "", "directory for the file and the server's data (default: a temporary directory)")
 	flag.Parse()
-	size, err := parseSize(*sizeFlag)
+	size, err := measure.ParseSize(*sizeFlag)
 	if err == nil {
 		err = run(size, *dirFlag)
 	}
@@ -86,8 +86,8 @@ func run(size int64, dir string) error {
 		return err
 	}
 	entry := archive.FileEntry{Bytes: size, SHA256: sum, ContentType: "video/mp4"}
-	rssStart := peakRSS()
-	fmt.Printf("upload benchmark: %s to versitygw on %s (posix backend in %s)\n", formatSize(size), addr, dir)
+	rssStart := measure.PeakRSS()
+	fmt.Printf("upload benchmark: %s to versitygw on %s (posix backend in %s)\n", measure.FormatSize(size), addr, dir)
 
 	// archive, plain, plain, archive: each target runs twice, once early and
 	// once late, and the disk is synced before each run, so neither pays for
@@ -104,7 +104,7 @@ func run(size int64, dir string) error {
 			}
 			archived += time.Since(start)
 			if i == 0 {
-				rssArchive = peakRSS()
+				rssArchive = measure.PeakRSS()
 			}
 			continue
 		}
@@ -119,7 +119,7 @@ func run(size int64, dir string) error {
 		}
 		plain += time.Since(start)
 	}
-	rssPlain := peakRSS()
+	rssPlain := measure.PeakRSS()
 	size *= 2 // each target moved the file twice
 
 	mibs := func(d time.Duration) float64 { return float64(size) / (1 << 20) / d.Seconds() }
@@ -127,7 +127,7 @@ func run(size int64, dir string) error {
 	fmt.Printf("archive Upload:   %6.1f MiB/s (%s for two uploads), %.2f× plain; file re-hashed alongside, object verified\n",
 		mibs(archived), archived.Round(time.Millisecond), plain.Seconds()/archived.Seconds())
 	fmt.Printf("peak RSS (VmHWM): %s before, %s after the archive upload, %s after both\n",
-		formatSize(rssStart), formatSize(rssArchive), formatSize(rssPlain))
+		measure.FormatSize(rssStart), measure.FormatSize(rssArchive), measure.FormatSize(rssPlain))
 	ok := plain.Seconds()/archived.Seconds() >= 0.7 && rssArchive <= 128<<20
 	if !ok {
 		return errors.New("FAIL: want at least 0.7× plain and a peak RSS of at most 128 MiB for the archive upload")
@@ -196,43 +196,4 @@ func writeFile(path string, size int64) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), f.Sync()
-}
-
-// peakRSS is the process's peak resident set (VmHWM), in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if v, ok := strings.CutSuffix(s, suffix); ok {
-			s, mult = v, m
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("bad -size %q", s)
-	}
-	return n * mult, nil
-}
-
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d B", n)
 }
