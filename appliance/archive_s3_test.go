@@ -19,17 +19,6 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
 )
 
-// s3Bucket is a Target on srv's test bucket (endpoint overrides srv's).
-func s3Bucket(t *testing.T, endpoint, secret string) *s3target.Bucket {
-	t.Helper()
-	b, err := s3target.New(s3target.Config{Endpoint: endpoint, Region: s3test.Region, Bucket: s3test.Bucket,
-		Prefix: "meetings/", AccessKey: s3test.AccessKey, SecretKey: secret, PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // statSHA returns an object's size and sha256 metadata.
 func statSHA(t *testing.T, b *s3target.Bucket, key string) (int64, string, error) {
 	t.Helper()
@@ -42,7 +31,7 @@ func statSHA(t *testing.T, b *s3target.Bucket, key string) (int64, string, error
 
 func TestArchiveS3_MultipartRecordingVerifiedAndServed(t *testing.T) {
 	srv := s3test.Start(t)
-	bucket := s3Bucket(t, srv.Endpoint(), s3test.SecretKey)
+	bucket := s3test.OpenBucket(t, srv.Endpoint(), s3test.SecretKey, "meetings/")
 	fake := newFakeNylas(t)
 	files := meetingFiles(t, 70<<20, "video/mp4") // > 64 MiB: a multipart upload
 	fake.add("ntS3a", "grant-1", files)
@@ -130,7 +119,7 @@ func get(t *testing.T, u string) (int, string) {
 
 func TestArchiveS3_UnreachableBucketKeepsFilesInTheSpool(t *testing.T) {
 	srv := s3test.Start(t)
-	bucket := s3Bucket(t, srv.Endpoint(), s3test.SecretKey)
+	bucket := s3test.OpenBucket(t, srv.Endpoint(), s3test.SecretKey, "meetings/")
 	srv.Stop() // the bucket is unreachable from the start
 	fake := newFakeNylas(t)
 	files := meetingFiles(t, 3<<20, "video/mp4")
@@ -178,7 +167,7 @@ func TestArchiveS3_UnreachableBucketKeepsFilesInTheSpool(t *testing.T) {
 
 func TestArchiveS3_WrongCredentialsLoseNothing(t *testing.T) {
 	srv := s3test.Start(t)
-	bucket := s3Bucket(t, srv.Endpoint(), "wrong-secret")
+	bucket := s3test.OpenBucket(t, srv.Endpoint(), "wrong-secret", "meetings/")
 	fake := newFakeNylas(t)
 	files := meetingFiles(t, 1<<20, "video/mp4")
 	fake.add("ntS3c", "grant-1", files)

@@ -15,20 +15,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
 )
-
-// bucketOn opens a Bucket on endpoint with the given secret key.
-func bucketOn(t *testing.T, endpoint, secret string) *s3target.Bucket {
-	t.Helper()
-	b, err := s3target.New(s3target.Config{Endpoint: endpoint, Region: s3test.Region, Bucket: s3test.Bucket,
-		Prefix: "nk/", AccessKey: s3test.AccessKey, SecretKey: secret, PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // bigFile writes n deterministic bytes and returns the path and entry.
 func bigFile(t *testing.T, n int) (string, archive.FileEntry) {
@@ -47,7 +35,7 @@ func bigFile(t *testing.T, n int) (string, archive.FileEntry) {
 
 func TestUploadMultipartVerified(t *testing.T) {
 	srv := s3test.Start(t)
-	b := bucketOn(t, srv.Endpoint(), s3test.SecretKey)
+	b := s3test.OpenBucket(t, srv.Endpoint(), s3test.SecretKey, "nk/")
 	ctx := context.Background()
 	path, e := bigFile(t, 70<<20) // > 64 MiB: five parts of 16 MiB
 	key := b.Key("nt1", "recording.mp4")
@@ -97,7 +85,7 @@ func TestUploadMultipartVerified(t *testing.T) {
 
 func TestUploadRefusesAFileThatDoesNotMatch(t *testing.T) {
 	srv := s3test.Start(t)
-	b := bucketOn(t, srv.Endpoint(), s3test.SecretKey)
+	b := s3test.OpenBucket(t, srv.Endpoint(), s3test.SecretKey, "nk/")
 	path, e := bigFile(t, 1000)
 	e.SHA256 = strings.Repeat("ab", 32) // the manifest says otherwise: bit rot
 	key := b.Key("nt2", "recording.mp4")
@@ -111,7 +99,7 @@ func TestUploadRefusesAFileThatDoesNotMatch(t *testing.T) {
 
 func TestUploadAbortsStaleMultipart(t *testing.T) {
 	srv := s3test.Start(t)
-	b := bucketOn(t, srv.Endpoint(), s3test.SecretKey)
+	b := s3test.OpenBucket(t, srv.Endpoint(), s3test.SecretKey, "nk/")
 	ctx := context.Background()
 	key := b.Key("nt3", "recording.mp4")
 	core := minio.Core{Client: b.Client()}
@@ -142,7 +130,7 @@ func TestFailuresAreNamed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := bucketOn(t, tc.endpoint, tc.secret)
+			b := s3test.OpenBucket(t, tc.endpoint, tc.secret, "nk/")
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			if err := b.Ping(ctx); !errors.Is(err, tc.want) {
@@ -157,7 +145,7 @@ func TestFailuresAreNamed(t *testing.T) {
 
 func TestManifestRoundTrip(t *testing.T) {
 	srv := s3test.Start(t)
-	b := bucketOn(t, srv.Endpoint(), s3test.SecretKey)
+	b := s3test.OpenBucket(t, srv.Endpoint(), s3test.SecretKey, "nk/")
 	ctx := context.Background()
 	if _, err := b.GetManifest(ctx, "nt5"); !errors.Is(err, archive.ErrNoManifest) {
 		t.Fatalf("missing manifest: %v", err)

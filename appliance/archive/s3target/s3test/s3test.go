@@ -25,6 +25,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
 )
 
 // Test credentials and bucket of every Server.
@@ -264,3 +266,16 @@ func (p *Proxy) copyLimited(dst, src net.Conn) {
 
 // String describes the server for messages.
 func (s *Server) String() string { return fmt.Sprintf("versitygw %s (%s)", s.Addr, s.Root) }
+
+// OpenBucket returns an s3target.Bucket on the test bucket at endpoint
+// (usually a Server's URL, or a relay in front of it) with object keys under
+// prefix, signing with secret (SecretKey, or a wrong one to test refusals).
+func OpenBucket(tb testing.TB, endpoint, secret, prefix string) *s3target.Bucket {
+	tb.Helper()
+	b, err := s3target.New(s3target.Config{Endpoint: endpoint, Region: Region, Bucket: Bucket,
+		Prefix: prefix, AccessKey: AccessKey, SecretKey: secret, PathStyle: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
