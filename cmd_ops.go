@@ -209,19 +209,13 @@ func humanBytes(n int64) string {
 func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newOpsCommand("events", stdout, stderr)
 	asJSON := c.fs.Bool("json", false, "print one JSON object per line")
-	since := c.fs.String("since", "", "only notifications received since: RFC 3339 time, or a duration such as 24h or 7d")
+	var since sinceFlag
+	c.fs.Var(&since, "since", "only notifications received since: RFC 3339 time, or a duration such as 24h or 7d")
 	typ := c.fs.String("type", "", `only this type (or prefix, e.g. "notetaker" or "booking.created")`)
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	f := ops.EventFilter{Type: *typ}
-	if *since != "" {
-		t, err := parseSince(*since, time.Now())
-		if err != nil {
-			return err
-		}
-		f.Since = t
-	}
+	f := ops.EventFilter{Type: *typ, Since: since.t}
 	op, done, err := c.operator(false)
 	if err != nil {
 		return err
@@ -244,6 +238,21 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 var daysRE = regexp.MustCompile(`^([0-9]+)d$`)
+
+// sinceFlag is a -since flag: parseSince at the time flags are parsed.
+type sinceFlag struct{ t time.Time }
+
+func (f *sinceFlag) String() string {
+	if f == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f *sinceFlag) Set(s string) (err error) {
+	f.t, err = parseSince(s, time.Now())
+	return err
+}
 
 // parseSince reads an RFC 3339 time, or a duration back from now (Go
 // syntax such as 90m or 24h, or whole days such as 7d).
@@ -338,21 +347,15 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newOpsCommand("replay", stdout, stderr)
 	id := c.fs.String("id", "", "envelope id of the notification to replay")
-	since := c.fs.String("since", "", "replay every notification received since: RFC 3339 time or duration (24h, 7d)")
+	var since sinceFlag
+	c.fs.Var(&since, "since", "replay every notification received since: RFC 3339 time or duration (24h, 7d)")
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	if (*id == "") == (*since == "") {
+	if (*id == "") == since.t.IsZero() {
 		return errors.New("replay: give -id ID or -since T")
 	}
-	req := ops.ReplayRequest{ID: *id}
-	if *since != "" {
-		t, err := parseSince(*since, time.Now())
-		if err != nil {
-			return err
-		}
-		req.Since = t
-	}
+	req := ops.ReplayRequest{ID: *id, Since: since.t}
 	op, done, err := c.operator(true)
 	if err != nil {
 		return err
