@@ -35,7 +35,7 @@ func (m *Main) Status(ctx context.Context) (*appliance.Status, error) {
 			st.CertificateExpiry = notAfter
 		}
 	}
-	if free, err := appliance.DiskFree(m.Config.DataDir); err == nil {
+	if free, err := diskFree()(m.Config.DataDir); err == nil {
 		st.DiskFreeBytes = int64(free)
 	}
 	var err error
