@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -58,24 +57,10 @@ func TestE2E_Kill9DuringDownloadResumes(t *testing.T) {
 		http.ServeContent(w, r, "rec.mp4", time.Time{}, slowReader{bytes.NewReader(recording), &slow})
 	}))
 	defer storage.Close()
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Fresh links, should the daemon ask: the same storage URL.
-		if !strings.HasSuffix(r.URL.Path, "/media") {
-			http.NotFound(w, r)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"recording": map[string]any{
-			"url": storage.URL + "/rec.mp4", "size": len(recording), "type": "video/mp4",
-			"expires_at": time.Now().Add(14 * 24 * time.Hour).Unix()}}})
-	}))
-	defer api.Close()
+	api := recordingMediaAPI(t, storage.URL, len(recording)) // fresh links, should the daemon ask
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	config := writeE2EConfig(t, dataDir)
-	cfg, _ := os.ReadFile(config)
-	cfg = bytes.Replace(cfg, []byte("[nylas]\n"), []byte(fmt.Sprintf("[nylas]\napi_base = %q\nallow_http_media = true\n", api.URL)), 1)
-	cfg = bytes.Replace(cfg, []byte("[archive]\n"), []byte("[archive]\nkinds = [\"recording\"]\n"), 1)
-	os.WriteFile(config, cfg, 0o600)
+	config := writeE2EMediaConfig(t, dataDir, api.URL, "recording", "", "")
 
 	d := startDaemon(t, config)
 	body := []byte(fmt.Sprintf(`{"specversion":"1.0","type":"notetaker.media","id":"ntf-big-1","time":%d,"data":{"object":`+

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,13 +59,7 @@ func TestE2E_CRMOneRecordAcrossRedeliveriesAndRestart(t *testing.T) {
 	defer crm.Close()
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	config := writeE2EConfig(t, dataDir)
-	cfg, _ := os.ReadFile(config)
-	cfg = bytes.Replace(cfg, []byte("[nylas]\n"), []byte(fmt.Sprintf("[nylas]\napi_base = %q\nallow_http_media = true\n", api.URL)), 1)
-	cfg = bytes.Replace(cfg, []byte("[archive]\n"), []byte("[archive]\nkinds = [\"summary\"]\n"), 1)
-	cfg = append(cfg, fmt.Sprintf("[crm]\nenabled = true\nbase_url = %q\napi_key = \"crm-key\"\n", crm.URL)...)
-	cfg = bytes.Replace(cfg, []byte("data_dir ="), []byte("internal_domains = [\"your-company.example\"]\ndata_dir ="), 1)
-	os.WriteFile(config, cfg, 0o600)
+	config := writeE2EMediaConfig(t, dataDir, api.URL, "summary", "", e2eCRMTable(crm.URL))
 
 	body, _ := json.Marshal(map[string]any{"specversion": "1.0", "type": "notetaker.media", "id": "ntf-crm-1", "time": time.Now().Unix(),
 		"data": map[string]any{"object": map[string]any{"id": "ntCrm1", "grant_id": "grant-1", "state": "available",

@@ -7,11 +7,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,6 +82,48 @@ workers = 4
 		t.Fatal(err)
 	}
 	return path
+}
+
+// writeE2EMediaConfig is writeE2EConfig pointed at a Nylas API stand-in
+// (apiURL), with http media allowed, only kind archived, archiveLines added to
+// [archive], tables appended, and your-company.example as internal domain.
+func writeE2EMediaConfig(t *testing.T, dataDir, apiURL, kind, archiveLines, tables string) string {
+	t.Helper()
+	config := writeE2EConfig(t, dataDir)
+	cfg, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte("[nylas]\n"), []byte(fmt.Sprintf("[nylas]\napi_base = %q\nallow_http_media = true\n", apiURL)), 1)
+	cfg = bytes.Replace(cfg, []byte("[archive]\n"), []byte(fmt.Sprintf("[archive]\nkinds = [%q]\n%s", kind, archiveLines)), 1)
+	cfg = bytes.Replace(cfg, []byte("data_dir ="), []byte("internal_domains = [\"your-company.example\"]\ndata_dir ="), 1)
+	cfg = append(cfg, tables...)
+	if err := os.WriteFile(config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config
+}
+
+// e2eCRMTable is the [crm] table for a CRM stand-in at url.
+func e2eCRMTable(url string) string {
+	return fmt.Sprintf("[crm]\nenabled = true\nbase_url = %q\napi_key = \"crm-key\"\n", url)
+}
+
+// recordingMediaAPI stands in for the Nylas media endpoint: every
+// /…/media request gets fresh links naming storageURL/rec.mp4 of size bytes.
+func recordingMediaAPI(t *testing.T, storageURL string, size int) *httptest.Server {
+	t.Helper()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/media") {
+			http.NotFound(w, r)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"recording": map[string]any{
+			"url": storageURL + "/rec.mp4", "size": size, "type": "video/mp4",
+			"expires_at": time.Now().Add(14 * 24 * time.Hour).Unix()}}})
+	}))
+	t.Cleanup(api.Close)
+	return api
 }
 
 // daemon is a running notekeeper process.
