@@ -33,6 +33,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
 	apptls "github.com/notekeeper/notekeeper/tls"
@@ -396,7 +397,7 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 		crm = &appliance.CRM{
 			DB:                 m.DB,
 			Nylas:              client,
-			API:                &appliance.Outbound{BaseURL: cfg.CRM.BaseURL, APIKey: cfg.CRM.APIKey.Value()},
+			API:                &outbound.Client{BaseURL: cfg.CRM.BaseURL, APIKey: cfg.CRM.APIKey.Value()},
 			ContactsSearchPath: cfg.CRM.ContactsSearchPath,
 			MeetingsPath:       cfg.CRM.MeetingsPath,
 			InternalDomains:    cfg.InternalDomains,
@@ -411,7 +412,7 @@ func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) 
 		ats = &appliance.ATS{
 			DB:              m.DB,
 			Nylas:           client,
-			API:             &appliance.Outbound{BaseURL: cfg.ATS.BaseURL, APIKey: cfg.ATS.APIKey.Value()},
+			API:             &outbound.Client{BaseURL: cfg.ATS.BaseURL, APIKey: cfg.ATS.APIKey.Value()},
 			InterviewsPath:  cfg.ATS.InterviewsPath,
 			RecordingsPath:  cfg.ATS.RecordingsPath,
 			InternalDomains: cfg.InternalDomains,

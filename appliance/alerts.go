@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -56,14 +58,14 @@ func (al *Alerter) Register(pool *Pool) {
 func (al *Alerter) handle(ctx context.Context, t *store.Task) error {
 	seq, i, err := store.ParseAlertTask(t.Subject)
 	if err != nil {
-		return Permanent(err)
+		return apperr.Permanent(err)
 	}
 	if i >= len(al.Sinks) {
-		return Permanent(fmt.Errorf("alert sink %d is no longer configured", i))
+		return apperr.Permanent(fmt.Errorf("alert sink %d is no longer configured", i))
 	}
 	a, err := al.DB.Alert(seq)
 	if err != nil {
-		return Permanent(err)
+		return apperr.Permanent(err)
 	}
 	sink := al.Sinks[i]
 	if len(sink.Kinds) > 0 && !slices.Contains(sink.Kinds, a.Kind) {
@@ -78,7 +80,7 @@ func (al *Alerter) handle(ctx context.Context, t *store.Task) error {
 	case "email":
 		return al.mail(sink, a)
 	}
-	return Permanent(fmt.Errorf("unknown alert sink type %q", sink.Type))
+	return apperr.Permanent(fmt.Errorf("unknown alert sink type %q", sink.Type))
 }
 
 // alertText is the one-line human form of an alert.
@@ -86,10 +88,10 @@ func alertText(a *store.Alert) string {
 	return fmt.Sprintf("[notekeeper] %s: %s — %s (%s)", a.Kind, a.Subject, a.Message, a.Time.UTC().Format(time.RFC3339))
 }
 
-// post sends v as JSON to a sink URL through Outbound (no credentials: a
+// post sends v as JSON to a sink URL through outbound.Client (no credentials: a
 // Slack URL carries its own token, and is never logged).
 func (al *Alerter) post(ctx context.Context, t *store.Task, sinkURL string, v any) error {
-	return (&Outbound{BaseURL: sinkURL, HTTP: al.HTTP, HidePath: true}).Call(ctx, http.MethodPost, "", "notekeeper-"+t.Key(), v, nil)
+	return (&outbound.Client{BaseURL: sinkURL, HTTP: al.HTTP, HidePath: true}).Call(ctx, http.MethodPost, "", "notekeeper-"+t.Key(), v, nil)
 }
 
 // mail sends the alert by SMTP.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -211,7 +212,7 @@ func TestAlerts_DeadLetterRaisesDeliveryFailed(t *testing.T) {
 	hook := newSinkServer(t)
 	app := openAlertApp(t, []appliance.AlertSink{{Type: "webhook", URL: hook.srv.URL}}, func(p *appliance.Pool) {
 		p.Handle("crm", func(context.Context, *store.Task) error {
-			return appliance.Permanent(errors.New("crm answered 400: bad request"))
+			return apperr.Permanent(errors.New("crm answered 400: bad request"))
 		})
 	})
 	app.DB.Enqueue(store.TaskRef{Kind: "crm", Subject: "nt1"})

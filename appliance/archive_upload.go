@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
@@ -65,7 +66,7 @@ func (r *archiveRun) putManifest(ctx context.Context) error {
 // alert naming them).
 func (a *Archiver) uploadLater(err error) error {
 	if errors.Is(err, archive.ErrUnreachable) && !errors.Is(err, context.Canceled) {
-		return Later(cmp.Or(a.UploadRecheck, 5*time.Minute), err.Error())
+		return apperr.Later(cmp.Or(a.UploadRecheck, 5*time.Minute), err.Error())
 	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/store"
@@ -203,11 +204,11 @@ func (a *Archiver) handleArchive(ctx context.Context, t *store.Task) error {
 		if aerr := a.alert("disk.low", a.DataDir, err.Error()); aerr != nil {
 			return aerr
 		}
-		return Later(cmp.Or(a.DiskRecheck, 5*time.Minute), err.Error())
+		return apperr.Later(cmp.Or(a.DiskRecheck, 5*time.Minute), err.Error())
 	}
 	dir, err := archive.MediaDir(a.DataDir, id)
 	if err != nil {
-		return Permanent(err)
+		return apperr.Permanent(err)
 	}
 	man, err := archive.ReadManifest(dir)
 	if errors.Is(err, archive.ErrNoManifest) {

@@ -10,8 +10,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -34,7 +36,7 @@ const atsStatePrefix = "ats/"
 type ATS struct {
 	DB              *store.DB
 	Nylas           *nylas.Client // for the event, when a booking names no external participant
-	API             *Outbound
+	API             *outbound.Client
 	InterviewsPath  string
 	RecordingsPath  string
 	InternalDomains []string
@@ -240,7 +242,7 @@ func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 	}
 	dir, err := archive.MediaDir(a.DataDir, nt.ID)
 	if err != nil {
-		return Permanent(err)
+		return apperr.Permanent(err)
 	}
 	read := func(kind string) []byte {
 		if f, ok := nt.Archived[kind]; ok {

@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -33,7 +35,7 @@ const crmStatePrefix = "crm/"
 type CRM struct {
 	DB                 *store.DB
 	Nylas              *nylas.Client
-	API                *Outbound
+	API                *outbound.Client
 	ContactsSearchPath string
 	MeetingsPath       string
 	InternalDomains    []string
@@ -96,7 +98,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 		return err
 	}
 	if !nt.ArchiveDone {
-		return Later(5*time.Minute, "waiting for the archive")
+		return apperr.Later(5*time.Minute, "waiting for the archive")
 	}
 	if b, err := bookingOf(c.DB, nt); err != nil || b != nil {
 		return err // an interview: the ATS's
@@ -112,7 +114,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	calendar := cmpOr(nt.Event.CalendarID, "primary")
 	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
 	if errors.Is(err, nylas.ErrNotFound) {
-		return Permanent(err)
+		return apperr.Permanent(err)
 	} else if err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	}
 	dir, err := archive.MediaDir(c.DataDir, nt.ID)
 	if err != nil {
-		return Permanent(err)
+		return apperr.Permanent(err)
 	}
 	if f, ok := nt.Archived["summary"]; ok {
 		if b, err := os.ReadFile(filepath.Join(dir, f.Name)); err == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -96,7 +97,7 @@ func openCRMApp(t *testing.T, fake *fakeNylas, crm *fakeCRM, tune func(*applianc
 	var c *appliance.CRM
 	app := openArchiveApp(t, fake, func(a *appliance.Archiver) {
 		c = &appliance.CRM{
-			DB: a.DB, Nylas: a.Nylas, API: &appliance.Outbound{BaseURL: crm.srv.URL, APIKey: "crm-key"},
+			DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
 			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
 			InternalDomains: []string{"your-company.example"},
 			Links:           &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
@@ -55,7 +56,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	id, name := r.PathValue("notetaker_id"), r.PathValue("name")
 	q := r.URL.Query()
 	if s.Links == nil {
-		s.Error(w, r, Errorf(EFORBIDDEN, "invalid or expired link"))
+		s.Error(w, r, apperr.Errorf(apperr.EFORBIDDEN, "invalid or expired link"))
 		return
 	}
 	if err := s.Links.Check(id, name, q.Get("exp"), q.Get("sig")); err != nil {
@@ -125,7 +126,7 @@ const presignTTL = 15 * time.Minute
 // with a 307 to a presigned GET of its object.
 func (s *Server) redirectToObject(w http.ResponseWriter, r *http.Request, name string, e archive.FileEntry) {
 	if s.Target == nil {
-		s.Error(w, r, Errorf(ENOTFOUND, "no such archived file"))
+		s.Error(w, r, apperr.Errorf(apperr.ENOTFOUND, "no such archived file"))
 		return
 	}
 	u, err := s.Target.PresignGet(r.Context(), e.Object, name, e.ContentType, presignTTL)
@@ -147,7 +148,7 @@ var errInObjectStore = errors.New("archived in object storage")
 // nothing outside the meeting's folder. A listed file whose local copy is
 // gone but that has an object returns its entry and errInObjectStore.
 func openArchived(dataDir, id, name string) (*os.File, archive.FileEntry, error) {
-	notFound := Errorf(ENOTFOUND, "no such archived file")
+	notFound := apperr.Errorf(apperr.ENOTFOUND, "no such archived file")
 	dir, err := archive.MediaDir(dataDir, id)
 	if err != nil || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
 		return nil, archive.FileEntry{}, notFound
@@ -178,7 +179,7 @@ func openArchived(dataDir, id, name string) (*os.File, archive.FileEntry, error)
 // handleAdmin hands /admin/ to the admin UI, when there is one.
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 	if s.Admin == nil {
-		s.Error(w, r, Errorf(ENOTFOUND, "no admin UI"))
+		s.Error(w, r, apperr.Errorf(apperr.ENOTFOUND, "no admin UI"))
 		return
 	}
 	s.Admin.ServeHTTP(w, r)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
@@ -70,15 +71,15 @@ func (l *Links) sign(path, exp string) string {
 }
 
 // Check verifies a link's signature (in constant time) and expiry; any
-// failure is EFORBIDDEN, with no detail for the client.
+// failure is apperr.EFORBIDDEN, with no detail for the client.
 func (l *Links) Check(notetakerID, name, exp, sig string) error {
 	want := l.sign("/files/"+notetakerID+"/"+name, exp)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig))) {
-		return Errorf(EFORBIDDEN, "invalid or expired link")
+		return apperr.Errorf(apperr.EFORBIDDEN, "invalid or expired link")
 	}
 	n, err := strconv.ParseInt(exp, 10, 64)
 	if err != nil || l.Now().Unix() > n {
-		return Errorf(EFORBIDDEN, "invalid or expired link")
+		return apperr.Errorf(apperr.EFORBIDDEN, "invalid or expired link")
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -36,7 +37,7 @@ func TestMetrics(t *testing.T) {
 	pool.MaxAttempts = 1
 	(&appliance.Records{DB: db}).Register(pool)
 	pool.Handle(appliance.TaskCRM, func(context.Context, *store.Task) error {
-		return appliance.Permanent(errors.New("crm said 400"))
+		return apperr.Permanent(errors.New("crm said 400"))
 	})
 	if err := pool.Open(); err != nil {
 		t.Fatal(err)

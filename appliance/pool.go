@@ -9,13 +9,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
 // Handler does the work of one task. It must be idempotent: a task runs at
 // least once, and again after a crash. A nil error completes the task; a
-// PermanentError dead-letters it at once; any other error retries it with
-// back-off until MaxAttempts; a LaterError postpones it without counting the
+// apperr.PermanentError dead-letters it at once; any other error retries it with
+// back-off until MaxAttempts; a apperr.LaterError postpones it without counting the
 // attempt. ctx is cancelled when the pool closes; a
 // handler should then return ctx.Err() promptly.
 type Handler func(ctx context.Context, t *store.Task) error
@@ -149,8 +150,8 @@ func (p *Pool) run(t *store.Task) {
 		return
 	}
 	var rerr error
-	var perm *PermanentError
-	var later *LaterError
+	var perm *apperr.PermanentError
+	var later *apperr.LaterError
 	switch {
 	case err == nil:
 		rerr = p.DB.Complete(t)
@@ -170,7 +171,7 @@ func (p *Pool) run(t *store.Task) {
 		log.Error("task dead-lettered", slog.Any("error", err))
 	default:
 		delay := p.backoff(t.Attempts)
-		var ra *RetryAfterError
+		var ra *apperr.RetryAfterError
 		if errors.As(err, &ra) {
 			delay = max(delay, ra.After)
 		}
@@ -188,7 +189,7 @@ func (p *Pool) run(t *store.Task) {
 func (p *Pool) call(t *store.Task) (err error) {
 	h, ok := p.handlers[t.Kind]
 	if !ok {
-		return Permanent(fmt.Errorf("no handler for task kind %q", t.Kind))
+		return apperr.Permanent(fmt.Errorf("no handler for task kind %q", t.Kind))
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -51,12 +52,12 @@ func TestPool_Outcomes(t *testing.T) {
 			return nil
 		}, 2, false},
 		{"permanent failure dead-letters at once", func(int) error {
-			return appliance.Permanent(errors.New("400 bad request"))
+			return apperr.Permanent(errors.New("400 bad request"))
 		}, 1, true},
 		{"always failing dead-letters after max attempts", func(int) error { return errors.New("timeout") }, 4, true},
 		{"postponed ten times never dead-letters", func(n int) error {
 			if n <= 10 {
-				return appliance.Later(time.Millisecond, "disk low")
+				return apperr.Later(time.Millisecond, "disk low")
 			}
 			return nil
 		}, 11, false},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -63,14 +64,14 @@ func load[T any](db *store.DB, t *store.Task) ([]notice[T], error) {
 		}
 		env, err := ParseEnvelope(n.Body)
 		if err != nil {
-			return nil, Permanent(fmt.Errorf("notification %d: %w", seq, err))
+			return nil, apperr.Permanent(fmt.Errorf("notification %d: %w", seq, err))
 		}
 		if env.Object == nil {
 			continue
 		}
 		obj, err := decodeObject[T](n.Body)
 		if err != nil {
-			return nil, Permanent(fmt.Errorf("notification %d: %w", seq, err))
+			return nil, apperr.Permanent(fmt.Errorf("notification %d: %w", seq, err))
 		}
 		out = append(out, notice[T]{seq: seq, env: env, base: BaseType(env.Type), obj: obj, received: n.ReceivedAt})
 	}

@@ -5,32 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 )
-
-// errorStatus maps application error codes to HTTP statuses. It is the only
-// place that does.
-var errorStatus = map[string]int{
-	EINVALID:      http.StatusBadRequest,
-	EUNAUTHORIZED: http.StatusUnauthorized,
-	EFORBIDDEN:    http.StatusForbidden,
-	ENOTFOUND:     http.StatusNotFound,
-	ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	EUNAVAILABLE:  http.StatusServiceUnavailable,
-	EINTERNAL:     http.StatusInternalServerError,
-}
-
-// ErrorStatus returns the HTTP status for err.
-func ErrorStatus(err error) int {
-	if s, ok := errorStatus[ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
 
 // Error answers r with err as JSON {"error": message}. Internal and
 // unavailable errors are logged with their cause; client errors at debug.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
-	status := ErrorStatus(err)
+	status := apperr.Status(err)
 	attrs := []any{
 		slog.Group("request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("remote", r.RemoteAddr)),
@@ -44,7 +26,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.Logger.Debug("request refused", attrs...)
 	}
-	writeJSON(w, status, map[string]string{"error": ErrorMessage(err)})
+	writeJSON(w, status, map[string]string{"error": apperr.Message(err)})
 }
 
 // writeJSON writes v as a JSON response.

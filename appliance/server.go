@@ -19,11 +19,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/notekeeper/notekeeper/appliance/archive"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
 // Server timeouts. Every one is set: a slow or stuck client cannot hold a

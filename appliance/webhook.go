@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -37,13 +38,13 @@ type Receipt struct {
 
 // Receive reads, verifies and durably stores one webhook request, in this
 // order, and returns:
-//   - ETOOLARGE when the body (or its decompressed form) exceeds
+//   - apperr.ETOOLARGE when the body (or its decompressed form) exceeds
 //     MaxBodyBytes — checked while reading, so it wins over a bad signature;
-//   - EUNAUTHORIZED when X-Nylas-Signature is missing or matches no secret,
+//   - apperr.EUNAUTHORIZED when X-Nylas-Signature is missing or matches no secret,
 //     with nothing stored;
-//   - EINVALID for a signed body that is not a notification envelope, after
+//   - apperr.EINVALID for a signed body that is not a notification envelope, after
 //     keeping it in quarantine;
-//   - EUNAVAILABLE when the store cannot commit, so Nylas retries;
+//   - apperr.EUNAVAILABLE when the store cannot commit, so Nylas retries;
 //   - a Receipt once the notification, its dedupe key and its tasks are
 //     committed (or it was already stored).
 func (rc *Receiver) Receive(r *http.Request) (receipt *Receipt, err error) {
@@ -55,22 +56,22 @@ func (rc *Receiver) Receive(r *http.Request) (receipt *Receipt, err error) {
 	}
 	sig := strings.TrimSpace(r.Header.Get("X-Nylas-Signature"))
 	if sig == "" {
-		return nil, Errorf(EUNAUTHORIZED, "missing X-Nylas-Signature")
+		return nil, apperr.Errorf(apperr.EUNAUTHORIZED, "missing X-Nylas-Signature")
 	}
 	if !rc.Verifier.Verify(raw, sig) {
-		return nil, Errorf(EUNAUTHORIZED, "signature does not match")
+		return nil, apperr.Errorf(apperr.EUNAUTHORIZED, "signature does not match")
 	}
 	encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
 	body, err := decodeBody(raw, encoding, rc.MaxBodyBytes)
 	if err != nil {
-		if ErrorCode(err) == EINVALID {
+		if apperr.Code(err) == apperr.EINVALID {
 			return nil, rc.quarantine(raw, encoding, sig, err)
 		}
 		return nil, err
 	}
 	env, err := ParseEnvelope(body)
 	if err != nil {
-		return nil, rc.quarantine(body, encoding, sig, wrapError(EINVALID, err.Error(), err))
+		return nil, rc.quarantine(body, encoding, sig, apperr.Wrap(apperr.EINVALID, err.Error(), err))
 	}
 	typ = env.Type
 	tasks, problem := Route(env)
@@ -87,7 +88,7 @@ func (rc *Receiver) Receive(r *http.Request) (receipt *Receipt, err error) {
 		Tasks: tasks,
 	})
 	if err != nil {
-		return nil, wrapError(EUNAVAILABLE, "store unavailable", err)
+		return nil, apperr.Wrap(apperr.EUNAVAILABLE, "store unavailable", err)
 	}
 	return &Receipt{ID: env.ID, Seq: res.Seq, Duplicate: res.Duplicate}, nil
 }
@@ -100,12 +101,12 @@ func receiveOutcome(receipt *Receipt, err error) string {
 	case err == nil:
 		return OutcomeStored
 	}
-	switch ErrorCode(err) {
-	case EUNAUTHORIZED:
+	switch apperr.Code(err) {
+	case apperr.EUNAUTHORIZED:
 		return OutcomeUnsigned
-	case ETOOLARGE:
+	case apperr.ETOOLARGE:
 		return OutcomeTooLarge
-	case EUNAVAILABLE:
+	case apperr.EUNAVAILABLE:
 		return OutcomeUnavailable
 	}
 	return OutcomeInvalid
@@ -114,20 +115,20 @@ func receiveOutcome(receipt *Receipt, err error) string {
 // quarantine keeps a signed but unusable body and returns the 400 error to
 // answer with; if it cannot be kept, 503 so that Nylas sends it again.
 func (rc *Receiver) quarantine(body []byte, encoding, sig string, cause error) error {
-	msg := ErrorMessage(cause)
+	msg := apperr.Message(cause)
 	if _, err := rc.DB.Quarantine(&store.Quarantined{
 		Reason: msg, Encoding: encoding, Signature: sig, Body: body,
 	}); err != nil {
-		return wrapError(EUNAVAILABLE, "store unavailable", err)
+		return apperr.Wrap(apperr.EUNAVAILABLE, "store unavailable", err)
 	}
 	rc.Logger.Warn("signed request quarantined", slog.String("reason", msg))
 	return cause
 }
 
-// readBody reads the whole body, failing with ETOOLARGE past max bytes.
+// readBody reads the whole body, failing with apperr.ETOOLARGE past max bytes.
 func readBody(r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
-		return nil, Errorf(ETOOLARGE, "body is over %d bytes", max)
+		return nil, apperr.Errorf(apperr.ETOOLARGE, "body is over %d bytes", max)
 	}
 	size := 16 << 10
 	if r.ContentLength > 0 {
@@ -136,17 +137,17 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
 	if err != nil {
-		return nil, wrapError(EINVALID, "read body", err)
+		return nil, apperr.Wrap(apperr.EINVALID, "read body", err)
 	}
 	if int64(buf.Len()) > max {
-		return nil, Errorf(ETOOLARGE, "body is over %d bytes", max)
+		return nil, apperr.Errorf(apperr.ETOOLARGE, "body is over %d bytes", max)
 	}
 	return buf.Bytes(), nil
 }
 
 // decodeBody undoes Content-Encoding. gzip is inflated up to max bytes
-// (ETOOLARGE beyond: a small bomb cannot fill memory); a corrupt stream or an
-// unsupported encoding is EINVALID.
+// (apperr.ETOOLARGE beyond: a small bomb cannot fill memory); a corrupt stream or an
+// unsupported encoding is apperr.EINVALID.
 func decodeBody(raw []byte, encoding string, max int64) ([]byte, error) {
 	switch encoding {
 	case "", "identity":
@@ -154,26 +155,26 @@ func decodeBody(raw []byte, encoding string, max int64) ([]byte, error) {
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			return nil, wrapError(EINVALID, "gzip body: "+err.Error(), err)
+			return nil, apperr.Wrap(apperr.EINVALID, "gzip body: "+err.Error(), err)
 		}
 		var out bytes.Buffer
 		_, err = out.ReadFrom(io.LimitReader(zr, max+1))
 		if err != nil {
-			return nil, wrapError(EINVALID, "gzip body: "+err.Error(), err)
+			return nil, apperr.Wrap(apperr.EINVALID, "gzip body: "+err.Error(), err)
 		}
 		if int64(out.Len()) > max {
-			return nil, Errorf(ETOOLARGE, "decompressed body is over %d bytes", max)
+			return nil, apperr.Errorf(apperr.ETOOLARGE, "decompressed body is over %d bytes", max)
 		}
 		return out.Bytes(), nil
 	}
-	return nil, Errorf(EINVALID, "unsupported Content-Encoding %q", encoding)
+	return nil, apperr.Errorf(apperr.EINVALID, "unsupported Content-Encoding %q", encoding)
 }
 
 // challenge returns the value Nylas asked to have echoed.
 func challenge(r *http.Request) (string, error) {
 	c := r.URL.Query().Get("challenge")
 	if c == "" {
-		return "", Errorf(EINVALID, "missing challenge parameter")
+		return "", apperr.Errorf(apperr.EINVALID, "missing challenge parameter")
 	}
 	return c, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -279,7 +280,7 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 	s.Links = links
 
 	crm := &appliance.CRM{
-		DB: db, Nylas: client, API: &appliance.Outbound{BaseURL: crmURL, APIKey: "crm-key"},
+		DB: db, Nylas: client, API: &outbound.Client{BaseURL: crmURL, APIKey: "crm-key"},
 		ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
 		InternalDomains: []string{"your-company.example"}, Links: links, DataDir: a.DataDir, Logger: quiet,
 	}

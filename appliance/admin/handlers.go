@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -134,12 +135,12 @@ func (h *Handler) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) handleRetry(w http.ResponseWriter, r *http.Request) {
 	key := r.PostForm.Get("key")
 	if len(key) > maxTaskKeyLen || !strings.Contains(key, "/") || strings.ContainsFunc(key, unicode.IsControl) {
-		h.fail(w, r, appliance.Errorf(appliance.ENOTFOUND, "no such task"))
+		h.fail(w, r, apperr.Errorf(apperr.ENOTFOUND, "no such task"))
 		return
 	}
 	err := h.cfg.DB.Retry(key)
 	if errors.Is(err, store.ErrNotFound) {
-		err = appliance.Errorf(appliance.ENOTFOUND, "no such task")
+		err = apperr.Errorf(apperr.ENOTFOUND, "no such task")
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -165,16 +166,16 @@ func (h *Handler) handleCSS(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	h.fail(w, r, appliance.Errorf(appliance.ENOTFOUND, "no such page"))
+	h.fail(w, r, apperr.Errorf(apperr.ENOTFOUND, "no such page"))
 }
 
 // fail answers with err's status and client-safe message on an error page;
 // failures of ours are logged with detail.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status := appliance.ErrorStatus(err)
+	status := apperr.Status(err)
 	if status >= 500 {
 		h.cfg.Logger.Error("admin request failed", slog.Group("request", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path)), slog.Any("error", err))
 	}
-	h.renderStatus(w, r, status, "error", http.StatusText(status), appliance.ErrorMessage(err))
+	h.renderStatus(w, r, status, "error", http.StatusText(status), apperr.Message(err))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -201,7 +202,7 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 }
 
 // errUnknownMeeting is a well-formed ID the store does not know.
-var errUnknownMeeting = appliance.Errorf(appliance.ENOTFOUND, "no such meeting")
+var errUnknownMeeting = apperr.Errorf(apperr.ENOTFOUND, "no such meeting")
 
 // lookupMeeting validates id and reads its Notetaker; both a malformed and
 // an unknown ID are ENOTFOUND.

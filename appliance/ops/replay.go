@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -35,7 +36,7 @@ type ReplayResult struct {
 // Without a daemon the tasks wait in the store for the next start.
 func (s *Service) Replay(ctx context.Context, req ReplayRequest) (*ReplayResult, error) {
 	if (req.ID == "") == req.Since.IsZero() {
-		return nil, appliance.Errorf(appliance.EINVALID, "replay needs an id or a since time, not both")
+		return nil, apperr.Errorf(apperr.EINVALID, "replay needs an id or a since time, not both")
 	}
 	var seqs []uint64
 	if req.ID != "" {

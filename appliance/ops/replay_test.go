@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -46,8 +47,8 @@ func TestReplay(t *testing.T) {
 			},
 		},
 		{name: "unknown id", req: func(time.Time) ReplayRequest { return ReplayRequest{ID: "ntf-nope"} }, wantErr: store.ErrNotFound},
-		{name: "neither id nor since", req: func(time.Time) ReplayRequest { return ReplayRequest{} }, wantCode: appliance.EINVALID},
-		{name: "both id and since", req: func(t0 time.Time) ReplayRequest { return ReplayRequest{ID: "ntf-1", Since: t0} }, wantCode: appliance.EINVALID},
+		{name: "neither id nor since", req: func(time.Time) ReplayRequest { return ReplayRequest{} }, wantCode: apperr.EINVALID},
+		{name: "both id and since", req: func(t0 time.Time) ReplayRequest { return ReplayRequest{ID: "ntf-1", Since: t0} }, wantCode: apperr.EINVALID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newTestService(t)
@@ -72,7 +73,7 @@ func TestReplay(t *testing.T) {
 			res, err := s.Replay(context.Background(), tc.req(t0))
 			switch {
 			case tc.wantErr != nil || tc.wantCode != "":
-				if (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) || (tc.wantCode != "" && appliance.ErrorCode(err) != tc.wantCode) {
+				if (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) || (tc.wantCode != "" && apperr.Code(err) != tc.wantCode) {
 					t.Fatalf("err %v, want %v %s", err, tc.wantErr, tc.wantCode)
 				}
 				return

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -130,7 +130,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			s.respond(w, r, nil, appliance.Errorf(appliance.EINVALID, "since: not an RFC 3339 time"))
+			s.respond(w, r, nil, apperr.Errorf(apperr.EINVALID, "since: not an RFC 3339 time"))
 			return
 		}
 		f.Since = t
@@ -180,7 +180,7 @@ func (s *Server) handleRetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Key == "" {
-		s.respond(w, r, nil, appliance.Errorf(appliance.EINVALID, "key or all_failed is required"))
+		s.respond(w, r, nil, apperr.Errorf(apperr.EINVALID, "key or all_failed is required"))
 		return
 	}
 	err := s.Service.Retry(r.Context(), req.Key)
@@ -232,7 +232,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return appliance.Errorf(appliance.EINVALID, "request body: %v", err)
+		return apperr.Errorf(apperr.EINVALID, "request body: %v", err)
 	}
 	return nil
 }
@@ -245,15 +245,15 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, v any, err erro
 	status := http.StatusOK
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			err = appliance.Errorf(appliance.ENOTFOUND, "%v", err)
+			err = apperr.Errorf(apperr.ENOTFOUND, "%v", err)
 		}
-		status = appliance.ErrorStatus(err)
+		status = apperr.Status(err)
 		if status >= 500 {
 			s.Logger.Error("operator request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 		}
 		msg := err.Error()
-		if appliance.ErrorCode(err) != appliance.EINTERNAL {
-			msg = appliance.ErrorMessage(err)
+		if apperr.Code(err) != apperr.EINTERNAL {
+			msg = apperr.Message(err)
 		}
 		v = errorBody{Error: msg}
 	}

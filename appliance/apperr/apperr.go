@@ -1,12 +1,17 @@
-package appliance
+// Package apperr is the appliance's error vocabulary: client-safe errors with
+// a code (mapped to an HTTP status in Status, the only place that knows
+// statuses for errors) and the three task outcomes a handler can return
+// besides plain failure: Permanent, Later and RetryAfter.
+package apperr
 
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
-// Application error codes. Each maps to one HTTP status in errorStatus, the
+// Application error codes. Each maps to one HTTP status in Status, the
 // only place that knows HTTP statuses for errors.
 const (
 	EINVALID      = "invalid"      // the request is malformed (400)
@@ -41,14 +46,14 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// wrapError returns an *Error with code and message, keeping err as the cause.
-func wrapError(code, message string, err error) *Error {
+// Wrap returns an *Error with code and message, keeping err as the cause.
+func Wrap(code, message string, err error) *Error {
 	return &Error{Code: code, Message: message, Err: err}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// Code returns the code of the first *Error in err's chain, EINTERNAL
 // for any other non-nil error and "" for nil.
-func ErrorCode(err error) string {
+func Code(err error) string {
 	var e *Error
 	if err == nil {
 		return ""
@@ -58,8 +63,8 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
-// ErrorMessage returns the client-safe message of err.
-func ErrorMessage(err error) string {
+// Message returns the client-safe message of err.
+func Message(err error) string {
 	var e *Error
 	if err == nil {
 		return ""
@@ -111,3 +116,23 @@ type RetryAfterError struct {
 
 func (e *RetryAfterError) Error() string { return e.Err.Error() }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// statuses maps error codes to HTTP statuses.
+var statuses = map[string]int{
+	EINVALID:      http.StatusBadRequest,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	EFORBIDDEN:    http.StatusForbidden,
+	ENOTFOUND:     http.StatusNotFound,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	EUNAVAILABLE:  http.StatusServiceUnavailable,
+	EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status for err: its code's, 500 for anything that
+// is not an *Error.
+func Status(err error) int {
+	if s, ok := statuses[Code(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

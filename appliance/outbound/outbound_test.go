@@ -1,4 +1,4 @@
-package appliance_test
+package outbound_test
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 )
 
-func TestOutbound_Classification(t *testing.T) {
+func TestCall_Classification(t *testing.T) {
 	cases := []struct {
 		name      string
 		status    int
@@ -40,12 +41,12 @@ func TestOutbound_Classification(t *testing.T) {
 				w.Write([]byte(`{"error":"the CRM's reason"}`))
 			}))
 			defer srv.Close()
-			err := (&appliance.Outbound{BaseURL: srv.URL, APIKey: "k"}).Call(context.Background(), "POST", "/x", "idem-1", map[string]int{"a": 1}, nil)
+			err := (&outbound.Client{BaseURL: srv.URL, APIKey: "k"}).Call(context.Background(), "POST", "/x", "idem-1", map[string]int{"a": 1}, nil)
 			if got.Get("Authorization") != "Bearer k" || got.Get("Idempotency-Key") != "idem-1" || got.Get("Content-Type") != "application/json" {
 				t.Fatalf("headers %v", got)
 			}
-			var perm *appliance.PermanentError
-			var ra *appliance.RetryAfterError
+			var perm *apperr.PermanentError
+			var ra *apperr.RetryAfterError
 			switch {
 			case tc.status == 200:
 				if err != nil {
@@ -67,7 +68,7 @@ func TestOutbound_Classification(t *testing.T) {
 	}
 }
 
-func TestOutbound_HidePathKeepsSlackTokenOutOfErrors(t *testing.T) {
+func TestCall_HidePathKeepsSlackTokenOutOfErrors(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "" {
 			t.Error("credentials sent to a sink")
@@ -75,12 +76,12 @@ func TestOutbound_HidePathKeepsSlackTokenOutOfErrors(t *testing.T) {
 		w.WriteHeader(500)
 	}))
 	defer srv.Close()
-	err := (&appliance.Outbound{BaseURL: srv.URL + "/services/T000/B000/SECRETTOKEN", HidePath: true}).Call(context.Background(), "POST", "", "", map[string]string{}, nil)
+	err := (&outbound.Client{BaseURL: srv.URL + "/services/T000/B000/SECRETTOKEN", HidePath: true}).Call(context.Background(), "POST", "", "", map[string]string{}, nil)
 	if err == nil || strings.Contains(err.Error(), "SECRETTOKEN") {
 		t.Fatalf("error %v", err)
 	}
 	srv.Close()
-	err = (&appliance.Outbound{BaseURL: srv.URL + "/services/T000/B000/SECRETTOKEN", HidePath: true}).Call(context.Background(), "POST", "", "", map[string]string{}, nil)
+	err = (&outbound.Client{BaseURL: srv.URL + "/services/T000/B000/SECRETTOKEN", HidePath: true}).Call(context.Background(), "POST", "", "", map[string]string{}, nil)
 	if err == nil || strings.Contains(err.Error(), "SECRETTOKEN") {
 		t.Fatalf("network error %v", err)
 	}
