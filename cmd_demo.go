@@ -251,7 +251,7 @@ func (d *demoRun) missing() []string {
 		}
 	}
 	lobby := demo.Lobby().NotetakerID
-	if !slices.ContainsFunc(d.sink.Alerts(), func(a demo.Alert) bool { return a.Kind == "notetaker.failed_entry" && a.Subject == lobby }) {
+	if !slices.ContainsFunc(d.sink.Alerts(), func(a demo.Alert) bool { return a.Kind == string(store.AlertFailedEntry) && a.Subject == lobby }) {
 		out = append(out, "the notetaker.failed_entry alert about "+lobby)
 	}
 	if len(out) == 0 {

@@ -51,7 +51,7 @@ func seedStore(t *testing.T, dataDir string) {
 		body := fmt.Sprintf(`{"specversion":"1.0","type":%q,"id":%q,"time":1737504536,"data":{"object":{"id":"nt-1","state":"attending"}}}`, typ, id)
 		if _, err := db.Ingest(context.Background(), &store.Ingest{
 			Notification: store.Notification{ID: id, Type: typ, Body: []byte(body)},
-			Tasks:        []store.TaskRef{{Kind: appliance.TaskNotetaker, Subject: "nt-1"}},
+			Tasks:        []store.TaskRef{{Kind: store.TaskNotetaker, Subject: "nt-1"}},
 		}); err != nil {
 			t.Fatal(err)
 		}

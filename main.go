@@ -330,7 +330,7 @@ func (m *Main) openCertificates() error {
 		HTTPPort:    cfg.TLS.HTTPPort, HTTPSPort: cfg.TLS.HTTPSPort,
 		Logger: m.Logger.With(slog.String("component", "tls")),
 		OnFailure: func(domain string, err error) {
-			m.DB.RaiseAlert(store.Alert{Kind: "tls.failed", Subject: domain, Message: "certificate could not be obtained or renewed: " + err.Error()})
+			m.DB.RaiseAlert(store.Alert{Kind: store.AlertTLSFailed, Subject: domain, Message: "certificate could not be obtained or renewed: " + err.Error()})
 		},
 		OnEvent: m.Metrics.CertificateEvent,
 	}
@@ -343,7 +343,11 @@ func (m *Main) openCertificates() error {
 func alertSinks(alerts []AlertConfig) []appliance.AlertSink {
 	sinks := make([]appliance.AlertSink, len(alerts))
 	for i, a := range alerts {
-		sinks[i] = appliance.AlertSink{Type: a.Type, URL: a.URL.Value(), Kinds: a.Kinds, SMTPAddr: a.SMTPAddr,
+		kinds := make([]store.AlertKind, len(a.Kinds))
+		for j, k := range a.Kinds {
+			kinds[j] = store.AlertKind(k)
+		}
+		sinks[i] = appliance.AlertSink{Type: a.Type, URL: a.URL.Value(), Kinds: kinds, SMTPAddr: a.SMTPAddr,
 			Username: a.Username, Password: a.Password.Value(), From: a.From, To: a.To}
 	}
 	return sinks

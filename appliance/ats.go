@@ -17,13 +17,6 @@ import (
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// ATS task kinds: one keeps a booking's interview in step (subject: booking
-// ID), the other posts a booked meeting's recording (subject: Notetaker ID).
-const (
-	TaskATS          = "ats"
-	TaskATSRecording = "ats_recording"
-)
-
 // atsStatePrefix + booking ID keeps what the ATS was told (store state).
 const atsStatePrefix = "ats/"
 
@@ -81,13 +74,13 @@ type atsRecording struct {
 
 // Register installs the ATS handlers on pool.
 func (a *ATS) Register(pool *Pool) {
-	pool.Handle(TaskATS, a.handleBooking)
-	pool.Handle(TaskATSRecording, a.handleRecording)
+	pool.Handle(store.TaskATS, a.handleBooking)
+	pool.Handle(store.TaskATSRecording, a.handleRecording)
 }
 
 // ScheduleBooking is the Records hook for a changed booking.
 func (a *ATS) ScheduleBooking(_ context.Context, b *store.Booking) error {
-	return a.DB.Enqueue(store.TaskRef{Kind: TaskATS, Subject: b.ID})
+	return a.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: b.ID})
 }
 
 // RouteArchived returns the archiver's OnArchived hook: a meeting that
@@ -100,7 +93,7 @@ func RouteArchived(db *store.DB, crm *CRM, ats *ATS) func(context.Context, *stor
 		case err != nil:
 			return err
 		case b != nil && ats != nil:
-			return db.Enqueue(store.TaskRef{Kind: TaskATSRecording, Subject: nt.ID})
+			return db.Enqueue(store.TaskRef{Kind: store.TaskATSRecording, Subject: nt.ID})
 		case b == nil && crm != nil:
 			return crm.Schedule(ctx, nt)
 		}

@@ -75,7 +75,7 @@ func TestATS_BookingLifecycleInOrder(t *testing.T) {
 		deliver(t, app.testApp, f)
 	}
 	// A replay of the booking task changes nothing.
-	app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATS, Subject: "bkg-5521"})
+	app.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"})
 	waitFor(t, "queue to drain", drained(app.DB))
 	reqs := ats.requests()
 	var got []string

@@ -21,10 +21,6 @@ import (
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// TaskCRM is the task kind that pushes one meeting to the CRM; its subject
-// is the Notetaker ID.
-const TaskCRM = "crm"
-
 // crmStatePrefix + Notetaker ID keeps what was delivered (store state).
 const crmStatePrefix = "crm/"
 
@@ -67,12 +63,12 @@ type crmMeeting struct {
 }
 
 // Register installs the CRM handler on pool.
-func (c *CRM) Register(pool *Pool) { pool.Handle(TaskCRM, c.handle) }
+func (c *CRM) Register(pool *Pool) { pool.Handle(store.TaskCRM, c.handle) }
 
 // Schedule queues an archived meeting for the CRM (RouteArchived calls it
 // for meetings that belong to no booking; the handler checks again).
 func (c *CRM) Schedule(_ context.Context, nt *store.Notetaker) error {
-	return c.DB.Enqueue(store.TaskRef{Kind: TaskCRM, Subject: nt.ID})
+	return c.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: nt.ID})
 }
 
 // bookingOf finds the booking a meeting belongs to: by the booking's

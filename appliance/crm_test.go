@@ -157,7 +157,7 @@ func TestCRM_SalesMeetingOneRecord(t *testing.T) {
 		t.Fatalf("event call %v", fake.eventCalls)
 	}
 	// A replay delivers nothing new: the content did not change.
-	app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskCRM, Subject: "nt7Hq2LmZ"})
+	app.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt7Hq2LmZ"})
 	waitFor(t, "queue to drain", drained(app.DB))
 	if p, patches, _ := crm.counts(); p != 1 || patches != 0 {
 		t.Fatalf("replay: posts %d patches %d", p, patches)
@@ -189,7 +189,7 @@ func TestCRM_PermanentFailureDeadLettersAndAlerts(t *testing.T) {
 	})
 	waitFor(t, "delivery.failed", func() bool {
 		alerts, _ := app.DB.Alerts()
-		return len(alerts) == 1 && alerts[0].Kind == "delivery.failed" && alerts[0].Subject == "nt7Hq2LmZ"
+		return len(alerts) == 1 && alerts[0].Kind == store.AlertDeliveryFailed && alerts[0].Subject == "nt7Hq2LmZ"
 	})
 	// Retry from the dead letter once the CRM is fixed: one record.
 	if err := app.DB.Retry("crm/nt7Hq2LmZ"); err != nil {

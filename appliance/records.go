@@ -35,9 +35,9 @@ type Records struct {
 
 // Register installs the record handlers on pool.
 func (r *Records) Register(pool *Pool) {
-	pool.Handle(TaskNotetaker, r.handleNotetaker)
-	pool.Handle(TaskBooking, r.handleBooking)
-	pool.Handle(TaskGrant, r.handleGrant)
+	pool.Handle(store.TaskNotetaker, r.handleNotetaker)
+	pool.Handle(store.TaskBooking, r.handleBooking)
+	pool.Handle(store.TaskGrant, r.handleGrant)
 }
 
 // notice is one referenced notification, parsed, with its typed object.
@@ -101,7 +101,7 @@ func (r *Records) handleNotetaker(ctx context.Context, t *store.Task) error {
 	}
 	if nt.State == "failed_entry" {
 		msg := "the Notetaker bot could not join the meeting (" + meetingStateText(nt.MeetingState) + ")"
-		if _, err := r.DB.RaiseAlert(store.Alert{Kind: "notetaker.failed_entry", Subject: nt.ID, Message: msg}); err != nil {
+		if _, err := r.DB.RaiseAlert(store.Alert{Kind: store.AlertFailedEntry, Subject: nt.ID, Message: msg}); err != nil {
 			return err
 		}
 	}
@@ -129,7 +129,7 @@ func (r *Records) handleGrant(_ context.Context, t *store.Task) error {
 		if g.Email != "" {
 			msg += " (" + g.Email + "): its owner must re-authenticate"
 		}
-		if _, err := r.DB.RaiseAlert(store.Alert{Kind: "grant.expired", Subject: g.ID, Message: msg}); err != nil {
+		if _, err := r.DB.RaiseAlert(store.Alert{Kind: store.AlertGrantExpired, Subject: g.ID, Message: msg}); err != nil {
 			return err
 		}
 	}

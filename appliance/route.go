@@ -8,13 +8,6 @@ import (
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// Task kinds. A task's subject is the ID of what it is about.
-const (
-	TaskNotetaker = "notetaker" // subject: Notetaker ID; merges notetaker.* notifications into the record
-	TaskBooking   = "booking"   // subject: booking ID; merges booking.* notifications
-	TaskGrant     = "grant"     // subject: grant ID; merges grant.* notifications
-)
-
 // maxSubjectLen bounds a task subject taken from a payload.
 const maxSubjectLen = 256
 
@@ -25,15 +18,16 @@ const maxSubjectLen = 256
 // a processing error to record with the notification.
 func Route(env *Envelope) ([]store.TaskRef, string) {
 	base := BaseType(env.Type)
-	var kind, field string
+	var kind store.TaskKind
+	var field string
 	var raw json.RawMessage
 	switch {
 	case strings.HasPrefix(base, "notetaker."):
-		kind, field = TaskNotetaker, "id"
+		kind, field = store.TaskNotetaker, "id"
 	case strings.HasPrefix(base, "booking."):
-		kind, field = TaskBooking, "booking_id"
+		kind, field = store.TaskBooking, "booking_id"
 	case strings.HasPrefix(base, "grant."):
-		kind, field = TaskGrant, "grant_id"
+		kind, field = store.TaskGrant, "grant_id"
 	default:
 		return nil, ""
 	}

@@ -20,7 +20,7 @@ const reconcileOverlap = 48 * time.Hour
 // dead letter waits for the operator (or for new information from Nylas),
 // so a job does not retry and re-alert it every hour.
 func (a *Archiver) requeue(nt *store.Notetaker) error {
-	ref := store.TaskRef{Kind: TaskArchive, Subject: nt.ID}
+	ref := store.TaskRef{Kind: store.TaskArchive, Subject: nt.ID}
 	if t, err := a.DB.Task(ref.Key()); err == nil && t.Dead {
 		return nil
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -105,7 +105,7 @@ func (a *Archiver) Sweep(ctx context.Context) error {
 			left := d.Sub(now)
 			msg := fmt.Sprintf("not fully archived (missing %v) and Nylas deletes the media at %s (in %s)",
 				a.missingKinds(nt), d.UTC().Format(time.RFC3339), left.Round(time.Minute))
-			if err := a.alert("archive.at_risk", nt.ID, msg); err != nil {
+			if err := a.alert(store.AlertArchiveAtRisk, nt.ID, msg); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -202,7 +202,7 @@ func (a *Archiver) WebhookWatchdog(ctx context.Context) error {
 	}
 	switch wh.Status {
 	case "failing", "failed":
-		return a.alert("webhook.unhealthy", id, fmt.Sprintf("the Nylas webhook destination is %s: notifications are not being delivered; "+
+		return a.alert(store.AlertWebhookUnhealthy, id, fmt.Sprintf("the Nylas webhook destination is %s: notifications are not being delivered; "+
 			"reactivate it (PUT /v3/webhooks/%s {\"status\":\"active\"}) once notekeeper is reachable", wh.Status, id))
 	}
 	return nil

@@ -94,7 +94,7 @@ func parseDueKey(k []byte) (time.Time, string) {
 }
 
 // alertKey is the alerts key for a kind and subject.
-func alertKey(kind, subject string) []byte {
+func alertKey(kind AlertKind, subject string) []byte {
 	return append(append([]byte(kind), 0), subject...)
 }
 

@@ -69,7 +69,7 @@ func openSeededUI(t *testing.T, users map[string]string) *seededUI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadLetter(t, db, store.TaskRef{Kind: appliance.TaskCRM, Subject: seedID}, "crm: 400 deal pipeline is locked")
+	deadLetter(t, db, store.TaskRef{Kind: store.TaskCRM, Subject: seedID}, "crm: 400 deal pipeline is locked")
 	ui, err := admin.New(admin.Config{DB: db, Users: users, DataDir: dataDir, Logger: quiet,
 		Links: &appliance.Links{Key: []byte("0123456789abcdef"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}})
 	if err != nil {

@@ -109,7 +109,7 @@ func (h *Handler) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 			row.State = state{Label: "due", Class: "warn"}
 		}
 		switch t.Kind {
-		case appliance.TaskNotetaker, appliance.TaskCRM, appliance.TaskATSRecording:
+		case store.TaskNotetaker, store.TaskCRM, store.TaskATSRecording:
 			if _, err := h.lookupMeeting(t.Subject); err == nil {
 				row.Meeting = t.Subject
 			}

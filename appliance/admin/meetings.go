@@ -162,7 +162,7 @@ func taskState(ix *index, key string) (state, bool) {
 // crmState is the meeting's CRM delivery: its task when one is queued or
 // dead, else what the CRM was last told.
 func (h *Handler) crmState(nt *store.Notetaker, b *store.Booking, ix *index) (state, error) {
-	if s, ok := taskState(ix, appliance.TaskCRM+"/"+nt.ID); ok {
+	if s, ok := taskState(ix, store.TaskRef{Kind: store.TaskCRM, Subject: nt.ID}.Key()); ok {
 		return s, nil
 	}
 	d, err := appliance.CRMDeliveryOf(h.cfg.DB, nt.ID)
@@ -186,7 +186,7 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 	if b == nil {
 		return state{Label: "—", Class: "muted", Detail: "no booking"}, nil
 	}
-	if s, ok := taskState(ix, appliance.TaskATSRecording+"/"+nt.ID); ok {
+	if s, ok := taskState(ix, store.TaskRef{Kind: store.TaskATSRecording, Subject: nt.ID}.Key()); ok {
 		return s, nil
 	}
 	d, err := appliance.ATSDeliveryOf(h.cfg.DB, b.ID)

@@ -44,9 +44,9 @@ func stateOf(t *testing.T, db *store.DB) string {
 // a link key, webhook files and certmagic storage.
 func populate(t *testing.T, s *Service) {
 	t.Helper()
-	ref := store.TaskRef{Kind: appliance.TaskNotetaker, Subject: "nt-1"}
+	ref := store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt-1"}
 	ingest(t, s.DB, "ntf-1", "notetaker.meeting_state", "nt-1", ref)
-	ingest(t, s.DB, "ntf-2", "booking.created", "bk-1", store.TaskRef{Kind: appliance.TaskBooking, Subject: "bk-1"})
+	ingest(t, s.DB, "ntf-2", "booking.created", "bk-1", store.TaskRef{Kind: store.TaskBooking, Subject: "bk-1"})
 	leased, _, _ := s.DB.Lease(1, time.Minute)
 	s.DB.Fail(leased[0], "crm said 400", time.Time{})
 	s.DB.UpdateNotetaker("nt-1", func(nt *store.Notetaker) error { nt.State = "attending"; return nil })

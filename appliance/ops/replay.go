@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -76,7 +75,7 @@ func (s *Service) Replay(ctx context.Context, req ReplayRequest) (*ReplayResult,
 		}
 		res.Notifications++
 		for _, r := range refs {
-			if r.Kind == appliance.TaskNotetaker {
+			if r.Kind == store.TaskNotetaker {
 				notetakers[r.Subject] = true
 			}
 		}
