@@ -72,18 +72,13 @@ func (c *CRM) Schedule(_ context.Context, nt *store.Notetaker) error {
 }
 
 // bookingOf finds the booking a meeting belongs to: by the booking's
-// notetaker_id, else by the event ID. nil when none.
+// notetaker_id, else by the event ID (store.BookingOf). nil when none.
 func bookingOf(db *store.DB, nt *store.Notetaker) (*store.Booking, error) {
-	bs, err := db.Bookings()
-	if err != nil {
-		return nil, err
+	b, err := db.BookingOf(nt.ID, nt.Event.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	for _, b := range bs {
-		if b.NotetakerID == nt.ID || (nt.Event.EventID != "" && b.EventID == nt.Event.EventID) {
-			return b, nil
-		}
-	}
-	return nil, nil
+	return b, err
 }
 
 func (c *CRM) handle(ctx context.Context, t *store.Task) error {

@@ -46,11 +46,10 @@ type state struct {
 	Label, Class, Detail string
 }
 
-// index holds what every meeting row needs from other buckets, read once per
-// page: tasks by key and bookings in id order.
+// index holds what every meeting row needs from the task queue, read once
+// per page: tasks by key.
 type index struct {
-	tasks    map[string]*store.Task
-	bookings []*store.Booking
+	tasks map[string]*store.Task
 }
 
 func (h *Handler) loadIndex() (*index, error) {
@@ -58,11 +57,7 @@ func (h *Handler) loadIndex() (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	bookings, err := h.cfg.DB.Bookings()
-	if err != nil {
-		return nil, err
-	}
-	ix := &index{tasks: make(map[string]*store.Task, len(tasks)), bookings: bookings}
+	ix := &index{tasks: make(map[string]*store.Task, len(tasks))}
 	for _, t := range tasks {
 		ix.tasks[t.Key()] = t
 	}
@@ -70,15 +65,13 @@ func (h *Handler) loadIndex() (*index, error) {
 }
 
 // bookingOf finds the booking a meeting belongs to as the delivery does
-// (appliance.RouteArchived): the first booking, in id order, naming the
-// Notetaker or its event.
-func (ix *index) bookingOf(nt *store.Notetaker) *store.Booking {
-	for _, b := range ix.bookings {
-		if b.NotetakerID == nt.ID || (nt.Event.EventID != "" && b.EventID == nt.Event.EventID) {
-			return b
-		}
+// (store.BookingOf): the booking naming the Notetaker, else its event.
+func (h *Handler) bookingOf(nt *store.Notetaker) (*store.Booking, error) {
+	b, err := h.cfg.DB.BookingOf(nt.ID, nt.Event.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	return nil
+	return b, err
 }
 
 // meetings returns every Notetaker, most recently updated first.
@@ -105,7 +98,11 @@ func (h *Handler) meetings() ([]*meeting, error) {
 
 // meeting builds the view of nt.
 func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
-	m := &meeting{ID: nt.ID, Linkable: archive.SafeID(nt.ID), Notetaker: *nt, Booking: ix.bookingOf(nt)}
+	m := &meeting{ID: nt.ID, Linkable: archive.SafeID(nt.ID), Notetaker: *nt}
+	var err error
+	if m.Booking, err = h.bookingOf(nt); err != nil {
+		return nil, err
+	}
 	if m.Booking != nil {
 		m.Title = m.Booking.Title
 	}
@@ -120,7 +117,6 @@ func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
 		}
 	}
 	m.Deadline = h.deadlineOf(nt)
-	var err error
 	if m.CRM, err = h.crmState(nt, m.Booking, ix); err != nil {
 		return nil, err
 	}
