@@ -15,6 +15,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
 )
 
@@ -104,7 +105,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // daemonRunning reports whether a daemon answers on the data dir's socket.
 func daemonRunning(dataDir string) bool {
-	c, err := ops.Dial(ops.SocketPath(dataDir))
+	c, err := ops.Dial(datadir.SocketPath(dataDir))
 	if err != nil {
 		return false
 	}

@@ -21,7 +21,9 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -62,7 +64,7 @@ func (c *opsCommand) parse(args []string, maxArgs int) error {
 // a Service over the store opened here (read-only unless write). close
 // releases what it opened.
 func (c *opsCommand) operator(write bool) (op ops.Operator, close func(), err error) {
-	client, err := ops.Dial(ops.SocketPath(c.cfg.DataDir))
+	client, err := ops.Dial(datadir.SocketPath(c.cfg.DataDir))
 	if err == nil {
 		return client, client.Close, nil
 	} else if !errors.Is(err, ops.ErrNoDaemon) {
@@ -113,7 +115,7 @@ func newOpsService(cfg Config, db *store.DB, redeliver func(context.Context, *st
 // defaults plus webhook secret files kept in the data dir (where `webhook
 // create` writes them).
 func backupStateFiles(cfg Config) []string {
-	files := append([]string(nil), ops.DefaultStateFiles...)
+	files := append([]string(nil), datadir.StateFiles...)
 	for _, s := range cfg.Nylas.WebhookSecrets {
 		p, ok := strings.CutPrefix(s.Ref(), "file:")
 		if ok && filepath.IsAbs(p) && filepath.Dir(filepath.Clean(p)) == filepath.Clean(cfg.DataDir) {
@@ -146,7 +148,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // printStatus writes st for a person.
-func printStatus(w io.Writer, st *appliance.Status) {
+func printStatus(w io.Writer, st *status.Status) {
 	line := func(k, format string, a ...any) { fmt.Fprintf(w, "%-12s %s\n", k, fmt.Sprintf(format, a...)) }
 	if st.Daemon {
 		line("daemon", "running since %s, %s", st.StartedAt.UTC().Format(time.RFC3339), st.URL)

@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -61,11 +62,11 @@ func seedStore(t *testing.T, dataDir string) {
 		t.Fatal(err)
 	}
 	db.UpdateNotetaker("nt-1", func(nt *store.Notetaker) error { nt.State = "attending"; return nil })
-	if _, err := appliance.LoadLinkKey(dataDir); err != nil {
+	if _, err := links.LoadKey(dataDir); err != nil {
 		t.Fatal(err)
 	}
 	dir, _ := archive.MediaDir(dataDir, "nt-1")
-	archive.WriteFileAtomic(dir, "summary.json", []byte(`{"summary":"Jo wants to renew."}`))
+	datadir.WriteFileAtomic(dir, "summary.json", []byte(`{"summary":"Jo wants to renew."}`))
 	man := &archive.Manifest{NotetakerID: "nt-1", Files: map[string]archive.FileEntry{}}
 	sum, n, _ := hashFile(filepath.Join(dir, "summary.json"))
 	man.Files["summary.json"] = archive.FileEntry{Bytes: n, SHA256: sum, ContentType: "application/json", ArchivedAt: time.Now()}

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 )
 
@@ -91,7 +91,7 @@ func writeSecretFile(path, secret string) error {
 		return errors.New("Nylas returned no secret")
 	}
 	dir, name := splitPath(path)
-	if err := archive.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
+	if err := datadir.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
 		return err
 	}
 	return matchOwner(path)

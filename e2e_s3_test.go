@@ -18,6 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -138,7 +139,7 @@ func seedMeeting(t *testing.T, dataDir, id string, files map[string][]byte) {
 	}
 	man := &archive.Manifest{NotetakerID: id, Files: map[string]archive.FileEntry{}}
 	for name, data := range files {
-		if err := archive.WriteFileAtomic(dir, name, data); err != nil {
+		if err := datadir.WriteFileAtomic(dir, name, data); err != nil {
 			t.Fatal(err)
 		}
 		s := sha256.Sum256(data)

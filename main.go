@@ -31,6 +31,8 @@ import (
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
@@ -284,11 +286,11 @@ func (m *Main) Open() error {
 	if err := m.DB.Open(); err != nil {
 		return err
 	}
-	key, err := appliance.LoadLinkKey(m.Config.DataDir)
+	key, err := links.LoadKey(m.Config.DataDir)
 	if err != nil {
 		return err
 	}
-	links := &appliance.Links{Key: key, BaseURL: m.Config.PublicURL(), TTL: m.Config.Archive.LinkTTL.Duration, Now: time.Now}
+	links := &links.Signer{Key: key, BaseURL: m.Config.PublicURL(), TTL: m.Config.Archive.LinkTTL.Duration, Now: time.Now}
 	if m.Target, err = newTarget(m.Config); err != nil {
 		return err
 	}
@@ -303,7 +305,7 @@ func (m *Main) Open() error {
 	if err := m.openServer(links); err != nil {
 		return err
 	}
-	m.OpsSocket = ops.NewServer(m.Ops, ops.SocketPath(m.Config.DataDir))
+	m.OpsSocket = ops.NewServer(m.Ops, datadir.SocketPath(m.Config.DataDir))
 	m.OpsSocket.Logger = m.Logger.With(slog.String("component", "ops"))
 	return m.OpsSocket.Open()
 }
@@ -355,7 +357,7 @@ func alertSinks(alerts []AlertConfig) []appliance.AlertSink {
 
 // openWorkers builds the task handlers — records, archive, CRM and ATS when
 // enabled, alerts — and starts the pool.
-func (m *Main) openWorkers(links *appliance.Links, sinks []appliance.AlertSink) error {
+func (m *Main) openWorkers(links *links.Signer, sinks []appliance.AlertSink) error {
 	cfg := m.Config
 	m.Pool = appliance.NewPool(m.DB)
 	m.Pool.Logger = m.Logger.With(slog.String("component", "workers"))
@@ -459,7 +461,7 @@ func (m *Main) openJobs() error {
 }
 
 // openServer listens: webhook receiver, health, signed file links.
-func (m *Main) openServer(links *appliance.Links) error {
+func (m *Main) openServer(links *links.Signer) error {
 	cfg := m.Config
 	m.Server = appliance.NewServer()
 	m.Server.Addr = cfg.Server.Listen
@@ -656,11 +658,11 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 const testDiskFreeEnv = "NOTEKEEPER_TEST_DISK_FREE_FILE"
 
 // diskFree is the free-space function the archiver, the readiness check and
-// the metrics use: appliance.DiskFree, or the test hook above.
+// the metrics use: datadir.DiskFree, or the test hook above.
 func diskFree() func(path string) (uint64, error) {
 	hook := os.Getenv(testDiskFreeEnv)
 	if hook == "" {
-		return appliance.DiskFree
+		return datadir.DiskFree
 	}
 	return func(string) (uint64, error) {
 		b, err := os.ReadFile(hook)

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // The webhook destination and its secrets live in files, not in the store:
@@ -74,7 +74,7 @@ func writeJSONFile(dataDir, name string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := archive.WriteFileAtomic(dataDir, name, append(b, '\n')); err != nil {
+	if err := datadir.WriteFileAtomic(dataDir, name, append(b, '\n')); err != nil {
 		return err
 	}
 	return matchOwner(filepath.Join(dataDir, name))

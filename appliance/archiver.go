@@ -15,6 +15,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -485,7 +486,7 @@ func (r *archiveRun) renderTranscript(name string) {
 	if err == nil {
 		var text string
 		if text, err = archive.RenderTranscript(data); err == nil {
-			err = archive.WriteFileAtomic(r.dir, "transcript.txt", []byte(text))
+			err = datadir.WriteFileAtomic(r.dir, "transcript.txt", []byte(text))
 		}
 	}
 	if err != nil {

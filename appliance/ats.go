@@ -12,13 +12,11 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// atsStatePrefix + booking ID keeps what the ATS was told (store state).
-const atsStatePrefix = "ats/"
 
 // ATS keeps interviews booked through Nylas Scheduler in step in the ATS
 // (SPEC §6). It converges: each run compares the booking with what the ATS
@@ -33,20 +31,9 @@ type ATS struct {
 	InterviewsPath  string
 	RecordingsPath  string
 	InternalDomains []string
-	Links           *Links
+	Links           *links.Signer
 	DataDir         string
 	Logger          *slog.Logger
-}
-
-// ATSDelivery is what the ATS was told about one booking.
-type ATSDelivery struct {
-	Created         bool      `json:"created,omitempty"`
-	Start           time.Time `json:"start,omitzero"`
-	End             time.Time `json:"end,omitzero"`
-	Status          string    `json:"status,omitempty"`
-	CandidateEmail  string    `json:"candidate_email,omitempty"`
-	PreviousBooking string    `json:"previous_booking,omitempty"` // an earlier booking of the same candidate
-	Recordings      []string  `json:"recordings,omitempty"`       // Notetaker IDs whose recording was posted
 }
 
 type atsInterview struct {
@@ -110,8 +97,10 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 	} else if err != nil {
 		return err
 	}
-	var st ATSDelivery
-	if err := a.DB.GetState(atsStatePrefix+b.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	st, err := a.DB.ATSDelivery(b.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = &store.ATSDelivery{}
+	} else if err != nil {
 		return err
 	}
 	path := a.InterviewsPath + "/" + url.PathEscape(b.ID)
@@ -128,8 +117,8 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 		if err := a.API.Call(ctx, "POST", a.InterviewsPath, "notekeeper-ats-"+b.ID, iv, nil); err != nil {
 			return err
 		}
-		st = ATSDelivery{Created: true, Start: b.Start, End: b.End, Status: "scheduled", CandidateEmail: email, PreviousBooking: iv.PreviousBookingID}
-		if err := a.DB.PutState(atsStatePrefix+b.ID, st); err != nil {
+		st = &store.ATSDelivery{Created: true, Start: b.Start, End: b.End, Status: "scheduled", CandidateEmail: email, PreviousBooking: iv.PreviousBookingID}
+		if err := a.DB.PutATSDelivery(b.ID, st); err != nil {
 			return err
 		}
 	}
@@ -139,7 +128,7 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 			return err
 		}
 		st.Start, st.End = b.Start, b.End
-		if err := a.DB.PutState(atsStatePrefix+b.ID, st); err != nil {
+		if err := a.DB.PutATSDelivery(b.ID, st); err != nil {
 			return err
 		}
 	}
@@ -148,7 +137,7 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 			return err
 		}
 		st.Status = "cancelled"
-		return a.DB.PutState(atsStatePrefix+b.ID, st)
+		return a.DB.PutATSDelivery(b.ID, st)
 	}
 	return nil
 }
@@ -226,8 +215,10 @@ func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 	if err != nil || b == nil {
 		return err
 	}
-	var st ATSDelivery
-	if err := a.DB.GetState(atsStatePrefix+b.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	st, err := a.DB.ATSDelivery(b.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = &store.ATSDelivery{}
+	} else if err != nil {
 		return err
 	}
 	if slices.Contains(st.Recordings, nt.ID) {
@@ -262,5 +253,5 @@ func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 		return err
 	}
 	st.Recordings = append(st.Recordings, nt.ID)
-	return a.DB.PutState(atsStatePrefix+b.ID, st)
+	return a.DB.PutATSDelivery(b.ID, st)
 }

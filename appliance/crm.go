@@ -16,13 +16,11 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// crmStatePrefix + Notetaker ID keeps what was delivered (store state).
-const crmStatePrefix = "crm/"
 
 // CRM pushes archived meetings that belong to no booking into the CRM
 // (SPEC §6): participants from the calendar event, minus internal domains;
@@ -35,18 +33,9 @@ type CRM struct {
 	ContactsSearchPath string
 	MeetingsPath       string
 	InternalDomains    []string
-	Links              *Links
+	Links              *links.Signer
 	DataDir            string
 	Logger             *slog.Logger
-}
-
-// CRMDelivery is what notekeeper remembers of one meeting's CRM record.
-type CRMDelivery struct {
-	RecordID    string    `json:"record_id,omitempty"`
-	Hash        string    `json:"hash,omitempty"`      // of the content last sent
-	Unmatched   []string  `json:"unmatched,omitempty"` // external e-mails with no CRM contact
-	Skipped     string    `json:"skipped,omitempty"`   // why nothing was sent
-	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 }
 
 // crmMeeting is the record sent to the CRM (SPEC §6).
@@ -94,13 +83,15 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	if b, err := bookingOf(c.DB, nt); err != nil || b != nil {
 		return err // an interview: the ATS's
 	}
-	var st CRMDelivery
-	if err := c.DB.GetState(crmStatePrefix+nt.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	st, err := c.DB.CRMDelivery(nt.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = &store.CRMDelivery{}
+	} else if err != nil {
 		return err
 	}
 	if nt.GrantID == "" || nt.Event.EventID == "" {
 		st.Skipped = "no grant or calendar event: participants unknown"
-		return c.DB.PutState(crmStatePrefix+nt.ID, st)
+		return c.DB.PutCRMDelivery(nt.ID, st)
 	}
 	calendar := cmpOr(nt.Event.CalendarID, "primary")
 	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
@@ -112,7 +103,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	external := externalEmails(ev.Participants, c.InternalDomains)
 	if len(external) == 0 {
 		st.Skipped = "no external participant"
-		return c.DB.PutState(crmStatePrefix+nt.ID, st)
+		return c.DB.PutCRMDelivery(nt.ID, st)
 	}
 
 	m := crmMeeting{Subject: ev.Title, ActionItems: []string{}, AssociatedContactIDs: []string{},
@@ -191,7 +182,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 		return err
 	}
 	st.Hash, st.Skipped, st.DeliveredAt = hash, "", time.Now().UTC()
-	return c.DB.PutState(crmStatePrefix+nt.ID, st)
+	return c.DB.PutCRMDelivery(nt.ID, st)
 }
 
 // externalEmails lists participants' e-mails outside the internal domains,

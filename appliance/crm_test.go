@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -100,7 +101,7 @@ func openCRMApp(t *testing.T, fake *fakeNylas, crm *fakeCRM, tune func(*applianc
 			DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
 			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
 			InternalDomains: []string{"your-company.example"},
-			Links:           &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
+			Links:           &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
 			DataDir:         a.DataDir, Logger: a.Logger,
 		}
 		a.OnArchived = appliance.RouteArchived(a.DB, c, nil)
@@ -223,7 +224,7 @@ func TestCRM_Routing(t *testing.T) {
 			app.postSigned(t, fake.mediaNotification("n-route", "ntRoute1", "grant-1", "available", "mp4", allKinds...))
 			app.waitArchived(t, "ntRoute1")
 			waitFor(t, "queue to drain", drained(app.DB))
-			var st appliance.CRMDelivery
+			var st store.CRMDelivery
 			err := app.DB.GetState("crm/ntRoute1", &st)
 			posts, _, _ := crm.counts()
 			switch {

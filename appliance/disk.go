@@ -3,22 +3,11 @@ package appliance
 import (
 	"context"
 	"fmt"
-	"syscall"
 )
 
-// DiskFree returns the bytes available to this process on the file system
-// holding path.
-func DiskFree(path string) (uint64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(path, &st); err != nil {
-		return 0, fmt.Errorf("statfs %s: %w", path, err)
-	}
-	return st.Bavail * uint64(st.Bsize), nil
-}
-
 // DiskCheck is a readiness Check failing while the file system holding path
-// has less than min bytes free. free is the measuring function (DiskFree, or
-// a fake in tests).
+// has less than min bytes free. free is the measuring function
+// (datadir.DiskFree, or a fake in tests).
 func DiskCheck(path string, min int64, free func(string) (uint64, error)) Check {
 	return Check{Name: "disk", Fn: func(context.Context) error {
 		n, err := free(path)

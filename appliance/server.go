@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 )
 
 // Server timeouts. Every one is set: a slow or stuck client cannot hold a
@@ -52,7 +53,7 @@ type Server struct {
 	Checks []Check
 	// Links checks /files links; DataDir is where the archive lives. Without
 	// Links every /files request is refused.
-	Links   *Links
+	Links   *links.Signer
 	DataDir string
 	// Target, when set, serves files whose local copy was replaced by an
 	// object ([archive] target = "s3"): the link redirects to a short-lived

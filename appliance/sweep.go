@@ -140,7 +140,7 @@ func (a *Archiver) reconcileGrant(ctx context.Context, grant string) error {
 	}
 	found := 0
 	err := a.Nylas.EachNotetaker(ctx, grant, q, func(n *nylas.Notetaker) error {
-		if MediaStatus(n.CurrentState()) != "available" {
+		if nylas.MediaStatus(n.CurrentState()) != "available" {
 			return nil
 		}
 		known, err := a.DB.Notetaker(n.ID)
@@ -196,8 +196,8 @@ func (a *Archiver) WebhookWatchdog(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhook watchdog: %w", err)
 	}
-	ws := WebhookStatus{ID: id, Status: wh.Status, CheckedAt: a.Now().UTC()}
-	if err := a.DB.PutState(StateWebhook, ws); err != nil {
+	ws := store.WebhookStatus{ID: id, Status: wh.Status, CheckedAt: a.Now().UTC()}
+	if err := a.DB.PutWebhookStatus(ws); err != nil {
 		return fmt.Errorf("webhook watchdog: %w", err)
 	}
 	switch wh.Status {

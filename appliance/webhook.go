@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/envelope"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -69,12 +70,12 @@ func (rc *Receiver) Receive(r *http.Request) (receipt *Receipt, err error) {
 		}
 		return nil, err
 	}
-	env, err := ParseEnvelope(body)
+	env, err := envelope.Parse(body)
 	if err != nil {
 		return nil, rc.quarantine(body, encoding, sig, apperr.Wrap(apperr.EINVALID, err.Error(), err))
 	}
 	typ = env.Type
-	tasks, problem := Route(env)
+	tasks, problem := envelope.Route(env)
 	if problem != "" {
 		rc.Logger.Warn("notification stored without processing",
 			slog.String("id", env.ID), slog.String("type", env.Type), slog.String("problem", problem))

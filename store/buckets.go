@@ -67,9 +67,12 @@ var (
 	//   8-byte big-endian sequence → JSON Alert
 	bucketAlertLog = []byte("alert_log")
 
-	// state: small named values kept by jobs and commands (the last
-	// reconciliation per grant, the webhook destination ID, …).
-	//   name → JSON value
+	// state: small named values kept by jobs and handlers.
+	//   "reconciled/{grant id}" → JSON time of the last successful reconciliation
+	//   "webhook/status"        → JSON WebhookStatus
+	//   "crm/{notetaker id}"    → JSON CRMDelivery
+	//   "ats/{booking id}"      → JSON ATSDelivery
+	// (names in state.go).
 	bucketState = []byte("state")
 )
 

@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -45,7 +46,7 @@ func openSeededUI(t *testing.T, users map[string]string) *seededUI {
 		"action_items.json": `["Send the deck"]`,
 		"transcript.txt":    "[00:00:01] Jo: <b>hello</b> & welcome\n",
 	} {
-		if err := archive.WriteFileAtomic(dir, name, []byte(data)); err != nil {
+		if err := datadir.WriteFileAtomic(dir, name, []byte(data)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +72,7 @@ func openSeededUI(t *testing.T, users map[string]string) *seededUI {
 	}
 	deadLetter(t, db, store.TaskRef{Kind: store.TaskCRM, Subject: seedID}, "crm: 400 deal pipeline is locked")
 	ui, err := admin.New(admin.Config{DB: db, Users: users, DataDir: dataDir, Logger: quiet,
-		Links: &appliance.Links{Key: []byte("0123456789abcdef"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}})
+		Links: &links.Signer{Key: []byte("0123456789abcdef"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}

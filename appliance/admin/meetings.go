@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/store"
@@ -161,7 +160,7 @@ func (h *Handler) crmState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 	if s, ok := taskState(ix, store.TaskRef{Kind: store.TaskCRM, Subject: nt.ID}.Key()); ok {
 		return s, nil
 	}
-	d, err := appliance.CRMDeliveryOf(h.cfg.DB, nt.ID)
+	d, err := crmDelivery(h.cfg.DB, nt.ID)
 	switch {
 	case err != nil:
 		return state{}, err
@@ -185,7 +184,10 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 	if s, ok := taskState(ix, store.TaskRef{Kind: store.TaskATSRecording, Subject: nt.ID}.Key()); ok {
 		return s, nil
 	}
-	d, err := appliance.ATSDeliveryOf(h.cfg.DB, b.ID)
+	d, err := h.cfg.DB.ATSDelivery(b.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		d, err = nil, nil
+	}
 	switch {
 	case err != nil:
 		return state{}, err
@@ -195,6 +197,16 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return state{Label: "interview " + cmp.Or(d.Status, "created"), Class: "muted", Detail: "recording not posted yet"}, nil
 	}
 	return state{Label: "not yet", Class: "muted", Detail: "booking " + b.ID}, nil
+}
+
+// crmDelivery is the CRM record of Notetaker id, nil when nothing was
+// delivered or attempted yet.
+func crmDelivery(db *store.DB, id string) (*store.CRMDelivery, error) {
+	d, err := db.CRMDelivery(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return d, err
 }
 
 // errUnknownMeeting is a well-formed ID the store does not know.

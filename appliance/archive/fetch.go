@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // Errors a Fetch can end with, for errors.Is. Any other error (network,
@@ -207,7 +209,7 @@ func (f *Fetcher) fetch(ctx context.Context, r Request) (*Result, error) {
 	if err := os.Rename(partial, filepath.Join(r.Dir, res.Name)); err != nil {
 		return nil, err
 	}
-	if err := SyncDir(r.Dir); err != nil {
+	if err := datadir.SyncDir(r.Dir); err != nil {
 		return nil, err
 	}
 	return res, nil

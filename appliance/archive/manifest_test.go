@@ -192,38 +192,6 @@ func TestReadManifest_Corrupt(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	t.Run("writes, replaces, leaves no temporary file", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "nt1")
-		for _, content := range []string{"first\n", "second, longer\n"} {
-			if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte(content)); err != nil {
-				t.Fatal(err)
-			}
-			assertFile(t, dir, "transcript.txt", []byte(content))
-		}
-		assertOnly(t, dir, "transcript.txt")
-	})
-	t.Run("a failed rename leaves no temporary file", func(t *testing.T) {
-		dir := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(dir, "transcript.txt", "x"), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte("x")); err == nil {
-			t.Fatal("renamed over a non-empty directory")
-		}
-		assertOnly(t, dir, "transcript.txt")
-	})
-	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "a\x00b"} {
-		t.Run("refuses name "+strings.ReplaceAll(name, "\x00", "NUL"), func(t *testing.T) {
-			dir := t.TempDir()
-			if err := archive.WriteFileAtomic(dir, name, []byte("x")); err == nil {
-				t.Fatal("written")
-			}
-			assertOnly(t, dir)
-		})
-	}
-}
-
 func TestVerifyFile(t *testing.T) {
 	content := pattern(100 << 10)
 	st := newStorage(t, len(content))

@@ -25,6 +25,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // Kinds are the media kinds of a Notetaker meeting, in archive order: the
@@ -40,14 +42,14 @@ var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 func SafeID(id string) bool { return safeID.MatchString(id) }
 
 // MediaDir returns the folder of one meeting's files,
-// filepath.Join(dataDir, "media", id). It fails, without touching the disk,
+// filepath.Join(dataDir, datadir.MediaDir, id). It fails, without touching the disk,
 // for an ID that is not SafeID; the folder it returns is always inside
 // dataDir.
 func MediaDir(dataDir, id string) (string, error) {
 	if !SafeID(id) {
 		return "", fmt.Errorf("media dir: notetaker id %q is not a safe path segment", id)
 	}
-	dir := filepath.Join(dataDir, "media", id)
+	dir := filepath.Join(datadir.MediaRoot(dataDir), id)
 	if rel, err := filepath.Rel(dataDir, dir); err != nil || !filepath.IsLocal(rel) {
 		return "", fmt.Errorf("media dir: %q escapes the data dir", id)
 	}
@@ -75,7 +77,7 @@ var plainFormat = regexp.MustCompile(`^[a-z0-9]{2,5}$`)
 //   - transcript, summary, action_items: "{kind}.json".
 //
 // Content-type parameters (";charset=…") and case are ignored. An unknown
-// kind yields "", which Fetch and WriteFileAtomic refuse.
+// kind yields "", which Fetch and datadir.WriteFileAtomic refuse.
 func FileName(kind, format, contentType string) string {
 	ct, _, _ := strings.Cut(contentType, ";")
 	ct = strings.ToLower(strings.TrimSpace(ct))
@@ -112,11 +114,4 @@ func safeFileName(name string) bool {
 		}
 	}
 	return filepath.IsLocal(name)
-}
-
-// plainName reports whether name is a single path element: what
-// WriteFileAtomic accepts (hidden names included, for files outside the
-// media tree such as a secret file).
-func plainName(name string) bool {
-	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
 }

@@ -25,7 +25,7 @@ type ReplayResult struct {
 }
 
 // Replay runs the processing of stored notifications again: each one's
-// tasks are derived anew with appliance.Route and queued with the
+// tasks are derived anew with envelope.Route and queued with the
 // notification as a ref, exactly as at ingest, so the normal handlers merge
 // it again; for a Notetaker whose archive is complete (and not pruned by
 // retention), Redeliver queues its CRM/ATS delivery again. Every handler is idempotent (SPEC §5): a replay

@@ -9,19 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// SocketName is the operator socket's name in the data dir.
-const SocketName = "notekeeper.sock"
-
-// SocketPath is the operator socket of dataDir.
-func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketName) }
 
 // maxRequestBytes bounds an operator request body.
 const maxRequestBytes = 64 << 10
@@ -32,7 +25,7 @@ const maxRequestBytes = 64 << 10
 //
 // Routes (JSON unless noted):
 //
-//	GET  /v1/status                  appliance.Status
+//	GET  /v1/status                  status.Status
 //	GET  /v1/events?since=&type=     NDJSON, one Event per line
 //	GET  /v1/tasks?failed=1          []store.Task
 //	POST /v1/retry   {"key"} | {"all_failed":true}

@@ -1,4 +1,4 @@
-package appliance
+package envelope
 
 import (
 	"encoding/json"
@@ -11,8 +11,10 @@ import (
 // maxSubjectLen bounds a task subject taken from a payload.
 const maxSubjectLen = 256
 
-// Route decides which tasks a notification implies, by its base type (SPEC
-// §5). Every notification about one Notetaker, booking or grant maps to the
+// Route decides which tasks a notification implies, by its base type:
+// notetaker.* a TaskNotetaker on data.object.id, booking.* a TaskBooking on
+// data.object.booking_id, grant.* a TaskGrant on data.object.grant_id. Every
+// notification about one Notetaker, booking or grant maps to the
 // same task key, so redeliveries and bursts coalesce. Unknown types imply no
 // task. When a known type's data.object is unusable Route returns no task and
 // a processing error to record with the notification.

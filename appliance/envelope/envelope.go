@@ -1,4 +1,13 @@
-package appliance
+// Package envelope reads what every Nylas webhook notification shares, the
+// envelope {id, type, time, webhook_delivery_attempt, data.object}, and
+// decides which task it implies (Route): the first step of the pipeline,
+// taken by the receiver at ingest and again by the operator commands that
+// list or replay stored notifications.
+//
+// Parsing is lenient where Nylas varies and strict where the store relies on
+// a value: the envelope id (the dedupe key) and type must be usable strings;
+// an odd data.object is recorded, not refused.
+package envelope
 
 import (
 	"bytes"
@@ -35,16 +44,16 @@ type ObjectIDs struct {
 	GrantID   json.RawMessage `json:"grant_id"`   // grant.*
 }
 
-// ErrNotEnvelope is wrapped by ParseEnvelope's errors.
+// ErrNotEnvelope is wrapped by Parse's errors.
 var ErrNotEnvelope = errors.New("not a notification")
 
-// ParseEnvelope parses body as a notification envelope. It fails (wrapping
+// Parse parses body as a notification envelope. It fails (wrapping
 // ErrNotEnvelope) unless body is a JSON object with a non-empty string id of
 // at most store.MaxEnvelopeIDLen bytes and a non-empty string type. A missing
 // or odd data.object is not an error: ObjectErr records it.
 //
 // The body is decoded once: this runs on every webhook request.
-func ParseEnvelope(body []byte) (*Envelope, error) {
+func Parse(body []byte) (*Envelope, error) {
 	var raw struct {
 		ID      json.RawMessage `json:"id"`
 		Type    json.RawMessage `json:"type"`
@@ -106,8 +115,9 @@ func jsonString(raw json.RawMessage) (string, bool) {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// decodeObject decodes data.object of a notification body into a T.
-func decodeObject[T any](body []byte) (*T, error) {
+// DecodeObject decodes data.object of a notification body into a T (one of
+// the nylas package's object shapes).
+func DecodeObject[T any](body []byte) (*T, error) {
 	var v struct {
 		Data struct {
 			Object T `json:"object"`

@@ -1,10 +1,11 @@
-package appliance
+package nylas
 
-// The shapes of data.object that notekeeper reads (NYLAS.md). Fields are
-// optional in practice; unknown fields are ignored. Times are Unix seconds.
+// The shapes of a webhook notification's data.object that notekeeper reads
+// (decode them with envelope.DecodeObject). Fields are optional in practice;
+// unknown fields are ignored. Times are Unix seconds.
 
-// notetakerObject is data.object of notetaker.* notifications.
-type notetakerObject struct {
+// NotetakerObject is data.object of notetaker.* notifications.
+type NotetakerObject struct {
 	ID              string `json:"id"`
 	GrantID         string `json:"grant_id"`
 	MeetingProvider string `json:"meeting_provider"`
@@ -30,8 +31,9 @@ type notetakerObject struct {
 	} `json:"media"`
 }
 
-// mediaURLs returns the media links of the object by kind (only those present).
-func (o *notetakerObject) mediaURLs() map[string]string {
+// MediaURLs returns the media links of the object by kind (only those
+// present).
+func (o *NotetakerObject) MediaURLs() map[string]string {
 	if o.Media == nil {
 		return nil
 	}
@@ -47,16 +49,17 @@ func (o *notetakerObject) mediaURLs() map[string]string {
 	return urls
 }
 
-// state reads state, falling back to status (Nylas sends both, same value).
-func (o *notetakerObject) state() string {
+// CurrentState reads state, falling back to status (Nylas sends both, same
+// value).
+func (o *NotetakerObject) CurrentState() string {
 	if o.State != "" {
 		return o.State
 	}
 	return o.Status
 }
 
-// bookingObject is data.object of booking.* notifications.
-type bookingObject struct {
+// BookingObject is data.object of booking.* notifications.
+type BookingObject struct {
 	BookingID       string `json:"booking_id"`
 	ConfigurationID string `json:"configuration_id"`
 	BookingInfo     struct {
@@ -77,8 +80,8 @@ type bookingObject struct {
 	} `json:"booking_info"`
 }
 
-// grantObject is data.object of grant.* notifications.
-type grantObject struct {
+// GrantObject is data.object of grant.* notifications.
+type GrantObject struct {
 	GrantID              string `json:"grant_id"`
 	Provider             string `json:"provider"`
 	Email                string `json:"email"`
