@@ -290,11 +290,11 @@ func (m *Main) Open() error {
 	if err != nil {
 		return err
 	}
-	links := &links.Signer{Key: key, BaseURL: m.Config.PublicURL(), TTL: m.Config.Archive.LinkTTL.Duration, Now: time.Now}
+	signer := &links.Signer{Key: key, BaseURL: m.Config.PublicURL(), TTL: m.Config.Archive.LinkTTL.Duration, Now: time.Now}
 	if m.Target, err = newTarget(m.Config); err != nil {
 		return err
 	}
-	if err := m.openWorkers(links, sinks); err != nil {
+	if err := m.openWorkers(signer, sinks); err != nil {
 		return err
 	}
 	m.Ops = newOpsService(m.Config, m.DB, m.Archiver.OnArchived)
@@ -302,7 +302,7 @@ func (m *Main) Open() error {
 	if err := m.openJobs(); err != nil {
 		return err
 	}
-	if err := m.openServer(links); err != nil {
+	if err := m.openServer(signer); err != nil {
 		return err
 	}
 	m.OpsSocket = ops.NewServer(m.Ops, datadir.SocketPath(m.Config.DataDir))
@@ -355,9 +355,10 @@ func alertSinks(alerts []AlertConfig) []appliance.AlertSink {
 	return sinks
 }
 
-// openWorkers builds the task handlers — records, archive, CRM and ATS when
-// enabled, alerts — and starts the pool.
-func (m *Main) openWorkers(links *links.Signer, sinks []appliance.AlertSink) error {
+// openWorkers builds the pipeline's parts from the configuration (records,
+// archive, CRM and ATS when enabled, alerts), installs it on the pool
+// (appliance/pipeline.go) and starts the pool.
+func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) error {
 	cfg := m.Config
 	m.Pool = appliance.NewPool(m.DB)
 	m.Pool.Logger = m.Logger.With(slog.String("component", "workers"))
@@ -394,46 +395,39 @@ func (m *Main) openWorkers(links *links.Signer, sinks []appliance.AlertSink) err
 	if cfg.Archive.Target == "s3" {
 		m.Archiver.Target = m.Target
 	}
-	m.Archiver.Register(m.Pool)
-	records := &appliance.Records{DB: m.DB, Logger: m.Pool.Logger, AfterNotetaker: m.Archiver.Schedule}
-	records.Register(m.Pool)
-
-	var crm *appliance.CRM
+	p := &appliance.Pipeline{
+		DB:       m.DB,
+		Records:  &appliance.Records{DB: m.DB, Logger: m.Pool.Logger},
+		Archiver: m.Archiver,
+		Alerter:  &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))},
+	}
 	if cfg.CRM.Enabled {
-		crm = &appliance.CRM{
+		p.CRM = &appliance.CRM{
 			DB:                 m.DB,
 			Nylas:              client,
 			API:                &outbound.Client{BaseURL: cfg.CRM.BaseURL, APIKey: cfg.CRM.APIKey.Value()},
 			ContactsSearchPath: cfg.CRM.ContactsSearchPath,
 			MeetingsPath:       cfg.CRM.MeetingsPath,
 			InternalDomains:    cfg.InternalDomains,
-			Links:              links,
+			Links:              signer,
 			DataDir:            cfg.DataDir,
 			Logger:             m.Logger.With(slog.String("component", "crm")),
 		}
-		crm.Register(m.Pool)
 	}
-	var ats *appliance.ATS
 	if cfg.ATS.Enabled {
-		ats = &appliance.ATS{
+		p.ATS = &appliance.ATS{
 			DB:              m.DB,
 			Nylas:           client,
 			API:             &outbound.Client{BaseURL: cfg.ATS.BaseURL, APIKey: cfg.ATS.APIKey.Value()},
 			InterviewsPath:  cfg.ATS.InterviewsPath,
 			RecordingsPath:  cfg.ATS.RecordingsPath,
 			InternalDomains: cfg.InternalDomains,
-			Links:           links,
+			Links:           signer,
 			DataDir:         cfg.DataDir,
 			Logger:          m.Logger.With(slog.String("component", "ats")),
 		}
-		ats.Register(m.Pool)
-		records.AfterBooking = ats.ScheduleBooking
 	}
-	m.Archiver.OnArchived = appliance.RouteArchived(m.DB, crm, ats)
-
-	alerter := &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))}
-	alerter.Register(m.Pool)
-	m.Pool.DeadLetterAlert = alerter.DeadLetter
+	p.Install(m.Pool)
 	return m.Pool.Open()
 }
 
@@ -461,7 +455,7 @@ func (m *Main) openJobs() error {
 }
 
 // openServer listens: webhook receiver, health, signed file links.
-func (m *Main) openServer(links *links.Signer) error {
+func (m *Main) openServer(signer *links.Signer) error {
 	cfg := m.Config
 	m.Server = appliance.NewServer()
 	m.Server.Addr = cfg.Server.Listen
@@ -485,10 +479,10 @@ func (m *Main) openServer(links *links.Signer) error {
 		Metrics:      m.Metrics,
 	}
 	m.refreshSecrets()
-	m.Server.Links = links
+	m.Server.Links = signer
 	m.Server.DataDir = cfg.DataDir
 	m.Server.Target = m.Target
-	ui, err := admin.New(admin.Config{DB: m.DB, Users: cfg.Admin.Users, Links: links, DataDir: cfg.DataDir,
+	ui, err := admin.New(admin.Config{DB: m.DB, Users: cfg.Admin.Users, Links: signer, DataDir: cfg.DataDir,
 		Status: m.Status, AtRisk: cfg.Archive.AtRisk.Duration, Logger: m.Logger.With(slog.String("component", "admin"))})
 	if err != nil {
 		return err

@@ -43,15 +43,14 @@ type Alerter struct {
 	SendMail func(addr string, a smtp.Auth, from string, to []string, msg []byte) error
 }
 
-// Register installs the alert handler on pool.
-func (al *Alerter) Register(pool *Pool) {
+// prepare fills in the defaults (the pipeline calls it).
+func (al *Alerter) prepare() {
 	if al.HTTP == nil {
 		al.HTTP = &http.Client{Timeout: 15 * time.Second}
 	}
 	if al.SendMail == nil {
 		al.SendMail = smtp.SendMail
 	}
-	pool.Handle(store.TaskAlert, al.handle)
 }
 
 // handle delivers one alert to one sink.

@@ -68,10 +68,9 @@ type Archiver struct {
 	sem chan struct{}
 }
 
-// Register installs the archive handler on pool.
-func (a *Archiver) Register(pool *Pool) {
+// prepare readies the Archiver to run tasks (the pipeline calls it).
+func (a *Archiver) prepare() {
 	a.sem = make(chan struct{}, max(1, a.Concurrency))
-	pool.Handle(store.TaskArchive, a.handleArchive)
 }
 
 // Schedule is the Records hook for a changed Notetaker: it queues the

@@ -59,33 +59,9 @@ type atsRecording struct {
 	ProcessedAt  string   `json:"processed_at"`
 }
 
-// Register installs the ATS handlers on pool.
-func (a *ATS) Register(pool *Pool) {
-	pool.Handle(store.TaskATS, a.handleBooking)
-	pool.Handle(store.TaskATSRecording, a.handleRecording)
-}
-
 // ScheduleBooking is the Records hook for a changed booking.
 func (a *ATS) ScheduleBooking(_ context.Context, b *store.Booking) error {
 	return a.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: b.ID})
-}
-
-// RouteArchived returns the archiver's OnArchived hook: a meeting that
-// belongs to a booking is an interview and goes to the ATS, any other to the
-// CRM. Either may be nil (disabled).
-func RouteArchived(db *store.DB, crm *CRM, ats *ATS) func(context.Context, *store.Notetaker) error {
-	return func(ctx context.Context, nt *store.Notetaker) error {
-		b, err := bookingOf(db, nt)
-		switch {
-		case err != nil:
-			return err
-		case b != nil && ats != nil:
-			return db.Enqueue(store.TaskRef{Kind: store.TaskATSRecording, Subject: nt.ID})
-		case b == nil && crm != nil:
-			return crm.Schedule(ctx, nt)
-		}
-		return nil
-	}
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -51,11 +51,8 @@ type crmMeeting struct {
 	Source               string   `json:"source"`
 }
 
-// Register installs the CRM handler on pool.
-func (c *CRM) Register(pool *Pool) { pool.Handle(store.TaskCRM, c.handle) }
-
-// Schedule queues an archived meeting for the CRM (RouteArchived calls it
-// for meetings that belong to no booking; the handler checks again).
+// Schedule queues an archived meeting for the CRM (the handler checks again
+// that it belongs to no booking).
 func (c *CRM) Schedule(_ context.Context, nt *store.Notetaker) error {
 	return c.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: nt.ID})
 }

@@ -35,13 +35,6 @@ type Records struct {
 	AfterBooking   func(ctx context.Context, b *store.Booking) error
 }
 
-// Register installs the record handlers on pool.
-func (r *Records) Register(pool *Pool) {
-	pool.Handle(store.TaskNotetaker, r.handleNotetaker)
-	pool.Handle(store.TaskBooking, r.handleBooking)
-	pool.Handle(store.TaskGrant, r.handleGrant)
-}
-
 // notice is one referenced notification, parsed, with its typed object.
 type notice[T any] struct {
 	seq      uint64

@@ -38,6 +38,11 @@ const (
 	TaskAlert TaskKind = "alert"
 )
 
+// TaskKinds is every task kind, in pipeline order.
+var TaskKinds = []TaskKind{
+	TaskNotetaker, TaskBooking, TaskGrant, TaskArchive, TaskCRM, TaskATS, TaskATSRecording, TaskAlert,
+}
+
 // AlertKind names what an alert is about; [[alert]] kinds filters on it.
 type AlertKind string
 
