@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	cryptotls "crypto/tls"
 	"crypto/x509"
 	"errors"
 	"flag"
@@ -467,7 +466,7 @@ func (m *Main) openServer(signer *links.Signer) error {
 		if err != nil {
 			return fmt.Errorf("open https listener: %w", err)
 		}
-		m.Server.Listener = cryptotls.NewListener(ln, m.Certs.TLSConfig())
+		m.Server.Listener, m.Server.TLSConfig = ln, m.Certs.TLSConfig()
 	}
 	m.Server.WebhookPath = cfg.Server.WebhookPath
 	m.Server.Logger = m.Logger.With(slog.String("component", "http"))
