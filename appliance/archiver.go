@@ -30,7 +30,7 @@ const (
 )
 
 // Archiver keeps each Notetaker's media on local disk, under
-// {DataDir}/media/{notetaker_id}/, before Nylas deletes it (SPEC §5). Its
+// {DataDir}/media/{notetaker_id}/, before Nylas deletes it (14 days by default). Its
 // task handler downloads what is missing; its jobs refresh links, sweep for
 // unfinished archives, reconcile with the API and watch the webhook
 // destination. Set the fields, then Register it on a Pool.

@@ -19,7 +19,7 @@ import (
 )
 
 // ATS keeps interviews booked through Nylas Scheduler in step in the ATS
-// (SPEC §6). It converges: each run compares the booking with what the ATS
+// through its REST contract. It converges: each run compares the booking with what the ATS
 // was last told and sends only the difference — a POST once, then a PATCH
 // of the times when they moved and a PATCH of the status when it was
 // cancelled — so redeliveries, replays and out-of-order notifications never

@@ -23,7 +23,7 @@ import (
 )
 
 // CRM pushes archived meetings that belong to no booking into the CRM
-// (SPEC §6): participants from the calendar event, minus internal domains;
+// through its REST contract: participants from the calendar event, minus internal domains;
 // contacts looked up by e-mail; one meeting record per Notetaker, created
 // once and updated only when its content changes.
 type CRM struct {
@@ -38,7 +38,8 @@ type CRM struct {
 	Logger             *slog.Logger
 }
 
-// crmMeeting is the record sent to the CRM (SPEC §6).
+// crmMeeting is the meeting record sent to the CRM (POST/PATCH of
+// MeetingsPath).
 type crmMeeting struct {
 	Subject              string   `json:"subject"`
 	Summary              string   `json:"summary"`

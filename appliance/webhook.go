@@ -20,8 +20,10 @@ import (
 // better than a timeout it may count as a failure.
 const ingestTimeout = 8 * time.Second
 
-// Receiver turns webhook requests into stored notifications. Its contract is
-// SPEC §4: verify, bound, parse, store durably, and only then acknowledge.
+// Receiver turns webhook requests into stored notifications. Its contract:
+// verify the signature, bound the body, parse the envelope, store it durably,
+// and only then acknowledge with 200, so an acknowledged notification is
+// never lost.
 type Receiver struct {
 	DB           *store.DB
 	Verifier     *Verifier

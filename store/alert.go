@@ -8,7 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Alert is something a person should know about (SPEC §7).
+// Alert is something a person should know about; its Kind is one of
+// AlertKinds (kinds.go).
 type Alert struct {
 	Seq     uint64    `json:"-"`
 	Kind    AlertKind `json:"kind"`    // one of AlertKinds
@@ -18,7 +19,8 @@ type Alert struct {
 }
 
 // AlertWindow is the shortest interval between two alerts of one kind about
-// one subject (SPEC §7).
+// one subject: a condition that persists alerts once an hour, not on every
+// check.
 const AlertWindow = time.Hour
 
 // AlertTask is the task that delivers alert seq to sink number sink.

@@ -99,7 +99,7 @@ func New(cfg Config) (*Handler, error) {
 
 // Protect wraps next in the UI's security headers and basic auth (404 with
 // no users configured, 401 without valid credentials): the public
-// listener's /metrics (SPEC §4). POSTs to next are not CSRF-checked.
+// listener's /metrics, which needs an admin user's credentials. POSTs to next are not CSRF-checked.
 func (h *Handler) Protect(next http.Handler) http.Handler {
 	return securityHeaders(h.requireUsers(h.authenticate(next)))
 }

@@ -15,7 +15,7 @@ import (
 // ManifestName is the manifest's file name in a meeting's folder.
 const ManifestName = "manifest.json"
 
-// Manifest describes one meeting's archived files (SPEC §5). Written by
+// Manifest describes one meeting's archived files (manifest.json). Written by
 // WriteManifest it reads, for example:
 //
 //	{

@@ -12,7 +12,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
-// wantManifest is SPEC §5's manifest.json, byte for byte, for sampleManifest.
+// wantManifest is the documented manifest.json, byte for byte, for sampleManifest.
 const wantManifest = `{
   "notetaker_id": "nt7Hq2LmZ",
   "grant_id": "grant-a1b2c3",

@@ -1,5 +1,6 @@
 // Package archive holds the file-level mechanics of notekeeper's media
-// archive (SPEC §5). It knows nothing of the store or of the Nylas API;
+// archive: {data_dir}/media/{notetaker_id}/ with one file per media kind and
+// a manifest.json. It knows nothing of the store or of the Nylas API;
 // appliance.Archiver drives it. Its pieces:
 //
 //   - names.go: which IDs may become folder names (SafeID, MediaDir) and the
@@ -35,7 +36,7 @@ var Kinds = []string{"recording", "transcript", "summary", "action_items", "thum
 
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
-// SafeID reports whether id may be used as a path segment (SPEC §5):
+// SafeID reports whether id may be used as a path segment:
 // ^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$. It refuses the empty string, dots,
 // separators, a leading '-' or '_', anything longer than 128 bytes and
 // anything outside ASCII.
@@ -66,7 +67,7 @@ var recordingTypes = map[string]string{
 // plainFormat is a recording_file_format usable as an extension as it is.
 var plainFormat = regexp.MustCompile(`^[a-z0-9]{2,5}$`)
 
-// FileName returns the final file name of a media kind (SPEC §5):
+// FileName returns the final file name of a media kind:
 //
 //   - recording: "recording."+format when format (recording_file_format) is
 //     a plain token of 2–5 lowercase letters or digits (mp4, mp3, webm, m4a,

@@ -28,8 +28,8 @@ type ReplayResult struct {
 // tasks are derived anew with envelope.Route and queued with the
 // notification as a ref, exactly as at ingest, so the normal handlers merge
 // it again; for a Notetaker whose archive is complete (and not pruned by
-// retention), Redeliver queues its CRM/ATS delivery again. Every handler is idempotent (SPEC §5): a replay
-// creates no second file, CRM record, ATS record or alert. An unknown
+// retention), Redeliver queues its CRM/ATS delivery again. Every handler is idempotent (a task
+// may run twice, so each converges on what is already done): a replay creates no second file, CRM record, ATS record or alert. An unknown
 // envelope id is store.ErrNotFound.
 //
 // Without a daemon the tasks wait in the store for the next start.
