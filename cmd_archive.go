@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
 )

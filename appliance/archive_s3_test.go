@@ -15,8 +15,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
+	"github.com/notekeeper/notekeeper/appliance/s3target/s3test"
 	"github.com/notekeeper/notekeeper/appliance/links"
 )
 

@@ -33,7 +33,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
 	"github.com/notekeeper/notekeeper/bench/internal/measure"
 )
 

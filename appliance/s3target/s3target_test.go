@@ -15,7 +15,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
+	"github.com/notekeeper/notekeeper/appliance/s3target/s3test"
 )
 
 // bigFile writes n deterministic bytes and returns the path and entry.

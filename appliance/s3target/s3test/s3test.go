@@ -26,7 +26,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
 )
 
 // Test credentials and bucket of every Server.
