@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/s3target"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
 )
 
 // newTarget returns the [archive.s3] bucket when the table is in use
@@ -127,7 +127,7 @@ type migrator struct {
 // It stops at the first failure (after reporting it); everything done so
 // far is recorded, so a re-run continues where it stopped.
 func (m *migrator) run(ctx context.Context) error {
-	entries, err := os.ReadDir(filepath.Join(m.dataDir, "media"))
+	entries, err := os.ReadDir(datadir.MediaRoot(m.dataDir))
 	if errors.Is(err, os.ErrNotExist) {
 		entries = nil
 	} else if err != nil {

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -137,7 +138,7 @@ func (d *demoRun) open() error {
 	}
 	// Record the simulator's destination as `webhook create` would, so the
 	// webhook watchdog and the admin overview have one to look at.
-	return writeJSONFile(d.dir, webhookStateFile, webhookState{ID: demo.WebhookID, URL: d.sim.WebhookURL, CreatedAt: time.Now().UTC()})
+	return writeJSONFile(d.dir, datadir.WebhookFile, webhookState{ID: demo.WebhookID, URL: d.sim.WebhookURL, CreatedAt: time.Now().UTC()})
 }
 
 // freeLoopbackAddr returns 127.0.0.1:PORT with a port free right now.

@@ -66,7 +66,7 @@ func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout
 		return err
 	} else if id != "" {
 		return fmt.Errorf("webhook destination %s is already recorded in %s/%s; use rotate-secret, or delete it at Nylas and remove that file",
-			id, cfg.DataDir, webhookStateFile)
+			id, cfg.DataDir, datadir.WebhookFile)
 	}
 	url := cfg.PublicURL() + cfg.Server.WebhookPath
 	// Nylas sends its challenge to url before answering: the appliance must be running.
@@ -77,7 +77,7 @@ func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout
 	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
 		return fmt.Errorf("destination %s created, but its secret could not be stored (rotate it): %w", wh.ID, err)
 	}
-	if err := writeJSONFile(cfg.DataDir, webhookStateFile, webhookState{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
+	if err := writeJSONFile(cfg.DataDir, datadir.WebhookFile, webhookState{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created webhook destination %s (%s) for %s\nsecret written to %s; a running notekeeper accepts it within %s\n",
@@ -166,7 +166,7 @@ func webhookRotate(ctx context.Context, cfg Config, client *nylas.Client, grace 
 	}
 	// Keep the old secret accepted before Nylas switches (at once, no overlap).
 	until := time.Now().Add(grace).UTC()
-	if err := writeJSONFile(cfg.DataDir, previousSecretFile, previousSecret{Secret: old, Until: until}); err != nil {
+	if err := writeJSONFile(cfg.DataDir, datadir.PreviousWebhookFile, previousSecret{Secret: old, Until: until}); err != nil {
 		return err
 	}
 	wh, err := client.RotateWebhookSecret(ctx, id)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // notifySocket stands in for systemd's $NOTIFY_SOCKET and records messages.
@@ -150,7 +151,7 @@ func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
 	}
 	// What `webhook rotate-secret` leaves behind: the old secret in its grace
 	// period, the new one in the file.
-	writeJSONFile(dataDir, previousSecretFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(time.Hour)})
+	writeJSONFile(dataDir, datadir.PreviousWebhookFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(time.Hour)})
 	os.WriteFile(secretPath, []byte("second-secret\n"), 0o600)
 	deadline := time.Now().Add(10 * time.Second)
 	for i := 0; post("second-secret", fmt.Sprintf("ntf-rot-new-%d", i)) != 200; i++ {
@@ -163,7 +164,7 @@ func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
 		t.Fatalf("old secret inside its grace period: %d", s)
 	}
 	// Grace over: only the new secret.
-	writeJSONFile(dataDir, previousSecretFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(-time.Second)})
+	writeJSONFile(dataDir, datadir.PreviousWebhookFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(-time.Second)})
 	deadline = time.Now().Add(10 * time.Second)
 	for post("first-secret", "ntf-rot-expired") != 401 {
 		if time.Now().After(deadline) {

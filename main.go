@@ -19,7 +19,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -327,7 +326,7 @@ func (m *Main) openCertificates() error {
 	}
 	m.Certs = &apptls.Manager{
 		Domain: cfg.Server.Domain, Email: cfg.TLS.Email, CA: cfg.TLS.CA, Roots: roots,
-		StoragePath: filepath.Join(cfg.DataDir, "certmagic"),
+		StoragePath: datadir.CertPath(cfg.DataDir),
 		HTTPPort:    cfg.TLS.HTTPPort, HTTPSPort: cfg.TLS.HTTPSPort,
 		Logger: m.Logger.With(slog.String("component", "tls")),
 		OnFailure: func(domain string, err error) {

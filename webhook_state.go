@@ -16,13 +16,9 @@ import (
 
 // The webhook destination and its secrets live in files, not in the store:
 // `notekeeper webhook …` runs while the daemon holds the store's lock.
-const (
-	// webhookStateFile, in the data dir, names this appliance's destination.
-	webhookStateFile = "webhook.json"
-	// previousSecretFile, in the data dir, keeps a rotated-out secret and
-	// until when it is still accepted.
-	previousSecretFile = "webhook-previous.json"
-)
+// datadir.WebhookFile names this appliance's destination;
+// datadir.PreviousWebhookFile keeps a rotated-out secret and until when it is
+// still accepted.
 
 // secretRefresh is how often a running daemon re-reads its webhook secrets
 // (files written by webhook create/rotate-secret, or by hand).
@@ -101,7 +97,7 @@ func matchOwner(path string) error {
 // destinationID returns the recorded destination ID, "" when none.
 func destinationID(dataDir string) (string, error) {
 	var st webhookState
-	if _, err := readJSONFile(dataDir, webhookStateFile, &st); err != nil {
+	if _, err := readJSONFile(dataDir, datadir.WebhookFile, &st); err != nil {
 		return "", err
 	}
 	return st.ID, nil
@@ -135,7 +131,7 @@ func acceptedSecrets(refs []Secret, dataDir string, now time.Time) []string {
 		}
 	}
 	var prev previousSecret
-	if ok, _ := readJSONFile(dataDir, previousSecretFile, &prev); ok && now.Before(prev.Until) && prev.Secret != "" &&
+	if ok, _ := readJSONFile(dataDir, datadir.PreviousWebhookFile, &prev); ok && now.Before(prev.Until) && prev.Secret != "" &&
 		!slices.Contains(out, prev.Secret) {
 		out = append(out, prev.Secret)
 	}

@@ -23,7 +23,7 @@ import (
 //
 // Alerts enter from every step (store.DB.RaiseAlert queues one alert task
 // per sink), and a dead-lettered task raises one (Alerter.DeadLetter). The
-// jobs (archive_jobs.go, webhook_watchdog.go) enqueue archive tasks too.
+// jobs (archive_jobs.go, reconcile.go) enqueue archive tasks too.
 
 // Pipeline is the set of steps the daemon runs. A nil Records, Archiver,
 // CRM, ATS or Alerter leaves its steps out (the CRM and ATS when

@@ -2,6 +2,7 @@ package datadir
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,15 @@ import (
 // and no temporary file is left behind on error. dir is created (0700,
 // parents too) when missing. name must be a single path element.
 func WriteFileAtomic(dir, name string, data []byte) error {
+	return WriteAtomic(dir, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic for content streamed by write; write's
+// error is returned as it is, and nothing is left behind.
+func WriteAtomic(dir, name string, write func(w io.Writer) error) error {
 	if !PlainName(name) {
 		return fmt.Errorf("write %q: not a plain file name", name)
 	}
@@ -31,8 +41,8 @@ func WriteFileAtomic(dir, name string, data []byte) error {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+	if err := write(f); err != nil {
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)

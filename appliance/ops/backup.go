@@ -166,36 +166,14 @@ func (s *Service) BackupJob(keep int) func(ctx context.Context) error {
 // temporary name, fsynced and renamed, and the folder fsynced. On error no
 // file is left behind.
 func WriteBackupFile(ctx context.Context, op Operator, dir, name string) (string, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	var backupErr error
+	write := func(w io.Writer) error { backupErr = op.Backup(ctx, w); return backupErr }
+	if err := datadir.WriteAtomic(dir, name, write); backupErr != nil {
+		return "", backupErr // as the operator said it
+	} else if err != nil {
 		return "", fmt.Errorf("backup: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := op.Backup(ctx, f); err != nil {
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	done = true
-	return path, datadir.SyncDir(dir)
+	return filepath.Join(dir, name), nil
 }
 
 // rotateBackups deletes all but the keep newest backup files of dir (by the
