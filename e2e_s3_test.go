@@ -17,8 +17,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/s3target/s3test"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/s3target/s3test"
 	"github.com/notekeeper/notekeeper/store"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/s3target"
 	"github.com/notekeeper/notekeeper/appliance/s3target/s3test"
-	"github.com/notekeeper/notekeeper/appliance/links"
 )
 
 // statSHA returns an object's size and sha256 metadata.
