@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The appliance under soak: the real binary, started, SIGKILLed, stopped
 // with SIGTERM and restarted on the same data dir, with its log kept in a

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests: they build the real binary, run it as a child process
 // against a temporary data dir and talk to it over HTTP, as Nylas would.

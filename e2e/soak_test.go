@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // TestSoak: the whole appliance under faults, over time. It builds the real
 // binary and runs it against stand-ins for the Nylas API and storage, a
