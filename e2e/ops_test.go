@@ -2,61 +2,18 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// runBin runs the built binary with args and returns stdout, stderr and the
-// exit status.
-func runBin(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return stdout.String(), stderr.String(), ee.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), 0
-}
-
-// mustRunBin is runBin that fails the test on a non-zero exit.
-func mustRunBin(t *testing.T, args ...string) string {
-	t.Helper()
-	out, errOut, code := runBin(t, args...)
-	if code != 0 {
-		t.Fatalf("notekeeper %v: exit %d\n%s%s", args, code, out, errOut)
-	}
-	return out
-}
-
-// waitIdle polls `tasks -json` until the queue is empty: after that no
-// more work can happen until something new arrives.
-func waitIdle(t *testing.T, config string, d *daemon) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for mustRunBin(t, "tasks", "-config", config, "-json") != "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("tasks never finished\n%s", d.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestE2E_OpsCLI runs the operator commands against a running daemon (over
 // its socket) and then against the same data dir stopped (on the store).

@@ -5,15 +5,7 @@ package e2e
 // ring for failure reports and its /metrics sampled over time.
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,7 +24,8 @@ type soakLog struct {
 	next  int
 }
 
-func (l *soakLog) add(s string) {
+// WriteLine keeps s, cut to 400 bytes.
+func (l *soakLog) WriteLine(s string) {
 	if len(s) > 400 {
 		s = s[:400] + "…"
 	}
@@ -52,13 +45,6 @@ func (l *soakLog) String() string {
 	return strings.Join(append(append([]string(nil), l.lines[l.next:]...), l.lines[:l.next]...), "\n")
 }
 
-// soakProc is one run of the binary.
-type soakProc struct {
-	cmd    *exec.Cmd
-	url    string
-	exited chan error // receives the exit once, then is closed
-}
-
 // soakAppliance runs the binary and counts what was done to it.
 type soakAppliance struct {
 	bin, config string
@@ -66,53 +52,23 @@ type soakAppliance struct {
 	log         soakLog
 
 	mu     sync.Mutex
-	proc   *soakProc
+	proc   *daemon
 	starts int
 }
 
 // start runs the binary and waits until it is ready (its log names its
 // URL and /healthz answers).
 func (a *soakAppliance) start() error {
-	cmd := exec.Command(a.bin, "serve", "-config", a.config)
-	cmd.Env = append(os.Environ(), a.env...)
-	pr, pw := io.Pipe()
-	cmd.Stderr = pw
-	if err := cmd.Start(); err != nil {
+	d, err := launch(a.bin, a.config, a.env, &a.log)
+	if err != nil {
 		return err
 	}
-	p := &soakProc{cmd: cmd, exited: make(chan error, 1)}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			a.log.add(line)
-			if m := readyLine.FindStringSubmatch(line); m != nil {
-				select {
-				case urls <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	go func() { err := cmd.Wait(); pw.Close(); p.exited <- err; close(p.exited) }()
-	select {
-	case p.url = <-urls:
-	case err := <-p.exited:
-		return fmt.Errorf("appliance exited before ready: %v", err)
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		return fmt.Errorf("appliance not ready after 30s")
+	if err := d.waitReady(30 * time.Second); err != nil {
+		d.kill()
+		return err
 	}
-	resp, err := http.Get(p.url + "/healthz")
-	if err != nil {
-		return fmt.Errorf("healthz: %w", err)
-	}
-	resp.Body.Close()
 	a.mu.Lock()
-	a.proc, a.starts = p, a.starts+1
+	a.proc, a.starts = d, a.starts+1
 	a.mu.Unlock()
 	return nil
 }
@@ -127,24 +83,22 @@ func (a *soakAppliance) url() string {
 	return a.proc.url
 }
 
-// signal sends sig to the running appliance and waits for it to exit.
+// signal sends sig to the running appliance and waits for it to exit;
+// after wait it is killed and signal reports false.
 func (a *soakAppliance) signal(sig syscall.Signal, wait time.Duration) (error, bool) {
 	a.mu.Lock()
-	p := a.proc
+	d := a.proc
 	a.proc = nil
 	a.mu.Unlock()
-	if p == nil {
+	if d == nil {
 		return nil, true
 	}
-	p.cmd.Process.Signal(sig)
-	select {
-	case err := <-p.exited:
+	d.signal(sig)
+	if err, ok := d.wait(wait); ok {
 		return err, true
-	case <-time.After(wait):
-		p.cmd.Process.Kill()
-		<-p.exited
-		return nil, false
 	}
+	d.kill()
+	return nil, false
 }
 
 // kill SIGKILLs the appliance.
@@ -153,7 +107,7 @@ func (a *soakAppliance) kill() {
 }
 
 // stop sends SIGTERM and returns an error unless the appliance exited 0
-// within SPEC §4's 30 s (plus a margin).
+// within the 30 s it has to drain (plus a margin).
 func (a *soakAppliance) stop() error {
 	err, ok := a.signal(syscall.SIGTERM, 35*time.Second)
 	if !ok {
@@ -168,20 +122,7 @@ func (a *soakAppliance) stop() error {
 // tasks lists the queue through the operator CLI (over the ops socket
 // while the daemon runs).
 func (a *soakAppliance) tasks() ([]store.Task, error) {
-	out, err := exec.Command(a.bin, "tasks", "-json", "-config", a.config).Output()
-	if err != nil {
-		return nil, fmt.Errorf("notekeeper tasks -json: %w", err)
-	}
-	var tasks []store.Task
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for dec.More() {
-		var t store.Task
-		if err := dec.Decode(&t); err != nil {
-			return nil, fmt.Errorf("notekeeper tasks -json: %w", err)
-		}
-		tasks = append(tasks, t)
-	}
-	return tasks, nil
+	return listTasks(a.bin, a.config)
 }
 
 // soakSample is one reading of the appliance's /metrics.
@@ -193,34 +134,14 @@ type soakSample struct {
 
 // scrape reads RSS and goroutines from the metrics listener.
 func scrape(metricsURL string) (soakSample, error) {
-	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(metricsURL)
+	samples, err := scrapeMetrics(metricsURL)
 	if err != nil {
 		return soakSample{}, err
 	}
-	defer resp.Body.Close()
-	var s soakSample
-	found := 0
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "process_resident_memory_bytes":
-			s.RSS, found = v, found+1
-		case "go_goroutines":
-			s.Goroutines, found = v, found+1
-		}
+	rss, ok1 := metricValue(samples, "process_resident_memory_bytes", nil)
+	goroutines, ok2 := metricValue(samples, "go_goroutines", nil)
+	if !ok1 || !ok2 {
+		return soakSample{}, fmt.Errorf("metrics: process_resident_memory_bytes or go_goroutines missing")
 	}
-	if found != 2 {
-		return s, fmt.Errorf("metrics: process_resident_memory_bytes or go_goroutines missing")
-	}
-	return s, nil
+	return soakSample{RSS: rss, Goroutines: goroutines}, nil
 }
