@@ -1,13 +1,8 @@
 package e2e
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -17,57 +12,12 @@ import (
 // media notification three times, a restart, and the same notification again
 // must leave exactly one CRM record and no further writes.
 func TestE2E_CRMOneRecordAcrossRedeliveriesAndRestart(t *testing.T) {
-	summary := []byte(`{"summary":"Jo wants to renew."}`)
-	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(summary)
-	}))
-	defer storage.Close()
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/events/") {
-			fmt.Fprint(w, `{"data":{"title":"Acme renewal call","participants":[{"email":"sarah@your-company.example"},{"email":"jo@acme.example"}]}}`)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	defer api.Close()
-	var mu sync.Mutex
-	var writes []string
-	lookups := 0
-	records := map[string]bool{}
-	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case r.URL.Path == "/api/contacts/search":
-			lookups++
-			fmt.Fprint(w, `{"results":[{"id":"c-jo","primary_deal_id":"d-1"}]}`)
-		case r.Method == "GET" && r.URL.Path == "/api/meetings":
-			if records["m1"] {
-				fmt.Fprint(w, `{"results":[{"id":"m1"}]}`)
-			} else {
-				fmt.Fprint(w, `{"results":[]}`)
-			}
-		case r.Method == "POST" || r.Method == "PATCH":
-			writes = append(writes, r.Method+" "+r.URL.Path)
-			records["m1"] = true
-			fmt.Fprint(w, `{"id":"m1"}`)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer crm.Close()
-
-	dataDir := filepath.Join(t.TempDir(), "data")
-	config := writeE2EMediaConfig(t, dataDir, api.URL, "summary", "", e2eCRMTable(crm.URL))
-
-	body, _ := json.Marshal(map[string]any{"specversion": "1.0", "type": "notetaker.media", "id": "ntf-crm-1", "time": time.Now().Unix(),
-		"data": map[string]any{"object": map[string]any{"id": "ntCrm1", "grant_id": "grant-1", "state": "available",
-			"event": map[string]string{"event_id": "evt-1"}, "media": map[string]string{"summary": storage.URL + "/s.json"}}}})
+	scene := newCRMScene(t)
+	config := scene.config(t, filepath.Join(t.TempDir(), "data"))
+	body := scene.available("ntf-crm-1", "ntCrm1", time.Now().Unix(), map[string]string{"summary": "/s.json"})
 	written := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), writes...)
+		_, writes := scene.state()
+		return writes
 	}
 	waitWrites := func(d *daemon) {
 		deadline := time.Now().Add(30 * time.Second)
@@ -90,17 +40,12 @@ func TestE2E_CRMOneRecordAcrossRedeliveriesAndRestart(t *testing.T) {
 	if err := d.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	before := lookups
-	mu.Unlock()
+	before, _ := scene.state()
 
 	// After a restart: a redelivery (a duplicate) and a second available
 	// notification offering one more kind, which re-runs the archive and the
 	// CRM delivery against the state the first process left.
-	second, _ := json.Marshal(map[string]any{"specversion": "1.0", "type": "notetaker.media", "id": "ntf-crm-2", "time": time.Now().Unix() + 1,
-		"data": map[string]any{"object": map[string]any{"id": "ntCrm1", "grant_id": "grant-1", "state": "available",
-			"event": map[string]string{"event_id": "evt-1"},
-			"media": map[string]string{"summary": storage.URL + "/s.json", "thumbnail": storage.URL + "/t.png"}}}})
+	second := scene.available("ntf-crm-2", "ntCrm1", time.Now().Unix()+1, map[string]string{"summary": "/s.json", "thumbnail": "/t.png"})
 	d = startDaemon(t, config)
 	for _, b := range [][]byte{body, second} {
 		if status, err := postNotification(http.DefaultClient, d.url, b); err != nil || status != 200 {
@@ -109,10 +54,7 @@ func TestE2E_CRMOneRecordAcrossRedeliveriesAndRestart(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		mu.Lock()
-		ran := lookups > before
-		mu.Unlock()
-		if ran {
+		if lookups, _ := scene.state(); lookups > before {
 			break
 		}
 		if time.Now().After(deadline) {

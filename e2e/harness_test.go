@@ -96,14 +96,18 @@ func needTool[T any](t *testing.T, tool, howTo string, find func(testing.TB) T) 
 	found := false
 	t.Cleanup(func() {
 		if !found && t.Skipped() {
-			missing.mu.Lock()
-			missing.how[tool] = howTo
-			missing.mu.Unlock()
+			missing.add(tool, howTo)
 		}
 	})
 	v := find(t)
 	found = true
 	return v
+}
+
+func (m *missingTools) add(tool, howTo string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.how[tool] = howTo
 }
 
 // line is "skipped for missing tools: a (how to get a), b (…)", or "".
@@ -494,6 +498,89 @@ func recordingMediaAPI(t *testing.T, storageURL string, size int) *httptest.Serv
 	}))
 	t.Cleanup(api.Close)
 	return api
+}
+
+// crmScene stands in for what a meeting's delivery to the CRM calls:
+// signed storage serving its summary, the Nylas API answering its calendar
+// event (one internal and one external participant), and a CRM that keeps
+// its one meeting record and counts contact lookups and writes.
+type crmScene struct {
+	storage, api, crm *httptest.Server
+
+	mu      sync.Mutex
+	lookups int      // contact searches: one per run of the delivery
+	writes  []string // "POST /api/meetings", …
+	record  bool     // the meeting record exists
+}
+
+// newCRMScene starts the three stand-ins until the test's cleanup.
+func newCRMScene(t *testing.T) *crmScene {
+	t.Helper()
+	c := &crmScene{}
+	c.storage = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"summary":"Jo wants to renew."}`))
+	}))
+	t.Cleanup(c.storage.Close)
+	c.api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/events/") {
+			fmt.Fprint(w, `{"data":{"title":"Acme renewal call","participants":[{"email":"sarah@your-company.example"},{"email":"jo@acme.example"}]}}`)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(c.api.Close)
+	c.crm = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		switch {
+		case r.URL.Path == "/api/contacts/search":
+			c.lookups++
+			fmt.Fprint(w, `{"results":[{"id":"c-jo","primary_deal_id":"d-1"}]}`)
+		case r.Method == "GET" && r.URL.Path == "/api/meetings":
+			if c.record {
+				fmt.Fprint(w, `{"results":[{"id":"m1"}]}`)
+			} else {
+				fmt.Fprint(w, `{"results":[]}`)
+			}
+		case r.Method == "POST" || r.Method == "PATCH":
+			c.writes = append(c.writes, r.Method+" "+r.URL.Path)
+			c.record = true
+			fmt.Fprint(w, `{"id":"m1"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(c.crm.Close)
+	return c
+}
+
+// state returns the contact lookups and the writes so far.
+func (c *crmScene) state() (int, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lookups, append([]string(nil), c.writes...)
+}
+
+// config writes the config of a daemon archiving summaries from the scene
+// and delivering them to its CRM.
+func (c *crmScene) config(t *testing.T, dataDir string) string {
+	t.Helper()
+	return writeE2EMediaConfig(t, dataDir, c.api.URL, "summary", "", e2eCRMTable(c.crm.URL))
+}
+
+// available is a notetaker.media notification (envelope id) saying the
+// media of Notetaker nt, whose event is the scene's, is available: kind →
+// path on the scene's storage.
+func (c *crmScene) available(id, nt string, at int64, media map[string]string) []byte {
+	links := map[string]string{}
+	for kind, path := range media {
+		links[kind] = c.storage.URL + path
+	}
+	body, _ := json.Marshal(map[string]any{"specversion": "1.0", "type": "notetaker.media", "id": id, "time": at,
+		"data": map[string]any{"object": map[string]any{"id": nt, "grant_id": "grant-1", "state": "available",
+			"event": map[string]string{"event_id": "evt-1"}, "media": links}}})
+	return body
 }
 
 // scrapeMetrics reads and parses a /metrics page.
