@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
 // notifySocket stands in for systemd's $NOTIFY_SOCKET and records messages.
@@ -141,7 +139,11 @@ func writePreviousSecret(t *testing.T, dataDir, secret string, until time.Time) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := archive.WriteFileAtomic(dataDir, "webhook-previous.json", b); err != nil {
+	tmp := filepath.Join(dataDir, ".webhook-previous.json.tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dataDir, "webhook-previous.json")); err != nil { // the daemon never reads half a file
 		t.Fatal(err)
 	}
 }
