@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Stand-ins for the Nylas API and Nylas' media storage, with faults.
 
@@ -53,7 +53,6 @@ type soakStorage struct {
 	dice   *soakDice
 	key    []byte
 	srv    *httptest.Server
-	served sync.Map // "id/name" → true once served whole
 }
 
 func newSoakStorage(world *soakWorld, faults *soakFaults, dice *soakDice) *soakStorage {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Stand-ins for the CRM, the ATS and the alert webhook, with faults: 5xx
 // streaks, 429 with Retry-After, timeouts (before and after the work is
@@ -135,13 +135,6 @@ func (c *soakCRM) handle(r *http.Request, body []byte) (int, any) {
 		return 200, map[string]string{"id": strings.TrimPrefix(r.URL.Path, "/api/meetings/")}
 	}
 	return 404, map[string]string{"error": "no route"}
-}
-
-// createsOf is the number of records created for a Notetaker.
-func (c *soakCRM) createsOf(id string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.creates[id]
 }
 
 // soakInterview is what the ATS holds about one booking.
