@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // A finding of `check`: problems fail it (exit 1), warnings and notes are
@@ -38,7 +40,7 @@ func warning(format string, args ...any) finding {
 // held by a running notekeeper ([server] listen, or with a domain the [tls]
 // ports), a configured domain resolves (to one of this machine's addresses,
 // else a warning), and the clock is sane.
-func checkMachine(cfg Config) []finding {
+func checkMachine(cfg config.Config) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
 		out = append(out, problem("data_dir: %v", err))

@@ -16,12 +16,13 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // newTarget returns the [archive.s3] bucket when the table is in use
 // (target = "s3", or a bucket configured for migrate and for serving files
 // already moved), else nil.
-func newTarget(cfg Config) (archive.Target, error) {
+func newTarget(cfg config.Config) (archive.Target, error) {
 	if !cfg.Archive.S3Used() {
 		return nil, nil
 	}
@@ -37,7 +38,7 @@ func newTarget(cfg Config) (archive.Target, error) {
 
 // checkBucket is `notekeeper check`'s probe of [archive.s3]: the bucket is
 // reachable and accepts the credentials.
-func checkBucket(cfg Config) (finding, bool) {
+func checkBucket(cfg config.Config) (finding, bool) {
 	t, err := newTarget(cfg)
 	if err != nil {
 		return problem("%v", err), true
@@ -71,7 +72,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fs := flag.NewFlagSet("archive migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	path := fs.String("config", config.DefaultPath(), "configuration file")
 	to := fs.String("to", "", `destination: "s3"`)
 	deleteLocal := fs.Bool("delete-local", false, "remove local recordings and thumbnails once their objects are verified")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -81,7 +82,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprint(stderr, archiveUsage)
 		return fmt.Errorf("archive migrate: -to must be \"s3\", not %q", *to)
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}

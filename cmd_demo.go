@@ -25,6 +25,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/demo"
+	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -153,32 +154,29 @@ func freeLoopbackAddr() (string, error) {
 // demoConfig is the demo appliance's configuration: DefaultConfig with plain
 // HTTP on listen, the simulator as the Nylas API (http media allowed), the
 // stand-ins as CRM, ATS and alert webhook, one admin user, and quick retries.
-func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey, atsURL, atsKey, sinkURL string) Config {
-	cfg := DefaultConfig()
+func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey, atsURL, atsKey, sinkURL string) config.Config {
+	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.InternalDomains = []string{demo.InternalDomain}
 	cfg.Server.Listen = listen
 	cfg.Nylas.APIBase = apiBase
-	cfg.Nylas.APIKey = literalSecret(apiKey)
-	cfg.Nylas.WebhookSecrets = []Secret{literalSecret(secret)}
+	cfg.Nylas.APIKey = config.Literal(apiKey)
+	cfg.Nylas.WebhookSecrets = []config.Secret{config.Literal(secret)}
 	cfg.Nylas.Grants = []string{demo.Sales().GrantID}
 	cfg.Nylas.AllowHTTPMedia = true
 	cfg.Archive.MinFreeBytes = 64 << 20 // a throw-away dir in /tmp: do not ask for the default 2 GiB
-	cfg.Tasks.BackoffBase = Duration{100 * time.Millisecond}
-	cfg.Tasks.BackoffMax = Duration{2 * time.Second}
+	cfg.Tasks.BackoffBase = config.Duration{Duration: 100 * time.Millisecond}
+	cfg.Tasks.BackoffMax = config.Duration{Duration: 2 * time.Second}
 	cfg.Tasks.MaxAttempts = 8
-	cfg.Tasks.Lease = Duration{time.Minute}
-	cfg.CRM = CRMConfig{Enabled: true, BaseURL: crmURL, APIKey: literalSecret(crmKey),
+	cfg.Tasks.Lease = config.Duration{Duration: time.Minute}
+	cfg.CRM = config.CRM{Enabled: true, BaseURL: crmURL, APIKey: config.Literal(crmKey),
 		ContactsSearchPath: cfg.CRM.ContactsSearchPath, MeetingsPath: cfg.CRM.MeetingsPath}
-	cfg.ATS = ATSConfig{Enabled: true, BaseURL: atsURL, APIKey: literalSecret(atsKey),
+	cfg.ATS = config.ATS{Enabled: true, BaseURL: atsURL, APIKey: config.Literal(atsKey),
 		InterviewsPath: cfg.ATS.InterviewsPath, RecordingsPath: cfg.ATS.RecordingsPath}
-	cfg.Alerts = []AlertConfig{{Type: "webhook", URL: literalSecret(sinkURL)}}
+	cfg.Alerts = []config.Alert{{Type: "webhook", URL: config.Literal(sinkURL)}}
 	cfg.Admin.Users = map[string]string{demoUser: adminHash}
 	return cfg
 }
-
-// literalSecret is a Secret written as a literal value.
-func literalSecret(v string) Secret { return Secret{ref: v, value: v} }
 
 // drive sends the script through the webhook and waits until everything it
 // should cause has happened, or ctx ends; the error then names what did not

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/notekeeper/notekeeper/config"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -34,8 +36,9 @@ func TestHashPassword(t *testing.T) {
 				t.Fatal(err)
 			}
 			hash := strings.TrimSpace(out.String())
-			if !configIsBcrypt(hash) {
-				t.Fatalf("%q is not a hash [admin] users accepts", hash)
+			users := fmt.Sprintf("[nylas]\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n[admin.users]\nalice = %q\n", hash)
+			if _, err := config.Parse([]byte(users)); err != nil {
+				t.Fatalf("%q is not a hash [admin] users accepts: %v", hash, err)
 			}
 			if bcrypt.CompareHashAndPassword([]byte(hash), []byte("correct horse")) != nil {
 				t.Fatal("hash does not verify the password")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -30,7 +31,7 @@ type opsCommand struct {
 	name   string
 	fs     *flag.FlagSet
 	config *string
-	cfg    Config
+	cfg    config.Config
 	stdout io.Writer
 	stderr io.Writer
 	local  bool // no daemon: the command works on the store itself
@@ -40,7 +41,7 @@ type opsCommand struct {
 func newOpsCommand(name string, stdout, stderr io.Writer) *opsCommand {
 	c := &opsCommand{name: name, fs: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout, stderr: stderr}
 	c.fs.SetOutput(stderr)
-	c.config = c.fs.String("config", DefaultConfigPath(), "configuration file")
+	c.config = c.fs.String("config", config.DefaultPath(), "configuration file")
 	return c
 }
 
@@ -53,7 +54,7 @@ func (c *opsCommand) parse(args []string, maxArgs int) error {
 	if c.fs.NArg() > maxArgs {
 		return fmt.Errorf("%s: unexpected argument %q", c.name, c.fs.Arg(maxArgs))
 	}
-	cfg, err := LoadConfigUnresolved(*c.config)
+	cfg, err := config.LoadUnresolved(*c.config)
 	c.cfg = cfg
 	return err
 }
@@ -87,7 +88,7 @@ func (c *opsCommand) queued() {
 // newOpsService builds the operations over db for cfg. status, when set, is
 // the daemon's; without one replay queues CRM/ATS deliveries for the next
 // start through delivery handlers that only enqueue.
-func newOpsService(cfg Config, db *store.DB, redeliver func(context.Context, *store.Notetaker) error) *ops.Service {
+func newOpsService(cfg config.Config, db *store.DB, redeliver func(context.Context, *store.Notetaker) error) *ops.Service {
 	if redeliver == nil {
 		var crm *appliance.CRM
 		var ats *appliance.ATS
@@ -112,7 +113,7 @@ func newOpsService(cfg Config, db *store.DB, redeliver func(context.Context, *st
 // backupStateFiles are the data dir's state files a backup holds: the
 // defaults plus webhook secret files kept in the data dir (where `webhook
 // create` writes them).
-func backupStateFiles(cfg Config) []string {
+func backupStateFiles(cfg config.Config) []string {
 	files := append([]string(nil), ops.DefaultStateFiles...)
 	for _, s := range cfg.Nylas.WebhookSecrets {
 		p, ok := strings.CutPrefix(s.Ref(), "file:")

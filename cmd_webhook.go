@@ -13,6 +13,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 const webhookUsage = `usage: notekeeper webhook <create|list|status|rotate-secret> [-config FILE] [-grace 24h]
@@ -33,12 +34,12 @@ func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	sub := args[0]
 	fs := flag.NewFlagSet("webhook "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	path := fs.String("config", config.DefaultPath(), "configuration file")
 	grace := fs.Duration("grace", 24*time.Hour, "rotate-secret: how long the old secret stays accepted")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return fmt.Errorf("webhook: unknown subcommand %q", sub)
 }
 
-func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	file, err := secretFile(cfg)
 	if err != nil {
 		return err
@@ -97,7 +98,7 @@ func writeSecretFile(path, secret string) error {
 	return matchOwner(path)
 }
 
-func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookList(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	ours, err := destinationID(cfg.DataDir)
 	if err != nil {
 		return err
@@ -118,7 +119,7 @@ func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout i
 	return tw.Flush()
 }
 
-func webhookStatus(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookStatus(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	id, err := destinationID(cfg.DataDir)
 	if err != nil {
 		return err
@@ -146,7 +147,7 @@ func webhookStatus(ctx context.Context, cfg Config, client *nylas.Client, stdout
 	return nil
 }
 
-func webhookRotate(ctx context.Context, cfg Config, client *nylas.Client, grace time.Duration, stdout io.Writer) error {
+func webhookRotate(ctx context.Context, cfg config.Config, client *nylas.Client, grace time.Duration, stdout io.Writer) error {
 	file, err := secretFile(cfg)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
+	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -237,7 +238,7 @@ func TestCheckProbesTheBucket(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			base, _ := os.ReadFile(writeE2EConfig(t, t.TempDir()))
 			table := strings.Replace(s3ConfigTable(tc.endpoint), s3test.SecretKey, tc.secret, 1)
-			cfg, err := ParseConfig(append(base, table...))
+			cfg, err := config.Parse(append(base, table...))
 			if err != nil {
 				t.Fatal(err)
 			}

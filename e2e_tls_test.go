@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/tls/tlstest"
 )
 
@@ -25,8 +26,8 @@ func TestE2E_AutomaticHTTPSWithPebble(t *testing.T) {
 	httpPort, httpsPort := freePort(t), freePort(t)
 	pebble := tlstest.Start(t, httpPort, httpsPort, 24*time.Hour)
 	dir := t.TempDir()
-	config := filepath.Join(dir, "config.toml")
-	os.WriteFile(config, []byte(fmt.Sprintf(`data_dir = %q
+	cfgPath := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`data_dir = %q
 [server]
 domain = "localhost"
 [tls]
@@ -41,7 +42,7 @@ webhook_secrets = [%q]
 [archive]
 min_free_bytes = 0
 `, filepath.Join(dir, "data"), pebble.Directory(), pebble.WriteServerRoot(t, dir), httpPort, httpsPort, e2eSecret)), 0o600)
-	cfg, err := LoadConfig(config)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

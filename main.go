@@ -34,6 +34,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
+	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
 	apptls "github.com/notekeeper/notekeeper/tls"
@@ -137,17 +138,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // parseConfigFlag parses the flags common to commands and loads the config.
-func parseConfigFlag(name string, args []string, stderr io.Writer) (Config, error) {
+func parseConfigFlag(name string, args []string, stderr io.Writer) (config.Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	path := fs.String("config", config.DefaultPath(), "configuration file")
 	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+		return config.Config{}, err
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+		return config.Config{}, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
-	return LoadConfig(*path)
+	return config.Load(*path)
 }
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -208,7 +209,7 @@ func (m *Main) refreshSecrets() {
 func configPath(args []string) string {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	path := fs.String("config", DefaultConfigPath(), "")
+	path := fs.String("config", config.DefaultPath(), "")
 	fs.Parse(args)
 	return *path
 }
@@ -221,7 +222,7 @@ func configPath(args []string) string {
 func (m *Main) reload(path string, level *slog.LevelVar) {
 	sdNotify("RELOADING=1")
 	defer sdNotify("READY=1")
-	cfg, err := LoadConfig(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		m.Logger.Error("reload refused; keeping the running configuration", slog.Any("error", err))
 		return
@@ -235,7 +236,7 @@ func (m *Main) reload(path string, level *slog.LevelVar) {
 
 // Main holds the running appliance's components.
 type Main struct {
-	Config Config
+	Config config.Config
 	Logger *slog.Logger
 
 	DB       *store.DB
@@ -261,7 +262,7 @@ type Main struct {
 }
 
 // NewMain returns a Main for cfg; nothing is opened yet.
-func NewMain(cfg Config, logger *slog.Logger) *Main {
+func NewMain(cfg config.Config, logger *slog.Logger) *Main {
 	return &Main{Config: cfg, Logger: logger}
 }
 
@@ -340,7 +341,7 @@ func (m *Main) openCertificates() error {
 }
 
 // alertSinks turns the [[alert]] sections into sinks.
-func alertSinks(alerts []AlertConfig) []appliance.AlertSink {
+func alertSinks(alerts []config.Alert) []appliance.AlertSink {
 	sinks := make([]appliance.AlertSink, len(alerts))
 	for i, a := range alerts {
 		sinks[i] = appliance.AlertSink{Type: a.Type, URL: a.URL.Value(), Kinds: a.Kinds, SMTPAddr: a.SMTPAddr,
@@ -578,7 +579,7 @@ func (m *Main) Close() error {
 
 // newLogger builds the process's one logger from [log]; level can be
 // changed later (SIGHUP).
-func newLogger(c LogConfig, level *slog.LevelVar, w io.Writer) *slog.Logger {
+func newLogger(c config.Log, level *slog.LevelVar, w io.Writer) *slog.Logger {
 	level.Set(logLevel(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
@@ -621,7 +622,7 @@ func versionString() string {
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfigFlag("check", args, stderr)
 	var findings []finding
-	var cerr *ConfigError
+	var cerr *config.Error
 	switch {
 	case errors.As(err, &cerr):
 		for _, p := range cerr.Problems {

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"bufio"
@@ -26,26 +26,26 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// configTestEnv sets the environment variables DefaultConfig's secrets refer
+// testEnv sets the environment variables Default's secrets refer
 // to, so that a file that leaves [nylas] alone is valid.
-func configTestEnv(t *testing.T) {
+func testEnv(t *testing.T) {
 	t.Helper()
 	t.Setenv("NYLAS_API_KEY", "test-api-key")
 	t.Setenv("NYLAS_WEBHOOK_SECRET", "test-webhook-secret")
 	t.Setenv("CREDENTIALS_DIRECTORY", "")
 }
 
-// configTestUnset makes sure an environment variable is unset for the test
+// testUnset makes sure an environment variable is unset for the test
 // and restored afterwards.
-func configTestUnset(t *testing.T, name string) {
+func testUnset(t *testing.T, name string) {
 	t.Helper()
 	t.Setenv(name, "") // registers the restore
 	os.Unsetenv(name)
 }
 
-// configTestRefsOnly returns c with every secret reduced to its reference,
+// refsOnly returns c with every secret reduced to its reference,
 // so that configurations can be compared without resolved values.
-func configTestRefsOnly(c Config) Config {
+func refsOnly(c Config) Config {
 	strip := func(s Secret) Secret { return Secret{ref: s.ref} }
 	c.Nylas.APIKey = strip(c.Nylas.APIKey)
 	c.Nylas.WebhookSecrets = slices.Clone(c.Nylas.WebhookSecrets)
@@ -62,27 +62,27 @@ func configTestRefsOnly(c Config) Config {
 	return c
 }
 
-// configTestSchemaKeys lists every TOML key of a Config type, tables
+// schemaKeys lists every TOML key of a Config type, tables
 // included, as dotted keys ("server", "server.listen", "alert.url").
-func configTestSchemaKeys(t reflect.Type, prefix string) []string {
+func schemaKeys(t reflect.Type, prefix string) []string {
 	var keys []string
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := prefix + f.Tag.Get("toml")
 		keys = append(keys, name)
 		ft := f.Type
-		if ft.Kind() == reflect.Slice && !configIsText(ft.Elem()) && ft.Elem().Kind() == reflect.Struct {
+		if ft.Kind() == reflect.Slice && !isText(ft.Elem()) && ft.Elem().Kind() == reflect.Struct {
 			ft = ft.Elem()
 		}
-		if ft.Kind() == reflect.Struct && !configIsText(ft) {
-			keys = append(keys, configTestSchemaKeys(ft, name+".")...)
+		if ft.Kind() == reflect.Struct && !isText(ft) {
+			keys = append(keys, schemaKeys(ft, name+".")...)
 		}
 	}
 	return keys
 }
 
-// configTestFileKeys returns the dotted keys a TOML document defines.
-func configTestFileKeys(t *testing.T, data []byte) []string {
+// fileKeys returns the dotted keys a TOML document defines.
+func fileKeys(t *testing.T, data []byte) []string {
 	t.Helper()
 	var m map[string]any
 	md, err := toml.Decode(string(data), &m)
@@ -98,9 +98,9 @@ func configTestFileKeys(t *testing.T, data []byte) []string {
 	return keys
 }
 
-// configTestExampleAlerts returns the commented-out [[alert]] examples of
+// exampleAlerts returns the commented-out [[alert]] examples of
 // config.example.toml with their "# " removed.
-func configTestExampleAlerts(t *testing.T, example []byte) string {
+func exampleAlerts(t *testing.T, example []byte) string {
 	t.Helper()
 	var b strings.Builder
 	in := false
@@ -125,9 +125,9 @@ func configTestExampleAlerts(t *testing.T, example []byte) string {
 	return b.String()
 }
 
-// configTestCertFile writes a self-signed CA certificate in PEM and returns
+// testCertFile writes a self-signed CA certificate in PEM and returns
 // its path.
-func configTestCertFile(t *testing.T) string {
+func testCertFile(t *testing.T) string {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -153,29 +153,29 @@ func configTestCertFile(t *testing.T) string {
 	return p
 }
 
-func TestConfigExampleIsDefault(t *testing.T) {
-	configTestEnv(t)
-	data, err := os.ReadFile("config.example.toml")
+func TestExampleIsDefault(t *testing.T) {
+	testEnv(t)
+	data, err := os.ReadFile("../config.example.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ParseConfig(data)
+	got, err := Parse(data)
 	if err != nil {
 		t.Fatalf("config.example.toml does not parse: %v", err)
 	}
-	want := DefaultConfig()
-	if !reflect.DeepEqual(configTestRefsOnly(got), configTestRefsOnly(want)) {
-		t.Errorf("config.example.toml differs from DefaultConfig:\n got %+v\nwant %+v", got, want)
+	want := Default()
+	if !reflect.DeepEqual(refsOnly(got), refsOnly(want)) {
+		t.Errorf("config.example.toml differs from Default:\n got %+v\nwant %+v", got, want)
 	}
 	// Every key of the schema is shown, except [[alert]], which is
 	// commented out (an alert without a url is invalid); and nothing else.
 	var schema []string
-	for _, k := range configTestSchemaKeys(reflect.TypeFor[Config](), "") {
+	for _, k := range schemaKeys(reflect.TypeFor[Config](), "") {
 		if k != "alert" && !strings.HasPrefix(k, "alert.") {
 			schema = append(schema, k)
 		}
 	}
-	keys := configTestFileKeys(t, data)
+	keys := fileKeys(t, data)
 	for _, k := range schema {
 		if !slices.Contains(keys, k) {
 			t.Errorf("config.example.toml does not show key %s", k)
@@ -188,8 +188,8 @@ func TestConfigExampleIsDefault(t *testing.T) {
 	}
 }
 
-func TestConfigExampleCommentsEveryKey(t *testing.T) {
-	data, err := os.ReadFile("config.example.toml")
+func TestExampleCommentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../config.example.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,17 +206,17 @@ func TestConfigExampleCommentsEveryKey(t *testing.T) {
 	}
 }
 
-func TestConfigExampleAlerts(t *testing.T) {
-	configTestEnv(t)
+func TestExampleAlerts(t *testing.T) {
+	testEnv(t)
 	t.Setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T000/B000/XXXX")
 	t.Setenv("ALERT_WEBHOOK_URL", "https://alerts.example.com/hook")
 	t.Setenv("SMTP_PASSWORD", "smtp-password")
-	example, err := os.ReadFile("config.example.toml")
+	example, err := os.ReadFile("../config.example.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts := configTestExampleAlerts(t, example)
-	cfg, err := ParseConfig([]byte(alerts))
+	alerts := exampleAlerts(t, example)
+	cfg, err := Parse([]byte(alerts))
 	if err != nil {
 		t.Fatalf("the commented [[alert]] examples do not parse: %v\n%s", err, alerts)
 	}
@@ -228,43 +228,43 @@ func TestConfigExampleAlerts(t *testing.T) {
 		t.Errorf("alert types = %q, want %q", types, want)
 	}
 	// Together the examples show every alert key.
-	keys := configTestFileKeys(t, []byte(alerts))
-	for _, k := range configTestSchemaKeys(reflect.TypeFor[Config](), "") {
+	keys := fileKeys(t, []byte(alerts))
+	for _, k := range schemaKeys(reflect.TypeFor[Config](), "") {
 		if strings.HasPrefix(k, "alert") && !slices.Contains(keys, k) {
 			t.Errorf("config.example.toml has no example of %s", k)
 		}
 	}
 }
 
-func TestConfigDefaultRoundTrip(t *testing.T) {
-	configTestEnv(t)
+func TestDefaultRoundTrip(t *testing.T) {
+	testEnv(t)
 	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(DefaultConfig()); err != nil {
+	if err := toml.NewEncoder(&buf).Encode(Default()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ParseConfig(buf.Bytes())
+	got, err := Parse(buf.Bytes())
 	if err != nil {
-		t.Fatalf("encoded DefaultConfig does not parse: %v\n%s", err, buf.String())
+		t.Fatalf("encoded Default does not parse: %v\n%s", err, buf.String())
 	}
-	if !reflect.DeepEqual(configTestRefsOnly(got), configTestRefsOnly(DefaultConfig())) {
-		t.Errorf("round trip changed the config:\n got %+v\nwant %+v", got, DefaultConfig())
+	if !reflect.DeepEqual(refsOnly(got), refsOnly(Default())) {
+		t.Errorf("round trip changed the config:\n got %+v\nwant %+v", got, Default())
 	}
 	if got.Nylas.APIKey.Value() != "test-api-key" || got.Nylas.WebhookSecrets[0].Value() != "test-webhook-secret" {
 		t.Errorf("default secrets not resolved from the environment")
 	}
 }
 
-func TestConfigFull(t *testing.T) {
-	configTestEnv(t)
+func TestFull(t *testing.T) {
+	testEnv(t)
 	t.Setenv("NK_TEST_API_KEY", "api-key")
 	t.Setenv("NK_TEST_WEBHOOK_NEW", "new-secret")
 	t.Setenv("NK_TEST_WEBHOOK_OLD", "old-secret")
 	t.Setenv("NK_TEST_CRM_KEY", "crm-key")
 	t.Setenv("NK_TEST_SLACK_URL", "https://hooks.slack.com/services/T/B/X")
 	t.Setenv("NK_TEST_SMTP_PASSWORD", "smtp-pw")
-	configTestUnset(t, "NK_TEST_NEVER_SET")
+	testUnset(t, "NK_TEST_NEVER_SET")
 
-	cfg, err := LoadConfig(filepath.Join("testdata", "config", "full.toml"))
+	cfg, err := Load(filepath.Join("testdata", "full.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,11 +274,11 @@ func TestConfigFull(t *testing.T) {
 	}{
 		{"data_dir", cfg.DataDir, "/srv/notekeeper"},
 		{"internal_domains lower-cased", cfg.InternalDomains, []string{"example.com", "example.org"}},
-		{"log", cfg.Log, LogConfig{Level: "debug", Format: "json"}},
+		{"log", cfg.Log, Log{Level: "debug", Format: "json"}},
 		{"domain lower-cased", cfg.Server.Domain, "notes.example.com"},
 		{"public_url without trailing slash", cfg.Server.PublicURL, "https://notes.example.com"},
 		{"max_body_bytes", cfg.Server.MaxBodyBytes, int64(1048576)},
-		{"tls", cfg.TLS, TLSConfig{Email: "ops@example.com", CA: "letsencrypt-staging", HTTPPort: 8080, HTTPSPort: 8443}},
+		{"tls", cfg.TLS, TLS{Email: "ops@example.com", CA: "letsencrypt-staging", HTTPPort: 8080, HTTPSPort: 8443}},
 		{"api_base without trailing slash", cfg.Nylas.APIBase, "https://api.eu.nylas.com"},
 		{"api_key", cfg.Nylas.APIKey.Value(), "api-key"},
 		{"webhook secrets", []string{cfg.Nylas.WebhookSecrets[0].Value(), cfg.Nylas.WebhookSecrets[1].Value()}, []string{"new-secret", "old-secret"}},
@@ -290,7 +290,7 @@ func TestConfigFull(t *testing.T) {
 		{"keep_days", cfg.Archive.KeepDays, 90},
 		{"disabled job", cfg.Jobs.Reconcile, ""},
 		{"cron job", cfg.Jobs.Backup, "30 3 * * *"},
-		{"tasks", cfg.Tasks, TasksConfig{Workers: 8, MaxAttempts: 20, Lease: Duration{5 * time.Minute}, BackoffBase: Duration{time.Second}, BackoffMax: Duration{30 * time.Minute}}},
+		{"tasks", cfg.Tasks, Tasks{Workers: 8, MaxAttempts: 20, Lease: Duration{5 * time.Minute}, BackoffBase: Duration{time.Second}, BackoffMax: Duration{30 * time.Minute}}},
 		{"crm base_url", cfg.CRM.BaseURL, "https://crm.example.com"},
 		{"crm api_key", cfg.CRM.APIKey.Value(), "crm-key"},
 		{"disabled ats secret not resolved", cfg.ATS.APIKey.Value(), ""},
@@ -312,11 +312,11 @@ func TestConfigFull(t *testing.T) {
 	}
 }
 
-// TestConfigValid lists configurations near the edge of what is allowed.
-func TestConfigValid(t *testing.T) {
-	configTestEnv(t)
-	configTestUnset(t, "NK_TEST_UNSET_VAR")
-	caRoot := configTestCertFile(t)
+// TestValid lists configurations near the edge of what is allowed.
+func TestValid(t *testing.T) {
+	testEnv(t)
+	testUnset(t, "NK_TEST_UNSET_VAR")
+	caRoot := testCertFile(t)
 	tests := []struct {
 		name  string
 		input string
@@ -343,16 +343,16 @@ func TestConfigValid(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := ParseConfig([]byte(tc.input)); err != nil {
-				t.Errorf("ParseConfig: %v", err)
+			if _, err := Parse([]byte(tc.input)); err != nil {
+				t.Errorf("Parse: %v", err)
 			}
 		})
 	}
 }
 
-func TestConfigInvalid(t *testing.T) {
-	configTestEnv(t)
-	configTestUnset(t, "NK_TEST_UNSET_VAR")
+func TestInvalid(t *testing.T) {
+	testEnv(t)
+	testUnset(t, "NK_TEST_UNSET_VAR")
 	const slackURL = "url = \"https://hooks.slack.com/services/T/B/X\"\n"
 	const bcrypt = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
 	tests := []struct {
@@ -442,8 +442,8 @@ func TestConfigInvalid(t *testing.T) {
 			want: `tls.ca: must be "letsencrypt", "letsencrypt-staging" or the https:// URL of an ACME directory`},
 		{name: "ca_root missing", input: "[tls]\nca_root = \"/nonexistent/notekeeper-test/ca.pem\"\n",
 			want: "tls.ca_root: read /nonexistent/notekeeper-test/ca.pem: no such file or directory"},
-		{name: "ca_root not PEM", input: "[tls]\nca_root = \"testdata/config/not-a-cert.pem\"\n",
-			want: "tls.ca_root: testdata/config/not-a-cert.pem holds no PEM CERTIFICATE block"},
+		{name: "ca_root not PEM", input: "[tls]\nca_root = \"testdata/not-a-cert.pem\"\n",
+			want: "tls.ca_root: testdata/not-a-cert.pem holds no PEM CERTIFICATE block"},
 		{name: "same http and https port", input: "[tls]\nhttp_port = 8080\nhttps_port = 8080\n",
 			want: "tls.https_port: must differ from tls.http_port (both are 8080)"},
 		{name: "port out of range", input: "[tls]\nhttp_port = 70000\n",
@@ -581,21 +581,21 @@ func TestConfigInvalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for k, v := range tc.env {
 				if v == "-" {
-					configTestUnset(t, k)
+					testUnset(t, k)
 				} else {
 					t.Setenv(k, v)
 				}
 			}
-			cfg, err := ParseConfig([]byte(tc.input))
+			cfg, err := Parse([]byte(tc.input))
 			if err == nil {
-				t.Fatalf("ParseConfig accepted the config; want error containing %q", tc.want)
+				t.Fatalf("Parse accepted the config; want error containing %q", tc.want)
 			}
 			if !reflect.DeepEqual(cfg, Config{}) {
-				t.Errorf("ParseConfig returned a non-zero Config with its error")
+				t.Errorf("Parse returned a non-zero Config with its error")
 			}
-			var cerr *ConfigError
+			var cerr *Error
 			if !errors.As(err, &cerr) {
-				t.Fatalf("error %v is %T, want *ConfigError", err, err)
+				t.Fatalf("error %v is %T, want *Error", err, err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, tc.want)
@@ -607,9 +607,9 @@ func TestConfigInvalid(t *testing.T) {
 	}
 }
 
-func TestConfigProblemsInFileOrder(t *testing.T) {
-	configTestEnv(t)
-	configTestUnset(t, "NYLAS_API_KEY")
+func TestProblemsInFileOrder(t *testing.T) {
+	testEnv(t)
+	testUnset(t, "NYLAS_API_KEY")
 	input := `bogus = 1
 [archive]
 concurrency = 0
@@ -622,10 +622,10 @@ meetings_path = "meetings"
 [[alert]]
 type = "slack"
 `
-	_, err := ParseConfig([]byte(input))
-	var cerr *ConfigError
+	_, err := Parse([]byte(input))
+	var cerr *Error
 	if !errors.As(err, &cerr) {
-		t.Fatalf("err = %v, want *ConfigError", err)
+		t.Fatalf("err = %v, want *Error", err)
 	}
 	var keys []string
 	for _, p := range cerr.Problems {
@@ -650,17 +650,17 @@ type = "slack"
 	}
 }
 
-func TestConfigErrorFormat(t *testing.T) {
+func TestErrorFormat(t *testing.T) {
 	tests := []struct {
 		name string
-		err  *ConfigError
+		err  *Error
 		want string
 	}{
-		{"one problem", &ConfigError{Problems: []Problem{{"server.max_body_bytes", "must be greater than 0"}}},
+		{"one problem", &Error{Problems: []Problem{{"server.max_body_bytes", "must be greater than 0"}}},
 			"config: server.max_body_bytes: must be greater than 0"},
-		{"several problems", &ConfigError{Problems: []Problem{{"log.level", "bad"}, {"alert[1].url", "required"}}},
+		{"several problems", &Error{Problems: []Problem{{"log.level", "bad"}, {"alert[1].url", "required"}}},
 			"config: 2 problems:\n  log.level: bad\n  alert[1].url: required"},
-		{"syntax error without key", &ConfigError{Problems: []Problem{{"", "line 3: expected value"}}},
+		{"syntax error without key", &Error{Problems: []Problem{{"", "line 3: expected value"}}},
 			"config: line 3: expected value"},
 	}
 	for _, tc := range tests {
@@ -687,7 +687,7 @@ func TestSecretResolve(t *testing.T) {
 	write("nylas_api_key", "credential-value\n")
 	t.Setenv("NK_TEST_SECRET", "env-value")
 	t.Setenv("NK_TEST_EMPTY", "")
-	configTestUnset(t, "NK_TEST_UNSET_VAR")
+	testUnset(t, "NK_TEST_UNSET_VAR")
 
 	tests := []struct {
 		name      string
@@ -752,13 +752,13 @@ func TestSecretFileMissingIsNotExist(t *testing.T) {
 }
 
 func TestSecretFromCredentialsDirectory(t *testing.T) {
-	configTestEnv(t)
+	testEnv(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "nylas_api_key"), []byte("from-credential\nignored\n"), 0o400); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("CREDENTIALS_DIRECTORY", dir)
-	cfg, err := ParseConfig([]byte("[nylas]\napi_key = \"file:nylas_api_key\"\n"))
+	cfg, err := Parse([]byte("[nylas]\napi_key = \"file:nylas_api_key\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -768,7 +768,7 @@ func TestSecretFromCredentialsDirectory(t *testing.T) {
 }
 
 func TestSecretNeverLeaks(t *testing.T) {
-	configTestEnv(t)
+	testEnv(t)
 	dir := t.TempDir()
 	const (
 		literalKey = "LEAK-literal-api-key-7f3a"
@@ -801,7 +801,7 @@ password = %q
 from = "nk@example.com"
 to = ["ops@example.com"]
 `, literalKey, secretFile, crmKey, slackURL, smtpPass)
-	cfg, err := ParseConfig([]byte(input))
+	cfg, err := Parse([]byte(input))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -856,7 +856,7 @@ to = ["ops@example.com"]
 }
 
 func TestSecretNeverInErrors(t *testing.T) {
-	configTestEnv(t)
+	testEnv(t)
 	t.Setenv("NK_TEST_BAD_URL", "not-a-url-LEAK-env")
 	input := `[[alert]]
 type = "slack"
@@ -875,10 +875,10 @@ password = "LEAK-password-on-webhook"
 api_key = "LEAK-key"
 webhook_secrets = ["LEAK-secret", 7]
 `
-	_, err := ParseConfig([]byte(input))
-	var cerr *ConfigError
+	_, err := Parse([]byte(input))
+	var cerr *Error
 	if !errors.As(err, &cerr) {
-		t.Fatalf("err = %v, want *ConfigError", err)
+		t.Fatalf("err = %v, want *Error", err)
 	}
 	if len(cerr.Problems) != 5 {
 		t.Errorf("%d problems, want 5:\n%v", len(cerr.Problems), err)
@@ -888,7 +888,7 @@ webhook_secrets = ["LEAK-secret", 7]
 	}
 }
 
-func TestConfigDuration(t *testing.T) {
+func TestDuration(t *testing.T) {
 	tests := []struct {
 		name string
 		d    time.Duration
@@ -921,7 +921,7 @@ func TestConfigDuration(t *testing.T) {
 	}
 }
 
-func TestConfigPublicURL(t *testing.T) {
+func TestPublicURL(t *testing.T) {
 	tests := []struct {
 		name string
 		edit func(*Config)
@@ -946,7 +946,7 @@ func TestConfigPublicURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
+			c := Default()
 			tc.edit(&c)
 			if got := c.PublicURL(); got != tc.want {
 				t.Errorf("PublicURL() = %q, want %q", got, tc.want)
@@ -955,14 +955,14 @@ func TestConfigPublicURL(t *testing.T) {
 	}
 }
 
-func TestConfigDBPath(t *testing.T) {
-	c := DefaultConfig()
+func TestDBPath(t *testing.T) {
+	c := Default()
 	if got, want := c.DBPath(), "/var/lib/notekeeper/notekeeper.db"; got != want {
 		t.Errorf("DBPath() = %q, want %q", got, want)
 	}
 }
 
-func TestDefaultConfigPath(t *testing.T) {
+func TestDefaultPath(t *testing.T) {
 	tests := []struct {
 		name, env, want string
 	}{
@@ -972,28 +972,28 @@ func TestDefaultConfigPath(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("NOTEKEEPER_CONFIG", tc.env)
-			if got := DefaultConfigPath(); got != tc.want {
-				t.Errorf("DefaultConfigPath() = %q, want %q", got, tc.want)
+			if got := DefaultPath(); got != tc.want {
+				t.Errorf("DefaultPath() = %q, want %q", got, tc.want)
 			}
 		})
 	}
 }
 
-func TestLoadConfigMissingFile(t *testing.T) {
-	_, err := LoadConfig(filepath.Join(t.TempDir(), "missing.toml"))
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "missing.toml"))
 	if !errors.Is(err, fs.ErrNotExist) || !strings.HasPrefix(err.Error(), "read config: ") {
-		t.Errorf("LoadConfig(missing) error = %v, want a wrapped fs.ErrNotExist", err)
+		t.Errorf("Load(missing) error = %v, want a wrapped fs.ErrNotExist", err)
 	}
 }
 
-func TestDefaultConfigIsFresh(t *testing.T) {
-	a := DefaultConfig()
+func TestDefaultIsFresh(t *testing.T) {
+	a := Default()
 	a.Archive.Kinds[0] = "changed"
 	a.Nylas.WebhookSecrets[0] = Secret{}
 	a.Admin.Users["x"] = "y"
-	b := DefaultConfig()
+	b := Default()
 	if b.Archive.Kinds[0] != "recording" || b.Nylas.WebhookSecrets[0].Ref() != "env:NYLAS_WEBHOOK_SECRET" || len(b.Admin.Users) != 0 {
-		t.Error("DefaultConfig shares state between calls")
+		t.Error("Default shares state between calls")
 	}
 }
 
@@ -1015,12 +1015,12 @@ func s3Table(key, value string) string {
 	return out
 }
 
-func TestConfigS3Valid(t *testing.T) {
-	configTestEnv(t)
+func TestS3Valid(t *testing.T) {
+	testEnv(t)
 	for k, v := range s3Env {
 		t.Setenv(k, v)
 	}
-	cfg, err := ParseConfig([]byte(s3Table("sse", `"aws:kms:key-1"`) + "prefix = \"team/a/\"\npath_style = true\nstorage_class = \"STANDARD_IA\"\n"))
+	cfg, err := Parse([]byte(s3Table("sse", `"aws:kms:key-1"`) + "prefix = \"team/a/\"\npath_style = true\nstorage_class = \"STANDARD_IA\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1028,5 +1028,48 @@ func TestConfigS3Valid(t *testing.T) {
 	if got.Endpoint != "https://s3.eu-west-1.amazonaws.com" || got.Bucket != "media" || got.Prefix != "team/a/" || !got.PathStyle ||
 		got.StorageClass != "STANDARD_IA" || got.SSE != "aws:kms:key-1" || got.AccessKey.Value() != "AKIAEXAMPLE" || got.SecretKey.Value() != "secret-example" {
 		t.Errorf("archive.s3 = %+v", got)
+	}
+}
+
+func TestLoadUnresolved(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		file    string
+		wantErr string // "" for success
+	}{
+		{"unset variable and missing credential", `data_dir = "/srv/nk"
+[nylas]
+api_key = "env:NOTEKEEPER_TEST_UNSET_KEY"
+webhook_secrets = ["file:/nonexistent/secret"]
+[crm]
+enabled = true
+base_url = "https://crm.example.com"
+api_key = "env:NOTEKEEPER_TEST_UNSET_CRM"
+`, ""},
+		{"other problems are still problems", `data_dir = "/srv/nk"
+[backup]
+keep = 0
+`, "backup.keep"},
+		{"unknown keys too", `data_dir = "/srv/nk"
+colour = "blue"
+`, "colour"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.toml")
+			os.WriteFile(path, []byte(tc.file), 0o600)
+			cfg, err := LoadUnresolved(path)
+			if tc.wantErr == "" {
+				if err != nil || cfg.DataDir != "/srv/nk" || !cfg.CRM.Enabled {
+					t.Fatalf("%+v %v", cfg.DataDir, err)
+				}
+				if _, err := Load(path); err == nil {
+					t.Fatal("Load resolved secrets that do not exist")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err %v, want %q", err, tc.wantErr)
+			}
+		})
 	}
 }
