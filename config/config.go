@@ -37,29 +37,33 @@
 package config
 
 // Config is the whole TOML configuration file. The toml tags are the keys
-// config.example.toml and the README document, and must not change: operators' files and scripts depend on them.
+// config.example.toml and the README document, and must not change:
+// operators' files and scripts depend on them.
 //
 // A Config returned by Parse is valid and normalised: internal_domains,
-// media_hosts and server.domain are lower case; public_url, api_base and the
-// CRM/ATS base_url carry no trailing "/"; every secret in use is resolved.
-// A Config built by hand (Default plus edits, as in tests and the demo)
-// carries no such guarantee.
+// media_hosts and server.domain are lower case; public_url, api_base, the
+// CRM/ATS base_url and crm.salesforce.login_url carry no trailing "/"; every
+// secret in use is resolved. A Config built by hand (Default plus edits, as
+// in tests and the demo) carries no such guarantee.
 type Config struct {
-	DataDir         string   `toml:"data_dir"`
-	InternalDomains []string `toml:"internal_domains"`
-	Log             Log      `toml:"log"`
-	Server          Server   `toml:"server"`
-	TLS             TLS      `toml:"tls"`
-	Nylas           Nylas    `toml:"nylas"`
-	Archive         Archive  `toml:"archive"`
-	Jobs            Jobs     `toml:"jobs"`
-	Tasks           Tasks    `toml:"tasks"`
-	Store           Store    `toml:"store"`
-	Backup          Backup   `toml:"backup"`
-	CRM             CRM      `toml:"crm"`
-	ATS             ATS      `toml:"ats"`
-	Alerts          []Alert  `toml:"alert"`
-	Admin           Admin    `toml:"admin"`
+	DataDir         string      `toml:"data_dir"`
+	InternalDomains []string    `toml:"internal_domains"`
+	Log             Log         `toml:"log"`
+	Server          Server      `toml:"server"`
+	TLS             TLS         `toml:"tls"`
+	Nylas           Nylas       `toml:"nylas"`
+	Archive         Archive     `toml:"archive"`
+	Jobs            Jobs        `toml:"jobs"`
+	Tasks           Tasks       `toml:"tasks"`
+	Store           Store       `toml:"store"`
+	Backup          Backup      `toml:"backup"`
+	CRM             CRM         `toml:"crm"`
+	ATS             ATS         `toml:"ats"`
+	Followup        Followup    `toml:"followup"`
+	Alerts          []Alert     `toml:"alert"`
+	Admin           Admin       `toml:"admin"`
+	Calendars       []Calendar  `toml:"calendar"`  // the Nylas side: see nylasside.go
+	Schedulers      []Scheduler `toml:"scheduler"` // the Nylas side: see nylasside.go
 }
 
 // Log is the [log] table.
@@ -166,22 +170,70 @@ type Tasks struct {
 	BackoffMax  Duration `toml:"backoff_max"`  // retry delay cap, >= BackoffBase
 }
 
-// CRM is the [crm] table.
+// CRM is the [crm] table: where meeting notes of meetings that belong to no
+// booking go. Type picks the connector; BaseURL "" lets a vendor connector
+// use the vendor's API (rest has no default: it is required there).
 type CRM struct {
-	Enabled            bool   `toml:"enabled"`
-	BaseURL            string `toml:"base_url"`
-	APIKey             Secret `toml:"api_key"`
-	ContactsSearchPath string `toml:"contacts_search_path"`
-	MeetingsPath       string `toml:"meetings_path"`
+	Enabled bool   `toml:"enabled"`
+	Type    string `toml:"type"` // "rest" | "hubspot" | "pipedrive" | "salesforce" | "close"
+	BaseURL string `toml:"base_url"`
+	// APIKey is the bearer token (rest), private-app token (hubspot), API
+	// token (pipedrive) or API key (close); salesforce uses Salesforce.
+	APIKey Secret `toml:"api_key"`
+	// CreateContacts creates a contact for an external participant the CRM
+	// does not know (vendor connectors).
+	CreateContacts bool `toml:"create_contacts"`
+	// TasksFromActionItems makes one CRM task per action item (vendor
+	// connectors).
+	TasksFromActionItems bool       `toml:"tasks_from_action_items"`
+	ContactsSearchPath   string     `toml:"contacts_search_path"` // rest only
+	MeetingsPath         string     `toml:"meetings_path"`        // rest only
+	Salesforce           Salesforce `toml:"salesforce"`
 }
 
-// ATS is the [ats] table.
+// Salesforce is the [crm.salesforce] table, used when [crm] type =
+// "salesforce": the OAuth 2.0 client-credentials flow of a connected app.
+// Its secret is resolved only then.
+type Salesforce struct {
+	LoginURL     string `toml:"login_url"` // token at {login_url}/services/oauth2/token
+	ClientID     string `toml:"client_id"`
+	ClientSecret Secret `toml:"client_secret"`
+	APIVersion   string `toml:"api_version"` // "vNN.N"
+}
+
+// ATS is the [ats] table: where interviews (bookings) and their recordings
+// go. Type picks the connector; BaseURL "" lets a vendor connector use the
+// vendor's API (rest has no default: it is required there).
 type ATS struct {
-	Enabled        bool   `toml:"enabled"`
-	BaseURL        string `toml:"base_url"`
-	APIKey         Secret `toml:"api_key"`
-	InterviewsPath string `toml:"interviews_path"`
-	RecordingsPath string `toml:"recordings_path"`
+	Enabled bool   `toml:"enabled"`
+	Type    string `toml:"type"` // "rest" | "greenhouse" | "lever" | "ashby"
+	BaseURL string `toml:"base_url"`
+	// APIKey is the bearer token (rest) or API key (lever, ashby);
+	// greenhouse uses Greenhouse.
+	APIKey Secret `toml:"api_key"`
+	// UserID is the ATS user that writes: the token's sub (greenhouse) or
+	// perform_as (lever); required for those two.
+	UserID         string     `toml:"user_id"`
+	InterviewsPath string     `toml:"interviews_path"` // rest only
+	RecordingsPath string     `toml:"recordings_path"` // rest only
+	Greenhouse     Greenhouse `toml:"greenhouse"`
+}
+
+// Greenhouse is the [ats.greenhouse] table, used when [ats] type =
+// "greenhouse": Harvest v3's OAuth 2.0 client credentials. Its secret is
+// resolved only then.
+type Greenhouse struct {
+	TokenURL     string `toml:"token_url"`
+	ClientID     string `toml:"client_id"`
+	ClientSecret Secret `toml:"client_secret"`
+}
+
+// Followup is the [followup] table: after a meeting's archive completes, one
+// e-mail with its summary and action items to its participants.
+type Followup struct {
+	Enabled bool   `toml:"enabled"`
+	To      string `toml:"to"`      // "internal" (colleagues only) | "all" (every participant)
+	Subject string `toml:"subject"` // {{title}} is the meeting's title
 }
 
 // Alert is one [[alert]] entry. Type selects which other keys apply:

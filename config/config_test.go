@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,16 +99,16 @@ func fileKeys(t *testing.T, data []byte) []string {
 	return keys
 }
 
-// exampleAlerts returns the commented-out [[alert]] examples of
-// config.example.toml with their "# " removed.
-func exampleAlerts(t *testing.T, example []byte) string {
+// exampleBlock returns the commented-out example of config.example.toml
+// that starts with the line "# "+first, with its "# " removed.
+func exampleBlock(t *testing.T, example []byte, first string) string {
 	t.Helper()
 	var b strings.Builder
 	in := false
 	sc := bufio.NewScanner(bytes.NewReader(example))
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "# [[alert]]") {
+		if strings.HasPrefix(line, "# "+first) {
 			in = true
 		}
 		if !in {
@@ -120,7 +121,7 @@ func exampleAlerts(t *testing.T, example []byte) string {
 		b.WriteString("\n")
 	}
 	if b.Len() == 0 {
-		t.Fatal("config.example.toml has no commented [[alert]] example")
+		t.Fatalf("config.example.toml has no commented %s example", first)
 	}
 	return b.String()
 }
@@ -167,11 +168,13 @@ func TestExampleIsDefault(t *testing.T) {
 	if !reflect.DeepEqual(refsOnly(got), refsOnly(want)) {
 		t.Errorf("config.example.toml differs from Default:\n got %+v\nwant %+v", got, want)
 	}
-	// Every key of the schema is shown, except [[alert]], which is
-	// commented out (an alert without a url is invalid); and nothing else.
+	// Every key of the schema is shown, except the arrays of tables
+	// [[alert]], [[calendar]] and [[scheduler]], which are commented out
+	// (an alert without a url, a calendar without a grant are invalid); and
+	// nothing else.
 	var schema []string
 	for _, k := range schemaKeys(reflect.TypeFor[Config](), "") {
-		if k != "alert" && !strings.HasPrefix(k, "alert.") {
+		if !commentedOut(k) {
 			schema = append(schema, k)
 		}
 	}
@@ -186,6 +189,13 @@ func TestExampleIsDefault(t *testing.T) {
 			t.Errorf("config.example.toml shows key %s, which Config does not have", k)
 		}
 	}
+}
+
+// commentedOut reports whether key belongs to an array of tables that
+// config.example.toml shows only as commented-out examples.
+func commentedOut(key string) bool {
+	top, _, _ := strings.Cut(key, ".")
+	return top == "alert" || top == "calendar" || top == "scheduler"
 }
 
 func TestExampleCommentsEveryKey(t *testing.T) {
@@ -215,7 +225,7 @@ func TestExampleAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts := exampleAlerts(t, example)
+	alerts := exampleBlock(t, example, "[[alert]]")
 	cfg, err := Parse([]byte(alerts))
 	if err != nil {
 		t.Fatalf("the commented [[alert]] examples do not parse: %v\n%s", err, alerts)
@@ -233,6 +243,38 @@ func TestExampleAlerts(t *testing.T) {
 		if strings.HasPrefix(k, "alert") && !slices.Contains(keys, k) {
 			t.Errorf("config.example.toml has no example of %s", k)
 		}
+	}
+}
+
+// TestExampleNylasSide parses the commented [[calendar]] and [[scheduler]]
+// examples of config.example.toml: they are valid once their grant is
+// listed, and together they show every key of those tables.
+func TestExampleNylasSide(t *testing.T) {
+	testEnv(t)
+	example, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := exampleBlock(t, example, "[[calendar]]")
+	cfg, err := Parse([]byte("[nylas]\ngrants = [\"GRANT_ID\"]\n" + tables))
+	if err != nil {
+		t.Fatalf("the commented [[calendar]] and [[scheduler]] examples do not parse: %v\n%s", err, tables)
+	}
+	if len(cfg.Calendars) != 1 || len(cfg.Schedulers) != 1 || len(cfg.Schedulers[0].Participants) != 2 {
+		t.Errorf("examples hold %d calendars, %d schedulers, want 1 and 1 with 2 participants", len(cfg.Calendars), len(cfg.Schedulers))
+	}
+	keys := fileKeys(t, []byte(tables))
+	for _, k := range schemaKeys(reflect.TypeFor[Config](), "") {
+		if (strings.HasPrefix(k, "calendar") || strings.HasPrefix(k, "scheduler")) && !slices.Contains(keys, k) {
+			t.Errorf("config.example.toml has no example of %s", k)
+		}
+	}
+	// The examples show the defaults, except where they say otherwise.
+	want := Calendar{}
+	want.setDefaults()
+	want.Grant = "GRANT_ID"
+	if !reflect.DeepEqual(cfg.Calendars[0], want) {
+		t.Errorf("[[calendar]] example differs from the defaults:\n got %+v\nwant %+v", cfg.Calendars[0], want)
 	}
 }
 
@@ -350,245 +392,54 @@ func TestValid(t *testing.T) {
 	}
 }
 
+// TestInvalid parses every file of testdata/invalid: a configuration with a
+// mistake. Its first lines say what the error must contain ("# want: …",
+// one line each), how many problems it lists ("# problems: N", default 1),
+// and the environment it is parsed in ("# env: NAME=value", "# unset:
+// NAME"), on top of testEnv's.
 func TestInvalid(t *testing.T) {
 	testEnv(t)
 	testUnset(t, "NK_TEST_UNSET_VAR")
-	const slackURL = "url = \"https://hooks.slack.com/services/T/B/X\"\n"
-	const bcrypt = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
-	tests := []struct {
-		name     string
-		env      map[string]string
-		input    string
-		want     string // substring of the error, naming the key
-		problems int    // number of problems; 0 means 1
-	}{
-		// Unknown keys.
-		{name: "unknown top-level key", input: "data_dri = \"/srv\"\n",
-			want: `config: data_dri: unknown key (did you mean "data_dir"?)`},
-		{name: "unknown nested key", input: "[server]\nlistne = \"0.0.0.0:8080\"\n",
-			want: `config: server.listne: unknown key (did you mean "listen"?)`},
-		{name: "unknown table", input: "[logging]\nlevel = \"debug\"\n",
-			want: "config: logging: unknown key"},
-		{name: "unknown key inside [[alert]]", input: "[[alert]]\ntype = \"slack\"\n" + slackURL + "ulr = \"x\"\n",
-			want: `alert[0].ulr: unknown key (did you mean "url"?)`},
-		{name: "unknown key in second [[alert]]", input: "[[alert]]\ntype = \"slack\"\n" + slackURL + "[[alert]]\ntype = \"slack\"\n" + slackURL + "kind = []\n",
-			want: `alert[1].kind: unknown key (did you mean "kinds"?)`},
-		{name: "unknown key in archive.s3", input: "[archive.s3]\nbuckett = \"b\"\n",
-			want: `archive.s3.buckett: unknown key (did you mean "bucket"?)`},
-
-		// Types and syntax.
-		{name: "string for an integer", input: "[server]\nmax_body_bytes = \"2MB\"\n",
-			want: "server.max_body_bytes: must be an integer, not a string (line 2)"},
-		{name: "string for a table", input: "log = \"debug\"\n",
-			want: "log: must be a table, not a string (line 1)"},
-		{name: "integer in a string array", input: "[nylas]\ngrants = [\"g1\", 2]\n",
-			want: "nylas.grants[1]: must be a string, not an integer (line 2)"},
-		{name: "array for a secret", input: "[nylas]\napi_key = [\"k\"]\n",
-			want: "nylas.api_key: must be a string, not an array (line 2)"},
-		{name: "table for [[alert]]", input: "[alert]\ntype = \"slack\"\n",
-			want: "alert: must be an array of tables, not a table (line 1)"},
-		{name: "bad duration", input: "[archive]\nat_risk = \"3d\"\n",
-			want: `archive.at_risk: invalid duration "3d"`},
-		{name: "integer for a duration", input: "[tasks]\nlease = 600\n",
-			want: `tasks.lease: must be a duration string such as "30m", not an integer (line 2)`},
-		{name: "syntax error names the line", input: "[server]\nlisten = \"127.0.0.1:8080\"\nmax_body_bytes = = 3\n",
-			want: "config: line 3: expected value"},
-		{name: "duplicate table names the line", input: "[log]\nlevel = \"info\"\n[log]\n",
-			want: "config: line 3: "},
-
-		// Values.
-		{name: "data_dir empty", input: "data_dir = \"\"\n", want: "data_dir: must not be empty"},
-		{name: "internal domain with @", input: "internal_domains = [\"@example.com\"]\n",
-			want: `internal_domains[0]: must be a bare domain: write "example.com", not "@example.com"`},
-		{name: "bad log level", input: "[log]\nlevel = \"verbose\"\n",
-			want: `log.level: must be one of debug, info, warn, error, not "verbose"`},
-		{name: "bad log format", input: "[log]\nformat = \"logfmt\"\n",
-			want: `log.format: must be one of text, json, not "logfmt"`},
-		{name: "domain with scheme", input: "[server]\ndomain = \"https://notes.example.com\"\n",
-			want: "server.domain: must be a bare host name such as \"example.com\", without a scheme"},
-		{name: "domain with port", input: "[server]\ndomain = \"notes.example.com:443\"\n",
-			want: "server.domain: must be a bare host name such as \"example.com\", without a port"},
-		{name: "domain is an IP", input: "[server]\ndomain = \"203.0.113.7\"\n",
-			want: "server.domain: must be a DNS name, not an IP address"},
-		{name: "listen without port", input: "[server]\nlisten = \"8080\"\n",
-			want: `server.listen: must be host:port such as "127.0.0.1:8080", not "8080"`},
-		{name: "listen with service name", input: "[server]\nlisten = \"localhost:http\"\n",
-			want: `server.listen: port "http" must be a number from 0 to 65535`},
-		{name: "webhook_path without slash", input: "[server]\nwebhook_path = \"webhooks/nylas\"\n",
-			want: `server.webhook_path: must start with "/", not "webhooks/nylas"`},
-		{name: "webhook_path reserved", input: "[server]\nwebhook_path = \"/healthz\"\n",
-			want: `server.webhook_path: "/healthz" is reserved by notekeeper`},
-		{name: "webhook_path under /admin/", input: "[server]\nwebhook_path = \"/admin/hook\"\n",
-			want: `server.webhook_path: "/admin/hook" is reserved by notekeeper`},
-		{name: "webhook_path root", input: "[server]\nwebhook_path = \"/\"\n",
-			want: `server.webhook_path: "/" is reserved by notekeeper`},
-		{name: "webhook_path with query", input: "[server]\nwebhook_path = \"/hook?x=1\"\n",
-			want: `server.webhook_path: must not contain spaces, control characters, "{", "}", "?" or "#"`},
-		{name: "webhook_path with pattern wildcard", input: "[server]\nwebhook_path = \"/hooks/{id}\"\n",
-			want: `server.webhook_path: must not contain spaces`},
-		{name: "webhook_path not clean", input: "[server]\nwebhook_path = \"/webhooks/nylas/\"\n",
-			want: `server.webhook_path: must be a clean path such as "/webhooks/nylas"`},
-		{name: "public_url with query", input: "[server]\npublic_url = \"https://notes.example.com/?a=b\"\n",
-			want: "server.public_url: must not have a query or fragment"},
-		{name: "public_url not absolute", input: "[server]\npublic_url = \"notes.example.com\"\n",
-			want: `server.public_url: must be an absolute http:// or https:// URL, not "notes.example.com"`},
-		{name: "max_body_bytes too small", input: "[server]\nmax_body_bytes = 100\n",
-			want: "server.max_body_bytes: must be between 1024 and 67108864 (64 MiB), not 100"},
-		{name: "max_body_bytes too large", input: "[server]\nmax_body_bytes = 67108865\n",
-			want: "server.max_body_bytes: must be between 1024 and 67108864"},
-		{name: "tls email without @", input: "[tls]\nemail = \"ops\"\n",
-			want: `tls.email: must be an e-mail address such as "ops@example.com", not "ops"`},
-		{name: "ACME over http off localhost", input: "[tls]\nca = \"http://acme.example.com/directory\"\n",
-			want: `tls.ca: must be "letsencrypt", "letsencrypt-staging" or the https:// URL of an ACME directory`},
-		{name: "ca_root missing", input: "[tls]\nca_root = \"/nonexistent/notekeeper-test/ca.pem\"\n",
-			want: "tls.ca_root: read /nonexistent/notekeeper-test/ca.pem: no such file or directory"},
-		{name: "ca_root not PEM", input: "[tls]\nca_root = \"testdata/not-a-cert.pem\"\n",
-			want: "tls.ca_root: testdata/not-a-cert.pem holds no PEM CERTIFICATE block"},
-		{name: "same http and https port", input: "[tls]\nhttp_port = 8080\nhttps_port = 8080\n",
-			want: "tls.https_port: must differ from tls.http_port (both are 8080)"},
-		{name: "port out of range", input: "[tls]\nhttp_port = 70000\n",
-			want: "tls.http_port: must be a port from 1 to 65535, not 70000"},
-		{name: "api_base without scheme", input: "[nylas]\napi_base = \"api.us.nylas.com\"\n",
-			want: `nylas.api_base: must be an absolute http:// or https:// URL, not "api.us.nylas.com"`},
-		{name: "env secret unset", input: "[nylas]\napi_key = \"env:NK_TEST_UNSET_VAR\"\n",
-			want: "nylas.api_key: environment variable NK_TEST_UNSET_VAR is not set"},
-		{name: "default env secret unset", env: map[string]string{"NYLAS_WEBHOOK_SECRET": "-"}, input: "",
-			want: "nylas.webhook_secrets[0]: environment variable NYLAS_WEBHOOK_SECRET is not set"},
-		{name: "env secret empty", env: map[string]string{"NYLAS_API_KEY": ""}, input: "",
-			want: "nylas.api_key: environment variable NYLAS_API_KEY is empty"},
-		{name: "env secret with a bad name", input: "[nylas]\napi_key = \"env:NYLAS-KEY\"\n",
-			want: "nylas.api_key: env:NYLAS-KEY: not a valid environment variable name"},
-		{name: "file secret missing", input: "[nylas]\nwebhook_secrets = [\"file:/nonexistent/notekeeper-test/secret\"]\n",
-			want: "nylas.webhook_secrets[0]: read file:/nonexistent/notekeeper-test/secret: no such file or directory"},
-		{name: "relative file secret without CREDENTIALS_DIRECTORY", input: "[nylas]\napi_key = \"file:nylas_api_key\"\n",
-			want: "nylas.api_key: file:nylas_api_key is a relative path but $CREDENTIALS_DIRECTORY is not set"},
-		{name: "no webhook secrets", input: "[nylas]\nwebhook_secrets = []\n",
-			want: "nylas.webhook_secrets: at least one secret is required"},
-		{name: "grant with slash", input: "[nylas]\ngrants = [\"a/b\"]\n",
-			want: `nylas.grants[0]: must be a grant ID, without "/" or spaces, not "a/b"`},
-		{name: "media host with port", input: "[nylas]\nmedia_hosts = [\"storage.googleapis.com:443\"]\n",
-			want: "nylas.media_hosts[0]: must be a bare host name such as \"storage.example.com\" or an IP address, without a port"},
-		{name: "media host with scheme", input: "[nylas]\nmedia_hosts = [\"https://storage.googleapis.com\"]\n",
-			want: "nylas.media_hosts[0]: must be a bare host name such as \"storage.example.com\" or an IP address, without a scheme"},
-		{name: "bad cron spec", input: "[jobs]\nbackup = \"every day\"\n",
-			want: `jobs.backup: invalid cron spec "every day"`},
-		{name: "no archive kinds", input: "[archive]\nkinds = []\n",
-			want: "archive.kinds: at least one kind is required"},
-		{name: "unknown archive kind", input: "[archive]\nkinds = [\"recording\", \"video\"]\n",
-			want: `archive.kinds[1]: unknown kind "video"`},
-		{name: "duplicate archive kind", input: "[archive]\nkinds = [\"recording\", \"recording\"]\n",
-			want: `archive.kinds[1]: "recording" is listed twice`},
-		{name: "max_file_bytes zero", input: "[archive]\nmax_file_bytes = 0\n",
-			want: "archive.max_file_bytes: must be greater than 0, not 0"},
-		{name: "min_free_bytes negative", input: "[archive]\nmin_free_bytes = -1\n",
-			want: "archive.min_free_bytes: must not be negative, not -1"},
-		{name: "concurrency 0", input: "[archive]\nconcurrency = 0\n",
-			want: "archive.concurrency: must be between 1 and 64, not 0"},
-		{name: "at_risk beyond 14 days", input: "[archive]\nat_risk = \"336h\"\n",
-			want: "archive.at_risk: must be greater than 0 and less than 336h"},
-		{name: "keep_days negative", input: "[archive]\nkeep_days = -1\n",
-			want: "archive.keep_days: must not be negative"},
-		{name: "store keep_days below a week", input: "[store]\nkeep_days = 3\n",
-			want: "store.keep_days: must be 0 (keep forever) or at least 7"},
-		{name: "backup keep zero", input: "[backup]\nkeep = 0\n",
-			want: "backup.keep: must be between 1 and 1000, not 0"},
-		{name: "metrics_listen without port", input: "[server]\nmetrics_listen = \"localhost\"\n",
-			want: "server.metrics_listen: must be empty or host:port"},
-		{name: "retention bad cron", input: "[jobs]\nretention = \"every day\"\n",
-			want: "jobs.retention: invalid cron spec"},
-		{name: "unknown key in store", input: "[store]\nkeepdays = 9\n",
-			want: "store.keepdays: unknown key"},
-		{name: "unknown target", input: "[archive]\ntarget = \"gcs\"\n",
-			want: `archive.target: must be one of local, s3, not "gcs"`},
-		{name: "s3 target without endpoint", env: s3Env, input: "[archive]\ntarget = \"s3\"\n[archive.s3]\nbucket = \"media\"\n",
-			want: `archive.s3.endpoint: must not be empty (required when archive.target = "s3"`},
-		{name: "s3 target without bucket", env: s3Env, input: "[archive]\ntarget = \"s3\"\n[archive.s3]\nendpoint = \"https://s3.amazonaws.com\"\n",
-			want: `archive.s3.bucket: must not be empty`},
-		{name: "s3 endpoint without scheme", env: s3Env, input: s3Table("endpoint", `"s3.amazonaws.com"`),
-			want: `archive.s3.endpoint: must be an http:// or https:// URL`},
-		{name: "s3 endpoint with the bucket in the path", env: s3Env, input: s3Table("endpoint", `"https://s3.amazonaws.com/media"`),
-			want: `archive.s3.endpoint: must be scheme://host[:port] only`},
-		{name: "s3 bad region", env: s3Env, input: s3Table("region", `"EU West"`),
-			want: `archive.s3.region: must be a region name`},
-		{name: "s3 bucket with capitals", env: s3Env, input: s3Table("bucket", `"Media"`),
-			want: `archive.s3.bucket: must be a bucket name`},
-		{name: "s3 prefix without slash", env: s3Env, input: s3Table("prefix", `"notekeeper"`),
-			want: `archive.s3.prefix: must be empty or folder names ending in "/"`},
-		{name: "s3 prefix with dot-dot", env: s3Env, input: s3Table("prefix", `"a/../"`),
-			want: `archive.s3.prefix: must be empty or folder names`},
-		{name: "s3 access key unset", env: s3Env, input: s3Table("access_key", `"env:NK_TEST_UNSET_VAR"`),
-			want: "archive.s3.access_key: environment variable NK_TEST_UNSET_VAR is not set"},
-		{name: "s3 secret key empty", env: map[string]string{"S3_ACCESS_KEY_ID": "AKIA", "S3_SECRET_ACCESS_KEY": ""}, input: s3Table("region", `"us-east-1"`),
-			want: "archive.s3.secret_key: environment variable S3_SECRET_ACCESS_KEY is empty"},
-		{name: "s3 bad storage class", env: s3Env, input: s3Table("storage_class", `"cold"`),
-			want: `archive.s3.storage_class: must be empty (the bucket's default) or a storage class`},
-		{name: "s3 bad sse", env: s3Env, input: s3Table("sse", `"kms"`),
-			want: `archive.s3.sse: must be "", "AES256", "aws:kms" or "aws:kms:KEY_ID", not "kms"`},
-		{name: "s3 table checked when only bucket is set", env: s3Env, input: "[archive.s3]\nbucket = \"media\"\n",
-			want: `archive.s3.endpoint: must not be empty`},
-		{name: "link_ttl under a minute", input: "[archive]\nlink_ttl = \"30s\"\n",
-			want: "archive.link_ttl: must be at least 1m, not 30s"},
-		{name: "tasks workers 0", input: "[tasks]\nworkers = 0\n",
-			want: "tasks.workers: must be between 1 and 64, not 0"},
-		{name: "tasks max_attempts too many", input: "[tasks]\nmax_attempts = 1001\n",
-			want: "tasks.max_attempts: must be between 1 and 1000, not 1001"},
-		{name: "tasks lease too short", input: "[tasks]\nlease = \"500ms\"\n",
-			want: "tasks.lease: must be at least 1s, not 500ms"},
-		{name: "tasks backoff_max below backoff_base", input: "[tasks]\nbackoff_base = \"1m\"\nbackoff_max = \"30s\"\n",
-			want: "tasks.backoff_max: must be at least tasks.backoff_base (1m), not 30s"},
-		{name: "crm enabled without base_url", input: "[crm]\nenabled = true\napi_key = \"k\"\n",
-			want: "crm.base_url: required when crm.enabled is true"},
-		{name: "ats enabled without api_key", input: "[ats]\nenabled = true\nbase_url = \"https://ats.example.com\"\n",
-			want: "ats.api_key: required when ats.enabled is true"},
-		{name: "crm enabled with unset env key", input: "[crm]\nenabled = true\nbase_url = \"https://crm.example.com\"\napi_key = \"env:NK_TEST_UNSET_VAR\"\n",
-			want: "crm.api_key: environment variable NK_TEST_UNSET_VAR is not set"},
-		{name: "crm path without slash", input: "[crm]\nmeetings_path = \"api/meetings\"\n",
-			want: `crm.meetings_path: must start with "/", not "api/meetings"`},
-		{name: "slack alert without url", input: "[[alert]]\ntype = \"slack\"\n",
-			want: "alert[0].url: required for slack alerts"},
-		{name: "webhook alert with ftp url", input: "[[alert]]\ntype = \"webhook\"\nurl = \"ftp://alerts.example.com/x\"\n",
-			want: "alert[0].url: must be an absolute http:// or https:// URL"},
-		{name: "alert without type", input: "[[alert]]\n" + slackURL,
-			want: `alert[0].type: required: "slack", "webhook" or "email"`},
-		{name: "alert of unknown type", input: "[[alert]]\ntype = \"teams\"\n" + slackURL,
-			want: `alert[0].type: must be "slack", "webhook" or "email", not "teams"`},
-		{name: "alert with unknown kind", input: "[[alert]]\ntype = \"slack\"\n" + slackURL + "kinds = [\"disk.full\"]\n",
-			want: `alert[0].kinds[0]: unknown kind "disk.full"`},
-		{name: "smtp_addr on a slack alert", input: "[[alert]]\ntype = \"slack\"\n" + slackURL + "smtp_addr = \"smtp.example.com:587\"\n",
-			want: "alert[0].smtp_addr: not used by slack alerts (it applies to email alerts)"},
-		{name: "url on an email alert", input: "[[alert]]\ntype = \"email\"\n" + slackURL + "smtp_addr = \"smtp.example.com:587\"\nfrom = \"nk@example.com\"\nto = [\"ops@example.com\"]\n",
-			want: "alert[0].url: not used by email alerts (it applies to slack and webhook alerts)"},
-		{name: "email alert missing to", input: "[[alert]]\ntype = \"email\"\nsmtp_addr = \"smtp.example.com:587\"\nfrom = \"nk@example.com\"\n",
-			want: "alert[0].to: required for email alerts"},
-		{name: "email alert bad from", input: "[[alert]]\ntype = \"email\"\nsmtp_addr = \"smtp.example.com:587\"\nfrom = \"Notekeeper <nk@example.com>\"\nto = [\"ops@example.com\"]\n",
-			want: `alert[0].from: must be an e-mail address such as "notekeeper@example.com"`},
-		{name: "email alert without smtp_addr", input: "[[alert]]\ntype = \"email\"\nfrom = \"nk@example.com\"\nto = [\"ops@example.com\"]\n",
-			want: "alert[0].smtp_addr: required for email alerts"},
-		{name: "email alert password without username", input: "[[alert]]\ntype = \"email\"\nsmtp_addr = \"smtp.example.com:587\"\npassword = \"pw\"\nfrom = \"nk@example.com\"\nto = [\"ops@example.com\"]\n",
-			want: "alert[0].username: required when alert[0].password is set"},
-		{name: "bad bcrypt hash", input: "[admin.users]\nbob = \"hunter2\"\n",
-			want: "admin.users.bob: must be a bcrypt hash"},
-		{name: "bcrypt hash with a bad cost", input: "[admin.users]\nbob = \"$2a$99" + bcrypt[6:] + "\"\n",
-			want: "admin.users.bob: must be a bcrypt hash"},
-		{name: "admin user with colon", input: "[admin.users]\n\"bob:ops\" = \"" + bcrypt + "\"\n",
-			want: `admin.users."bob:ops": user name must not contain ":"`},
-
-		// Several problems are all reported.
-		{name: "crm enabled with nothing", input: "[crm]\nenabled = true\n",
-			want: "config: 2 problems:\n  crm.base_url: required when crm.enabled is true\n  crm.api_key: required when crm.enabled is true", problems: 2},
+	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.toml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/invalid/*.toml: %v", err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				if v == "-" {
-					testUnset(t, k)
-				} else {
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".toml"), func(t *testing.T) {
+			input, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			problems := 1
+			for _, line := range strings.Split(string(input), "\n") {
+				directive, arg, ok := strings.Cut(strings.TrimPrefix(line, "# "), ": ")
+				if !strings.HasPrefix(line, "# ") || !ok {
+					break
+				}
+				switch directive {
+				case "want":
+					want = append(want, arg)
+				case "problems":
+					if problems, err = strconv.Atoi(arg); err != nil {
+						t.Fatalf("# problems: %v", err)
+					}
+				case "env":
+					k, v, _ := strings.Cut(arg, "=")
 					t.Setenv(k, v)
+				case "unset":
+					testUnset(t, arg)
+				default:
+					t.Fatalf("unknown directive %q", line)
 				}
 			}
-			cfg, err := Parse([]byte(tc.input))
+			if len(want) == 0 {
+				t.Fatal("the file has no \"# want: \" line")
+			}
+			wantText := strings.Join(want, "\n")
+			cfg, err := Parse(input)
 			if err == nil {
-				t.Fatalf("Parse accepted the config; want error containing %q", tc.want)
+				t.Fatalf("Parse accepted the config; want error containing %q", wantText)
 			}
 			if !reflect.DeepEqual(cfg, Config{}) {
 				t.Errorf("Parse returned a non-zero Config with its error")
@@ -597,11 +448,11 @@ func TestInvalid(t *testing.T) {
 			if !errors.As(err, &cerr) {
 				t.Fatalf("error %v is %T, want *Error", err, err)
 			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, tc.want)
+			if !strings.Contains(err.Error(), wantText) {
+				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, wantText)
 			}
-			if want := max(tc.problems, 1); len(cerr.Problems) != want {
-				t.Errorf("%d problems, want %d:\n%v", len(cerr.Problems), want, err)
+			if len(cerr.Problems) != problems {
+				t.Errorf("%d problems, want %d:\n%v", len(cerr.Problems), problems, err)
 			}
 		})
 	}

@@ -206,6 +206,9 @@ func (l *loader) value(p toml.Primitive, rv reflect.Value, key string, tk toml.K
 		for i, m := range arr {
 			ekey := fmt.Sprintf("%s[%d]", key, i)
 			l.enter(ekey)
+			if d, ok := s.Index(i).Addr().Interface().(defaulter); ok {
+				d.setDefaults()
+			}
 			l.table(m, s.Index(i), ekey, tk)
 			l.exit(ekey)
 		}
@@ -256,6 +259,11 @@ func (l *loader) value(p toml.Primitive, rv reflect.Value, key string, tk toml.K
 	}
 	return true
 }
+
+// defaulter is a table of an array of tables ([[calendar]], [[scheduler]])
+// whose keys have defaults: setDefaults sets them before the file's keys are
+// decoded over them.
+type defaulter interface{ setDefaults() }
 
 // tableOf decodes p as a TOML table, reporting any other type. (The toml
 // package decodes a non-table into a map as an empty map, without error.)

@@ -74,13 +74,23 @@ func Default() Config {
 			BackoffMax:  Duration{time.Hour},
 		},
 		CRM: CRM{
+			Type:               "rest",
 			ContactsSearchPath: "/api/contacts/search",
 			MeetingsPath:       "/api/meetings",
+			Salesforce: Salesforce{
+				LoginURL:   "https://login.salesforce.com",
+				APIVersion: "v62.0",
+			},
 		},
 		ATS: ATS{
+			Type:           "rest",
 			InterviewsPath: "/api/interviews",
 			RecordingsPath: "/api/interview-recordings",
+			Greenhouse: Greenhouse{
+				TokenURL: "https://auth.greenhouse.io/token",
+			},
 		},
-		Admin: Admin{Users: map[string]string{}},
+		Followup: Followup{To: "internal", Subject: "Notes: {{title}}"},
+		Admin:    Admin{Users: map[string]string{}},
 	}
 }

@@ -107,7 +107,7 @@ func (c *Config) normalize() {
 		c.Nylas.MediaHosts[i] = strings.ToLower(h)
 	}
 	c.Server.Domain = strings.ToLower(c.Server.Domain)
-	for _, u := range []*string{&c.Server.PublicURL, &c.Nylas.APIBase, &c.CRM.BaseURL, &c.ATS.BaseURL} {
+	for _, u := range []*string{&c.Server.PublicURL, &c.Nylas.APIBase, &c.CRM.BaseURL, &c.ATS.BaseURL, &c.CRM.Salesforce.LoginURL} {
 		if strings.Contains(*u, "://") {
 			*u = strings.TrimSuffix(*u, "/")
 		}

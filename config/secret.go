@@ -188,10 +188,16 @@ func (l *loader) resolveSecrets(c *Config) {
 	for i := range c.Nylas.WebhookSecrets {
 		resolve(fmt.Sprintf("nylas.webhook_secrets[%d]", i), &c.Nylas.WebhookSecrets[i])
 	}
-	if c.CRM.Enabled {
+	switch {
+	case c.CRM.Enabled && c.CRM.Type == "salesforce":
+		resolve("crm.salesforce.client_secret", &c.CRM.Salesforce.ClientSecret)
+	case c.CRM.Enabled:
 		resolve("crm.api_key", &c.CRM.APIKey)
 	}
-	if c.ATS.Enabled {
+	switch {
+	case c.ATS.Enabled && c.ATS.Type == "greenhouse":
+		resolve("ats.greenhouse.client_secret", &c.ATS.Greenhouse.ClientSecret)
+	case c.ATS.Enabled:
 		resolve("ats.api_key", &c.ATS.APIKey)
 	}
 	if c.Archive.S3Used() {

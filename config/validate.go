@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"path"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -60,14 +59,14 @@ func (l *loader) validate(c *Config) {
 	if c.Backup.Keep < 1 || c.Backup.Keep > 1000 {
 		l.add("backup.keep", "must be between 1 and 1000, not %d", c.Backup.Keep)
 	}
-	l.validateIntegration("crm", c.CRM.Enabled, c.CRM.BaseURL, c.CRM.APIKey,
-		"contacts_search_path", c.CRM.ContactsSearchPath, "meetings_path", c.CRM.MeetingsPath)
-	l.validateIntegration("ats", c.ATS.Enabled, c.ATS.BaseURL, c.ATS.APIKey,
-		"interviews_path", c.ATS.InterviewsPath, "recordings_path", c.ATS.RecordingsPath)
+	l.validateCRM(&c.CRM)
+	l.validateATS(&c.ATS)
+	l.validateFollowup(&c.Followup)
 	for i := range c.Alerts {
 		l.validateAlert(fmt.Sprintf("alert[%d]", i), &c.Alerts[i])
 	}
 	l.validateAdmin(&c.Admin)
+	l.validateNylasSide(c)
 }
 
 func (l *loader) validateServer(s *Server) {
@@ -285,106 +284,6 @@ func (l *loader) validateTasks(t *Tasks) {
 	} else if t.BackoffMax.Duration < t.BackoffBase.Duration {
 		l.add("tasks.backoff_max", "must be at least tasks.backoff_base (%s), not %s", t.BackoffBase, t.BackoffMax)
 	}
-}
-
-// validateIntegration checks [crm] or [ats]. Values that are set are checked
-// either way; base_url and api_key are required only when enabled.
-func (l *loader) validateIntegration(section string, enabled bool, baseURL string, apiKey Secret, pathsKV ...string) {
-	switch {
-	case baseURL == "" && enabled:
-		l.add(section+".base_url", "required when %s.enabled is true", section)
-	case baseURL != "":
-		if msg := httpURLProblem(baseURL, false); msg != "" {
-			l.add(section+".base_url", "%s, not %q", msg, baseURL)
-		}
-	}
-	if enabled {
-		if apiKey.Ref() == "" {
-			l.add(section+".api_key", "required when %s.enabled is true", section)
-		} else {
-			l.requireSecret(section+".api_key", apiKey)
-		}
-	}
-	for i := 0; i+1 < len(pathsKV); i += 2 {
-		key, p := section+"."+pathsKV[i], pathsKV[i+1]
-		switch {
-		case !strings.HasPrefix(p, "/"):
-			l.add(key, "must start with \"/\", not %q", p)
-		case strings.ContainsAny(p, "?#") || strings.ContainsFunc(p, unicode.IsSpace):
-			l.add(key, "must be a plain path without spaces, \"?\" or \"#\", not %q", p)
-		}
-	}
-}
-
-func (l *loader) validateAlert(key string, a *Alert) {
-	var allowed []string
-	switch a.Type {
-	case "slack", "webhook":
-		allowed = []string{"type", "url", "kinds"}
-		if a.URL.Ref() == "" {
-			l.add(key+".url", "required for %s alerts", a.Type)
-		} else if a.URL.Value() == "" {
-			l.requireSecret(key+".url", a.URL)
-		} else if msg := httpURLProblem(a.URL.Value(), true); msg != "" {
-			// The URL is a secret (a Slack URL carries its token): never quote it.
-			l.add(key+".url", "%s", msg)
-		}
-	case "email":
-		allowed = []string{"type", "kinds", "smtp_addr", "username", "password", "from", "to"}
-		if a.SMTPAddr == "" {
-			l.add(key+".smtp_addr", "required for email alerts (host:port, e.g. \"smtp.example.com:587\")")
-		} else if host, port, err := net.SplitHostPort(a.SMTPAddr); err != nil || host == "" {
-			l.add(key+".smtp_addr", "must be host:port such as \"smtp.example.com:587\", not %q", a.SMTPAddr)
-		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			l.add(key+".smtp_addr", "port %q must be a number from 1 to 65535", port)
-		}
-		if a.Password.Ref() != "" && a.Username == "" {
-			l.add(key+".username", "required when %s.password is set", key)
-		}
-		if a.Username != "" {
-			if a.Password.Ref() == "" {
-				l.add(key+".password", "required when %s.username is set", key)
-			} else {
-				l.requireSecret(key+".password", a.Password)
-			}
-		}
-		switch {
-		case a.From == "":
-			l.add(key+".from", "required for email alerts")
-		case !isEmail(a.From):
-			l.add(key+".from", "must be an e-mail address such as \"notekeeper@example.com\", not %q", a.From)
-		}
-		if len(a.To) == 0 {
-			l.add(key+".to", "required for email alerts: at least one address")
-		}
-		for i, to := range a.To {
-			if !isEmail(to) {
-				l.add(fmt.Sprintf("%s.to[%d]", key, i), "must be an e-mail address such as \"ops@example.com\", not %q", to)
-			}
-		}
-	case "":
-		l.add(key+".type", "required: \"slack\", \"webhook\" or \"email\"")
-	default:
-		l.add(key+".type", "must be \"slack\", \"webhook\" or \"email\", not %q", a.Type)
-	}
-	if allowed != nil {
-		rt := reflect.TypeFor[Alert]()
-		for i := range rt.NumField() {
-			name := rt.Field(i).Tag.Get("toml")
-			if !slices.Contains(allowed, name) && l.defined(key+"."+name) {
-				l.add(key+"."+name, "not used by %s alerts (it applies to %s)", a.Type, alertTypesUsing(name))
-			}
-		}
-	}
-	l.kinds(key+".kinds", a.Kinds, AlertKinds())
-}
-
-// alertTypesUsing names the alert types that use an alert key.
-func alertTypesUsing(name string) string {
-	if name == "url" {
-		return "slack and webhook alerts"
-	}
-	return "email alerts"
 }
 
 func (l *loader) validateAdmin(a *Admin) {
