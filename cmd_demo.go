@@ -151,7 +151,7 @@ func freeLoopbackAddr() (string, error) {
 	return addr, ln.Close()
 }
 
-// demoConfig is the demo appliance's configuration: DefaultConfig with plain
+// demoConfig is the demo appliance's configuration: config.Default with plain
 // HTTP on listen, the simulator as the Nylas API (http media allowed), the
 // stand-ins as CRM, ATS and alert webhook, one admin user, and quick retries.
 func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey, atsURL, atsKey, sinkURL string) config.Config {
@@ -169,10 +169,8 @@ func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey,
 	cfg.Tasks.BackoffMax = config.Duration{Duration: 2 * time.Second}
 	cfg.Tasks.MaxAttempts = 8
 	cfg.Tasks.Lease = config.Duration{Duration: time.Minute}
-	cfg.CRM = config.CRM{Enabled: true, BaseURL: crmURL, APIKey: config.Literal(crmKey),
-		ContactsSearchPath: cfg.CRM.ContactsSearchPath, MeetingsPath: cfg.CRM.MeetingsPath}
-	cfg.ATS = config.ATS{Enabled: true, BaseURL: atsURL, APIKey: config.Literal(atsKey),
-		InterviewsPath: cfg.ATS.InterviewsPath, RecordingsPath: cfg.ATS.RecordingsPath}
+	cfg.CRM.Enabled, cfg.CRM.BaseURL, cfg.CRM.APIKey = true, crmURL, config.Literal(crmKey)
+	cfg.ATS.Enabled, cfg.ATS.BaseURL, cfg.ATS.APIKey = true, atsURL, config.Literal(atsKey)
 	cfg.Alerts = []config.Alert{{Type: "webhook", URL: config.Literal(sinkURL)}}
 	cfg.Admin.Users = map[string]string{demoUser: adminHash}
 	return cfg

@@ -381,6 +381,24 @@ func TestValid(t *testing.T) {
 		{"email alert without AUTH", "[[alert]]\ntype = \"email\"\nsmtp_addr = \"localhost:25\"\nfrom = \"nk@localhost\"\nto = [\"ops@example.com\"]\n"},
 		{"alert kinds", "[[alert]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9000/alerts\"\nkinds = [\"tls.failed\", \"grant.expired\"]\n"},
 		{"inline alert array", "alert = [{type = \"slack\", url = \"https://hooks.slack.com/x\"}]\n"},
+		{"vendor crm without base_url", "[crm]\nenabled = true\ntype = \"hubspot\"\napi_key = \"k\"\ncreate_contacts = true\ntasks_from_action_items = true\n"},
+		{"salesforce crm", "[crm]\nenabled = true\ntype = \"salesforce\"\n[crm.salesforce]\nlogin_url = \"https://acme.my.salesforce.com/\"\nclient_id = \"id\"\nclient_secret = \"s\"\napi_version = \"v61.0\"\n"},
+		{"disabled salesforce does not resolve its secret", "[crm]\ntype = \"salesforce\"\n[crm.salesforce]\nclient_secret = \"env:NK_TEST_UNSET_VAR\"\n"},
+		{"salesforce crm does not resolve api_key", "[crm]\nenabled = true\ntype = \"salesforce\"\n[crm.salesforce]\nclient_id = \"id\"\nclient_secret = \"s\"\n"},
+		{"greenhouse ats", "[ats]\nenabled = true\ntype = \"greenhouse\"\nuser_id = \"12345\"\n[ats.greenhouse]\nclient_id = \"id\"\nclient_secret = \"s\"\n"},
+		{"lever ats", "[ats]\nenabled = true\ntype = \"lever\"\napi_key = \"k\"\nuser_id = \"u-1\"\nbase_url = \"https://api.sandbox.lever.co/v1\"\n"},
+		{"ashby ats without user_id", "[ats]\nenabled = true\ntype = \"ashby\"\napi_key = \"k\"\n"},
+		{"followup to all", "[followup]\nenabled = true\nto = \"all\"\nsubject = \"Meeting notes\"\n"},
+		{"calendar with only a grant", "[nylas]\ngrants = [\"g1\"]\n[[calendar]]\ngrant = \"g1\"\n"},
+		{"calendar sync off", "[nylas]\ngrants = [\"g1\"]\n[[calendar]]\ngrant = \"g1\"\nenabled = false\n"},
+		{"two calendars of one grant", "[nylas]\ngrants = [\"g1\"]\n[[calendar]]\ngrant = \"g1\"\n[[calendar]]\ngrant = \"g1\"\ncalendar_id = \"team@example.com\"\nevent_selection = [\"all\"]\nparticipants_gte = 0\nparticipants_lte = 8\n"},
+		{"calendar without transcription nor summary", "[nylas]\ngrants = [\"g1\"]\n[[calendar]]\ngrant = \"g1\"\ntranscription = false\nsummary = false\naction_items = false\n"},
+		{"calendar silence bounds", "[nylas]\ngrants = [\"g1\"]\n[[calendar]]\ngrant = \"g1\"\nleave_after_silence_seconds = 10\n[[calendar]]\ngrant = \"g1\"\ncalendar_id = \"c2\"\nleave_after_silence_seconds = 3600\n"},
+		{"calendar instructions of 1500 characters", "[nylas]\ngrants = [\"g1\"]\n[[calendar]]\ngrant = \"g1\"\nsummary_instructions = \"" + strings.Repeat("é", 1500) + "\"\n"},
+		{"scheduler without slug", "[nylas]\ngrants = [\"g1\"]\n[[scheduler]]\nname = \"interviews\"\ngrant = \"g1\"\n[[scheduler.participant]]\nemail = \"a@example.com\"\norganizer = true\n"},
+		{"two schedulers with a notetaker", "[nylas]\ngrants = [\"g1\", \"g2\"]\n" +
+			"[[scheduler]]\nname = \"sales_demo\"\ngrant = \"g1\"\nslug = \"acme-demo\"\nconferencing = \"Zoom Meeting\"\n[[scheduler.participant]]\nemail = \"a@example.com\"\norganizer = true\n[[scheduler.participant]]\nemail = \"b@example.com\"\n[scheduler.notetaker]\nenabled = true\n" +
+			"[[scheduler]]\nname = \"interviews\"\ngrant = \"g2\"\nslug = \"acme-interviews\"\navailability_method = \"collective\"\n[[scheduler.participant]]\nemail = \"c@example.com\"\norganizer = true\n"},
 		{"admin users inline table", "[admin]\nusers = { bob = \"$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW\" }\n"},
 	}
 	for _, tc := range tests {
@@ -920,6 +938,65 @@ colour = "blue"
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestArrayTableDefaults checks that every [[calendar]], [[scheduler]] and
+// [[scheduler.participant]] starts from its defaults, whatever its place.
+func TestArrayTableDefaults(t *testing.T) {
+	testEnv(t)
+	cfg, err := Parse([]byte(`[nylas]
+grants = ["g1", "g2"]
+[[calendar]]
+grant = "g1"
+bot_name = "Acme Notes"
+[[calendar]]
+grant = "g2"
+[[scheduler]]
+name = "interviews"
+grant = "g1"
+[[scheduler.participant]]
+email = "a@example.com"
+organizer = true
+[[scheduler.participant]]
+email = "b@example.com"
+calendar_id = "b-team"
+[scheduler.notetaker]
+enabled = false
+[crm.salesforce]
+login_url = "https://acme.my.salesforce.com/"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal Calendar
+	cal.setDefaults()
+	cal.Grant = "g2"
+	var sched Scheduler
+	sched.setDefaults()
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"second calendar has every default", cfg.Calendars[1], cal},
+		{"first calendar keeps its own bot_name", cfg.Calendars[0].BotName, "Acme Notes"},
+		{"first calendar's other defaults", cfg.Calendars[0].LeaveAfterSilenceSeconds, 300},
+		{"scheduler title", cfg.Schedulers[0].Title, sched.Title},
+		{"scheduler duration", cfg.Schedulers[0].DurationMinutes, 45},
+		{"scheduler method", cfg.Schedulers[0].AvailabilityMethod, "max-fairness"},
+		{"notetaker defaults under a written table", cfg.Schedulers[0].Notetaker, Notetaker{Name: "Interview Recorder", ShowConsentMessage: true}},
+		{"participant calendar_id default", cfg.Schedulers[0].Participants[0].CalendarID, "primary"},
+		{"participant calendar_id set", cfg.Schedulers[0].Participants[1].CalendarID, "b-team"},
+		{"login_url without trailing slash", cfg.CRM.Salesforce.LoginURL, "https://acme.my.salesforce.com"},
+		{"crm type default", cfg.CRM.Type, "rest"},
+		{"followup defaults", cfg.Followup, Followup{To: "internal", Subject: "Notes: {{title}}"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !reflect.DeepEqual(tc.got, tc.want) {
+				t.Errorf("got %#v, want %#v", tc.got, tc.want)
 			}
 		})
 	}
