@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -158,7 +159,78 @@ func (l *loader) unknown(key string, tk toml.Key, k string, names []string) {
 		l.fail(key, fmt.Sprintf("unknown key (did you mean %q?)", best))
 		return
 	}
+	if elsewhere := otherSections(strings.Join(tk[:len(tk)-1], "."), k); elsewhere != "" {
+		l.fail(key, fmt.Sprintf("unknown key (did you mean %s?)", elsewhere))
+		return
+	}
 	l.fail(key, "unknown key")
+}
+
+// section is one table of the schema: its dotted TOML path ("" for the top
+// level, "archive.s3", "scheduler.participant"), how it is written
+// ("[archive.s3]", "[[alert]]") and its keys.
+type section struct {
+	path, header string
+	keys         []string
+}
+
+// schema lists the tables of Config in the order of its fields.
+var schema = sync.OnceValue(func() []section {
+	var out []section
+	var walk func(t reflect.Type, path, header string)
+	walk = func(t reflect.Type, path, header string) {
+		sec := section{path: path, header: header}
+		type sub struct {
+			t            reflect.Type
+			path, header string
+		}
+		var subs []sub
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name := f.Tag.Get("toml")
+			sec.keys = append(sec.keys, name)
+			p := strings.TrimPrefix(path+"."+name, ".")
+			switch ft := f.Type; {
+			case ft.Kind() == reflect.Struct && !isText(ft):
+				subs = append(subs, sub{ft, p, "[" + p + "]"})
+			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && !isText(ft.Elem()):
+				subs = append(subs, sub{ft.Elem(), p, "[[" + p + "]]"})
+			}
+		}
+		out = append(out, sec)
+		for _, s := range subs {
+			walk(s.t, s.path, s.header)
+		}
+	}
+	walk(reflect.TypeFor[Config](), "", "")
+	return out
+})
+
+// otherSections describes where else the schema has key k, for a key written
+// in the wrong table: "[nylas] api_key", "[crm] api_key or [ats] api_key",
+// "data_dir at the top of the file (before any [table])". It returns "" when
+// no other table (or more than three) has it.
+func otherSections(path, k string) string {
+	var where []string
+	for _, sec := range schema() {
+		if sec.path == path || !slices.Contains(sec.keys, strings.ToLower(k)) {
+			continue
+		}
+		if sec.header == "" {
+			where = append(where, strings.ToLower(k)+" at the top of the file (before any [table])")
+		} else {
+			where = append(where, sec.header+" "+strings.ToLower(k))
+		}
+	}
+	switch len(where) {
+	case 0:
+		return ""
+	case 1:
+		return where[0]
+	case 2, 3:
+		return strings.Join(where[:len(where)-1], ", ") + " or " + where[len(where)-1]
+	}
+	return ""
 }
 
 // isText reports whether values of t are decoded from a TOML string
@@ -371,12 +443,24 @@ func (l *loader) fail(key, msg string) {
 // add records a validation problem, unless key or a parent of it already
 // failed to decode or resolve.
 func (l *loader) add(key, format string, args ...any) {
-	for k := key; k != ""; k = parentKey(k) {
-		if l.bad[k] {
-			return
-		}
+	if l.isBad(key) {
+		return
 	}
 	l.problems = append(l.problems, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// isBad reports whether one of keys, or a parent of one, failed to decode or
+// resolve: its value is a default the file did not ask for, so checks that
+// read it would report problems the file does not have.
+func (l *loader) isBad(keys ...string) bool {
+	for _, key := range keys {
+		for k := key; k != ""; k = parentKey(k) {
+			if l.bad[k] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // defined reports whether key was written in the file.

@@ -114,7 +114,7 @@ func (s *Secret) Resolve() error {
 		name := strings.TrimPrefix(s.ref, "env:")
 		v, ok := os.LookupEnv(name)
 		if !ok {
-			return fmt.Errorf("environment variable %s is not set", name)
+			return &unsetEnvError{name}
 		}
 		s.value = v
 	case s.isFile():
@@ -127,6 +127,29 @@ func (s *Secret) Resolve() error {
 		s.value = s.ref
 	}
 	return nil
+}
+
+// unsetEnvError is Resolve's error for an env: secret whose variable is not
+// set.
+type unsetEnvError struct{ name string }
+
+func (e *unsetEnvError) Error() string {
+	return fmt.Sprintf("environment variable %s is not set", e.name)
+}
+
+// envHint says how to give the service the variable name that the secret at
+// key refers to: in the unit's environment, as a systemd credential read
+// with file:, or in the shell that runs notekeeper.
+func envHint(key, name string) string {
+	cred := strings.ToLower(name)
+	field, _, _ := strings.Cut(key[strings.LastIndexByte(key, '.')+1:], "[")
+	ref := fmt.Sprintf("%q", "file:/run/credentials/notekeeper.service/"+cred)
+	if strings.HasSuffix(key, "]") {
+		ref = "[" + ref + "]"
+	}
+	return fmt.Sprintf("set it for the service with `systemctl edit notekeeper` ([Service] Environment=%s=…), "+
+		"or keep it in a root-only file: LoadCredential=%s:/etc/notekeeper/%s in the unit and %s = %s here, "+
+		"or run notekeeper with %s=… in its environment", name, cred, cred, field, ref, name)
 }
 
 func (s Secret) isEnv() bool  { return strings.HasPrefix(s.ref, "env:") }
@@ -177,11 +200,16 @@ func unwrapPath(err error) error {
 // resolveSecrets resolves every secret the configuration uses.
 func (l *loader) resolveSecrets(c *Config) {
 	resolve := func(key string, s *Secret) {
-		if l.bad[key] {
-			return
+		if l.isBad(key) {
+			return // a mistyped list or table: its default secrets are not the file's
 		}
 		if err := s.Resolve(); err != nil {
-			l.fail(key, err.Error())
+			msg := err.Error()
+			var unset *unsetEnvError
+			if errors.As(err, &unset) {
+				msg += "; " + envHint(key, unset.name)
+			}
+			l.fail(key, msg)
 		}
 	}
 	resolve("nylas.api_key", &c.Nylas.APIKey)

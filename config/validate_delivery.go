@@ -24,6 +24,9 @@ var (
 
 func (l *loader) validateCRM(c *CRM) {
 	l.oneOf("crm.type", c.Type, crmTypes...)
+	if l.isBad("crm.type", "crm.enabled") {
+		return // what is required depends on them
+	}
 	l.baseURL("crm", c.Enabled, c.Type, c.BaseURL)
 	if c.Type != "salesforce" {
 		l.apiKey("crm", c.Enabled, c.APIKey)
@@ -61,6 +64,9 @@ func (l *loader) validateCRM(c *CRM) {
 
 func (l *loader) validateATS(a *ATS) {
 	l.oneOf("ats.type", a.Type, atsTypes...)
+	if l.isBad("ats.type", "ats.enabled") {
+		return // what is required depends on them
+	}
 	l.baseURL("ats", a.Enabled, a.Type, a.BaseURL)
 	if a.Type != "greenhouse" {
 		l.apiKey("ats", a.Enabled, a.APIKey)
