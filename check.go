@@ -38,9 +38,10 @@ func warning(format string, args ...any) finding {
 // checkMachine checks what a valid configuration needs of this machine: the
 // data dir is writable (or can be created), the listening ports are free or
 // held by a running notekeeper ([server] listen, or with a domain the [tls]
-// ports), a configured domain resolves (to one of this machine's addresses,
-// else a warning), and the clock is sane.
-func checkMachine(cfg config.Config) []finding {
+// ports), and the clock is sane; unless offline, also that a configured
+// domain resolves (to one of this machine's addresses, else a warning) and
+// that the [archive.s3] bucket answers.
+func checkMachine(cfg config.Config, offline bool) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
 		out = append(out, problem("data_dir: %v", err))
@@ -52,8 +53,10 @@ func checkMachine(cfg config.Config) []finding {
 		out = append(out, problem("clock: %s is not a plausible time; fix the clock (certificates and signed links depend on it)",
 			time.Now().UTC().Format(time.RFC3339)))
 	}
-	if f, ok := checkBucket(cfg); ok {
-		out = append(out, f)
+	if !offline {
+		if f, ok := checkBucket(cfg); ok {
+			out = append(out, f)
+		}
 	}
 	if cfg.Server.Domain == "" {
 		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
@@ -67,6 +70,9 @@ func checkMachine(cfg config.Config) []finding {
 		if f, ok := checkPort(p.key, p.addr, probe); ok {
 			out = append(out, f)
 		}
+	}
+	if offline {
+		return out
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

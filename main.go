@@ -619,8 +619,20 @@ func versionString() string {
 
 // runCheck validates the configuration and the machine, printing one line
 // per finding; it fails (exit 1) when any is a problem, not only warnings.
+// With -offline it skips the probes that need the network (the domain's
+// DNS, the S3 bucket), as the systemd unit's ExecStartPre does.
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfigFlag("check", args, stderr)
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", config.DefaultPath(), "configuration file")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("check: unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := config.Load(*path)
 	var findings []finding
 	var cerr *config.Error
 	switch {
@@ -631,7 +643,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		findings = append(findings, problem("%v", err))
 	default:
-		findings = checkMachine(cfg)
+		findings = checkMachine(cfg, *offline)
 	}
 	failed := false
 	for _, f := range findings {
