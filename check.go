@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -189,4 +190,44 @@ func checkWritableDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// runCheck validates the configuration and the machine, printing one line
+// per finding; it fails (exit 1) when any is a problem, not only warnings.
+// With -offline it skips the probes that need the network (the domain's
+// DNS, the S3 bucket), as the systemd unit's ExecStartPre does.
+func runCheck(_ context.Context, args []string, std stdio) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(std.Err)
+	path := fs.String("config", config.DefaultPath(), "configuration file")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("check: unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := config.Load(*path)
+	var findings []finding
+	var cerr *config.Error
+	switch {
+	case errors.As(err, &cerr):
+		for _, p := range cerr.Problems {
+			findings = append(findings, problem("%s", p.String()))
+		}
+	case err != nil:
+		findings = append(findings, problem("%v", err))
+	default:
+		findings = checkMachine(cfg, *offline)
+	}
+	failed := false
+	for _, f := range findings {
+		fmt.Fprintln(std.Out, f)
+		failed = failed || !f.Warning
+	}
+	if failed {
+		return exitError{}
+	}
+	fmt.Fprintln(std.Out, "ok")
+	return nil
 }

@@ -65,13 +65,13 @@ daemon first: migrate refuses to run while it answers on its socket.
 `
 
 // runArchive dispatches `notekeeper archive …`.
-func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runArchive(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 || args[0] != "migrate" {
-		fmt.Fprint(stderr, archiveUsage)
+		fmt.Fprint(std.Err, archiveUsage)
 		return errors.New("archive: want the migrate subcommand")
 	}
 	fs := flag.NewFlagSet("archive migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
 	to := fs.String("to", "", `destination: "s3"`)
 	deleteLocal := fs.Bool("delete-local", false, "remove local recordings and thumbnails once their objects are verified")
@@ -79,7 +79,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if *to != "s3" {
-		fmt.Fprint(stderr, archiveUsage)
+		fmt.Fprint(std.Err, archiveUsage)
 		return fmt.Errorf("archive migrate: -to must be \"s3\", not %q", *to)
 	}
 	cfg, err := config.Load(*path)
@@ -99,7 +99,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := t.Ping(ctx); err != nil {
 		return fmt.Errorf("archive migrate: %w", err)
 	}
-	m := &migrator{target: t, dataDir: cfg.DataDir, deleteLocal: *deleteLocal, out: stdout}
+	m := &migrator{target: t, dataDir: cfg.DataDir, deleteLocal: *deleteLocal, out: std.Out}
 	return m.run(ctx)
 }
 

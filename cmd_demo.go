@@ -53,9 +53,9 @@ type demoRun struct {
 // sends the script, waits (bounded) for the archive, the deliveries and the
 // alert, prints what happened, then serves until ctx ends (or returns at once
 // with -once). The data dir is removed at exit unless -keep-data.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(std.Err)
 	once := fs.Bool("once", false, "exit after printing what happened")
 	keep := fs.Bool("keep-data", false, "keep the throw-away data directory at exit")
 	if err := fs.Parse(args); err != nil {
@@ -79,16 +79,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	wctx, cancel := context.WithTimeout(ctx, demoTimeout)
 	defer cancel()
 	if err := d.drive(wctx); err != nil {
-		d.printLogTail(stderr)
+		d.printLogTail(std.Err)
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := d.report(stdout, *keep); err != nil {
+	if err := d.report(std.Out, *keep); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if *once {
 		return nil
 	}
-	fmt.Fprintln(stdout, "\nServing until Ctrl-C.")
+	fmt.Fprintln(std.Out, "\nServing until Ctrl-C.")
 	<-ctx.Done()
 	return nil
 }
@@ -368,7 +368,7 @@ func (d *demoRun) report(w io.Writer, keep bool) error {
 	return nil
 }
 
-// kindIndex orders archived file names by SPEC's kinds.
+// kindIndex orders archived file names in the order of archive.Kinds.
 func kindIndex(name string) int {
 	i := slices.Index(archive.Kinds, strings.TrimSuffix(name, filepath.Ext(name)))
 	if i < 0 {

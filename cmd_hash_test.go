@@ -25,7 +25,7 @@ func TestHashPassword(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			err := runHashPassword(c.args, strings.NewReader(c.stdin), &out, &errOut)
+			err := runHashPassword(t.Context(), c.args, stdio{In: strings.NewReader(c.stdin), Out: &out, Err: &errOut})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)

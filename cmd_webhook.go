@@ -25,15 +25,16 @@ const webhookUsage = `usage: notekeeper webhook <create|list|status|rotate-secre
   rotate-secret  have Nylas issue a new secret; the old one stays accepted for -grace (default 24h)
 `
 
-// runWebhook manages the Nylas webhook destination (SPEC §2).
-func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runWebhook manages the Nylas webhook destination: create, list, status,
+// rotate-secret.
+func runWebhook(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, webhookUsage)
+		fmt.Fprint(std.Err, webhookUsage)
 		return errors.New("webhook: no subcommand")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("webhook "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
 	grace := fs.Duration("grace", 24*time.Hour, "rotate-secret: how long the old secret stays accepted")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -46,15 +47,15 @@ func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	client := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
 	switch sub {
 	case "create":
-		return webhookCreate(ctx, cfg, client, stdout)
+		return webhookCreate(ctx, cfg, client, std.Out)
 	case "list":
-		return webhookList(ctx, cfg, client, stdout)
+		return webhookList(ctx, cfg, client, std.Out)
 	case "status":
-		return webhookStatus(ctx, cfg, client, stdout)
+		return webhookStatus(ctx, cfg, client, std.Out)
 	case "rotate-secret":
-		return webhookRotate(ctx, cfg, client, *grace, stdout)
+		return webhookRotate(ctx, cfg, client, *grace, std.Out)
 	}
-	fmt.Fprint(stderr, webhookUsage)
+	fmt.Fprint(std.Err, webhookUsage)
 	return fmt.Errorf("webhook: unknown subcommand %q", sub)
 }
 
