@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
@@ -171,7 +172,7 @@ func printStatus(w io.Writer, st *appliance.Status) {
 		}
 		line("certificate", "%s: %s", st.Domain, exp)
 	}
-	line("disk free", "%s", humanBytes(st.DiskFreeBytes))
+	line("disk free", "%s", datadir.FormatBytes(st.DiskFreeBytes))
 	if st.Webhook.Status != "" {
 		line("webhook", "%s %s (checked %s)", st.Webhook.ID, st.Webhook.Status, st.Webhook.CheckedAt.UTC().Format(time.RFC3339))
 	} else {
@@ -191,20 +192,6 @@ func printStatus(w io.Writer, st *appliance.Status) {
 		}
 		line("job", "%-17s %s, next %s", j.Name, last, j.Next.UTC().Format(time.RFC3339))
 	}
-}
-
-// humanBytes writes n as 1.5 GiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func runEvents(ctx context.Context, args []string, std stdio) error {
@@ -430,7 +417,7 @@ func runBackup(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(std.Out, "wrote %s (%s)\n", path, humanBytes(fi.Size()))
+	fmt.Fprintf(std.Out, "wrote %s (%s)\n", path, datadir.FormatBytes(fi.Size()))
 	return nil
 }
 
