@@ -90,7 +90,7 @@ func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client,
 // writeSecretFile stores a secret as the first line of path (0600).
 func writeSecretFile(path, secret string) error {
 	if secret == "" {
-		return errors.New("Nylas returned no secret")
+		return errors.New("the Nylas answer holds no webhook secret")
 	}
 	dir, name := splitPath(path)
 	if err := archive.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {

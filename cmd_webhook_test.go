@@ -31,7 +31,7 @@ func (n *nylasWebhooks) serve(w http.ResponseWriter, r *http.Request) {
 	defer n.mu.Unlock()
 	n.calls = append(n.calls, r.Method+" "+r.URL.Path)
 	if r.Header.Get("Authorization") != "Bearer test-key" {
-		http.Error(w, `{"error":{"type":"unauthorized"}}`, 401)
+		http.Error(w, `{"error":{"type":"unauthorized"}}`, http.StatusUnauthorized)
 		return
 	}
 	wh := func() map[string]any {

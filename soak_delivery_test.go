@@ -137,13 +137,6 @@ func (c *soakCRM) handle(r *http.Request, body []byte) (int, any) {
 	return 404, map[string]string{"error": "no route"}
 }
 
-// createsOf is the number of records created for a Notetaker.
-func (c *soakCRM) createsOf(id string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.creates[id]
-}
-
 // soakInterview is what the ATS holds about one booking.
 type soakInterview struct {
 	Status, Start, End string

@@ -7,7 +7,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,13 +39,6 @@ func (d *soakDice) intn(n int) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.r.IntN(n)
-}
-
-// between is a uniform duration in [lo, hi).
-func (d *soakDice) between(lo, hi time.Duration) time.Duration {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return lo + time.Duration(d.r.Int64N(int64(hi-lo)))
 }
 
 // soakFaults counts injected faults by kind and says whether faults are on.
@@ -92,16 +84,6 @@ func (f *soakFaults) total() int {
 		n += v
 	}
 	return n
-}
-
-// kinds lists the fault kinds injected, sorted.
-func (f *soakFaults) kinds() []string {
-	var out []string
-	for k := range f.counts() {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // maxHangs is how many timeouts one stand-in injects at most per run.

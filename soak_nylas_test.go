@@ -53,7 +53,6 @@ type soakStorage struct {
 	dice   *soakDice
 	key    []byte
 	srv    *httptest.Server
-	served sync.Map // "id/name" → true once served whole
 }
 
 func newSoakStorage(world *soakWorld, faults *soakFaults, dice *soakDice) *soakStorage {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -57,9 +56,8 @@ type soakMeeting struct {
 	Start     time.Time // interview start (rescheduled: the new one)
 	DeletesAt time.Time
 
-	ready  atomic.Bool // the API lists its media as available and the media endpoint answers
-	base   int64       // envelope time of its first notification
-	timeMu sync.Mutex
+	ready atomic.Bool // the API lists its media as available and the media endpoint answers
+	base  int64       // envelope time of its first notification
 }
 
 // file returns the media file named name.

@@ -1,3 +1,5 @@
+// Package datadir holds what notekeeper's data directory needs across
+// packages; here, the byte formatter used to report its free space.
 package datadir
 
 import "fmt"
