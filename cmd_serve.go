@@ -18,22 +18,17 @@ import (
 // The serve command: the daemon's life from start to SIGTERM, with SIGHUP
 // reloads and the periodic re-read of the webhook secrets.
 
-// parseConfigFlag parses the flags common to commands and loads the config.
-func parseConfigFlag(name string, args []string, stderr io.Writer) (config.Config, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runServe(ctx context.Context, args []string, std stdio) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
 	if err := fs.Parse(args); err != nil {
-		return config.Config{}, err
+		return err
 	}
 	if fs.NArg() > 0 {
-		return config.Config{}, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	return config.Load(*path)
-}
-
-func runServe(ctx context.Context, args []string, std stdio) error {
-	cfg, err := parseConfigFlag("serve", args, std.Err)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
@@ -61,7 +56,7 @@ wait:
 	for {
 		select {
 		case <-hup:
-			m.reload(configPath(args), level)
+			m.reload(*path, level)
 		case <-refresh.C:
 			m.refreshSecrets()
 		case <-ctx.Done():
@@ -84,15 +79,6 @@ func (m *Main) refreshSecrets() {
 	m.secrets = secrets
 	m.Server.Receiver.Verifier.SetSecrets(secrets...)
 	m.Logger.Info("webhook secrets changed", slog.Int("accepted", len(secrets)))
-}
-
-// configPath is the -config value of args (or its default).
-func configPath(args []string) string {
-	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	path := fs.String("config", config.DefaultPath(), "")
-	fs.Parse(args)
-	return *path
 }
 
 // reload applies what is safe to change without a restart (SIGHUP): the

@@ -4,17 +4,23 @@
 //
 // The files, in the order a file is read:
 //
-//	config.go    the schema: Config and one type per table
-//	defaults.go  Default (what a key the file leaves out holds) and DefaultPath
-//	load.go      Load, Parse, LoadUnresolved and the normalisation of values
-//	decode.go    the reflective walk of the TOML against Config: unknown keys
-//	             (with a "did you mean" hint), wrong types, file order
-//	secret.go    Secret (literal, env:NAME, file:/path) and its resolution
-//	validate*.go every value with a domain: ranges, enums, required keys
-//	syntax.go    the shared syntax checks (host names, URLs, e-mail, bcrypt)
-//	facts.go     values owned elsewhere that config accepts (archive kinds,
-//	             alert kinds, reserved HTTP paths, the cron syntax)
-//	errors.go    Error and Problem
+//	config.go      the schema: Config and one type per table
+//	nylasside.go   the schema of [[calendar]] and [[scheduler]], with their defaults
+//	defaults.go    Default (what a key the file leaves out holds) and DefaultPath
+//	load.go        Load, Parse, LoadUnresolved and the normalisation of values
+//	decode.go      the reflective walk of the TOML against Config: unknown keys,
+//	               wrong types, file order
+//	keys.go        key names and the "did you mean" hints of unknown keys
+//	secret.go      Secret (literal, env:NAME, file:/path) and its resolution
+//	validate*.go   every value with a domain: ranges, enums, required keys
+//	               (validate.go the core tables, validate_delivery.go [crm],
+//	               [ats], [followup] and [[alert]], validate_nylasside.go the
+//	               Nylas side)
+//	syntax.go      the shared syntax checks (host names, URLs, e-mail, bcrypt)
+//	facts.go       values owned elsewhere that config accepts (archive kinds,
+//	               alert kinds, reserved HTTP paths, the cron syntax)
+//	errors.go      Error and Problem
+//	duration.go    Duration, a time.Duration written as "30m"
 //
 // Parsing happens in four steps:
 //
