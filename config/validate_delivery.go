@@ -23,15 +23,8 @@ var (
 )
 
 func (l *loader) validateCRM(c *CRM) {
-	l.oneOf("crm.type", c.Type, crmTypes...)
-	if l.isBad("crm.type", "crm.enabled") {
-		return // what is required depends on them
-	}
-	l.baseURL("crm", c.Enabled, c.Type, c.BaseURL)
-	if c.Type != "salesforce" {
-		l.apiKey("crm", c.Enabled, c.APIKey)
-	} else if l.defined("crm.api_key") && c.APIKey.Ref() != "" {
-		l.add("crm.api_key", "not used by crm.type = \"salesforce\" (it signs in with [crm.salesforce] client_id and client_secret)")
+	if !l.connector("crm", c.Enabled, c.Type, crmTypes, c.BaseURL, c.APIKey, "salesforce") {
+		return
 	}
 	if c.Type == "rest" {
 		for _, k := range []struct {
@@ -54,24 +47,13 @@ func (l *loader) validateCRM(c *CRM) {
 		l.add(sf+"api_version", "must be a Salesforce REST API version such as \"v62.0\", not %q", s.APIVersion)
 	}
 	if c.Enabled && c.Type == "salesforce" {
-		const why = "required when crm.type = \"salesforce\" (the connected app's consumer key)"
-		if s.ClientID == "" {
-			l.add(sf+"client_id", "%s", why)
-		}
-		l.requiredSecret(sf+"client_secret", s.ClientSecret, "required when crm.type = \"salesforce\" (the connected app's consumer secret)")
+		l.oauthClient("crm", "salesforce", s.ClientID, s.ClientSecret, "the connected app's consumer key", "the connected app's consumer secret")
 	}
 }
 
 func (l *loader) validateATS(a *ATS) {
-	l.oneOf("ats.type", a.Type, atsTypes...)
-	if l.isBad("ats.type", "ats.enabled") {
-		return // what is required depends on them
-	}
-	l.baseURL("ats", a.Enabled, a.Type, a.BaseURL)
-	if a.Type != "greenhouse" {
-		l.apiKey("ats", a.Enabled, a.APIKey)
-	} else if l.defined("ats.api_key") && a.APIKey.Ref() != "" {
-		l.add("ats.api_key", "not used by ats.type = \"greenhouse\" (it signs in with [ats.greenhouse] client_id and client_secret)")
+	if !l.connector("ats", a.Enabled, a.Type, atsTypes, a.BaseURL, a.APIKey, "greenhouse") {
+		return
 	}
 	if a.Enabled && a.UserID == "" && (a.Type == "greenhouse" || a.Type == "lever") {
 		l.add("ats.user_id", "required when ats.type = %q (the ATS user notekeeper writes as: %s)", a.Type,
@@ -87,11 +69,36 @@ func (l *loader) validateATS(a *ATS) {
 		l.add(gh+"token_url", "%s, e.g. \"https://auth.greenhouse.io/token\", not %q", msg, g.TokenURL)
 	}
 	if a.Enabled && a.Type == "greenhouse" {
-		if g.ClientID == "" {
-			l.add(gh+"client_id", "required when ats.type = \"greenhouse\" (the Harvest v3 credential's client ID)")
-		}
-		l.requiredSecret(gh+"client_secret", g.ClientSecret, "required when ats.type = \"greenhouse\" (the Harvest v3 credential's client secret)")
+		l.oauthClient("ats", "greenhouse", g.ClientID, g.ClientSecret, "the Harvest v3 credential's client ID", "the Harvest v3 credential's client secret")
 	}
+}
+
+// connector checks what [crm] and [ats] share: type; base_url; and api_key,
+// which an enabled connector of any type but oauthType needs (oauthType
+// signs in with its own [section.oauthType] table). It returns false when
+// type or enabled did not decode: what is required depends on them.
+func (l *loader) connector(section string, enabled bool, typ string, types []string, baseURL string, apiKey Secret, oauthType string) bool {
+	l.oneOf(section+".type", typ, types...)
+	if l.isBad(section+".type", section+".enabled") {
+		return false
+	}
+	l.baseURL(section, enabled, typ, baseURL)
+	if typ != oauthType {
+		l.apiKey(section, enabled, apiKey)
+	} else if l.defined(section+".api_key") && apiKey.Ref() != "" {
+		l.add(section+".api_key", "not used by %s.type = %q (it signs in with [%s.%s] client_id and client_secret)", section, typ, section, typ)
+	}
+	return true
+}
+
+// oauthClient requires the client credentials of an enabled OAuth
+// connector's [section.typ] table; idWhat and secretWhat say what they are.
+func (l *loader) oauthClient(section, typ, id string, secret Secret, idWhat, secretWhat string) {
+	prefix, why := section+"."+typ+".", fmt.Sprintf("required when %s.type = %q", section, typ)
+	if id == "" {
+		l.add(prefix+"client_id", "%s (%s)", why, idWhat)
+	}
+	l.requiredSecret(prefix+"client_secret", secret, why+" ("+secretWhat+")")
 }
 
 // baseURL checks [crm] or [ats] base_url: required for an enabled "rest"
