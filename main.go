@@ -499,30 +499,3 @@ func (m *Main) Close() error {
 	}
 	return errors.Join(errs...)
 }
-
-// testDiskFreeEnv names a test hook, not a setting: when the variable is set,
-// the file it names holds the free bytes (a decimal number) the appliance
-// believes its data dir has, read at every measurement, so that the soak
-// test (soak_test.go) can open and close a disk-full window on the running
-// binary. Only this wiring reads it; it is not documented for operators.
-const testDiskFreeEnv = "NOTEKEEPER_TEST_DISK_FREE_FILE"
-
-// diskFree is the free-space function the archiver, the readiness check and
-// the metrics use: appliance.DiskFree, or the test hook above.
-func diskFree() func(path string) (uint64, error) {
-	hook := os.Getenv(testDiskFreeEnv)
-	if hook == "" {
-		return appliance.DiskFree
-	}
-	return func(string) (uint64, error) {
-		b, err := os.ReadFile(hook)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", testDiskFreeEnv, err)
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", testDiskFreeEnv, err)
-		}
-		return n, nil
-	}
-}

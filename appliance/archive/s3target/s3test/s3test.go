@@ -1,9 +1,9 @@
 // Package s3test runs a real S3 server for tests: versitygw
 // (github.com/versity/versitygw) with its posix backend in a temporary
 // directory, on a free loopback port, with test credentials and one
-// bucket. Install it with
+// bucket. Install it with Install:
 //
-//	go install github.com/versity/versitygw/cmd/versitygw@latest
+//	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 //
 // Without the binary a test is skipped, except with CI=true, where it
 // fails: CI must never pass by skipping the S3 tests.
@@ -28,6 +28,9 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
 )
+
+// Install is how to get versitygw, at the version CI installs.
+const Install = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 
 // Test credentials and bucket of every Server.
 const (
@@ -65,7 +68,7 @@ func Binary(tb testing.TB) string {
 			return p
 		}
 	}
-	msg := "versitygw not found (go install github.com/versity/versitygw/cmd/versitygw@latest)"
+	msg := "versitygw not found (" + Install + ")"
 	if os.Getenv("CI") == "true" {
 		tb.Fatal(msg + ": with CI=true the S3 tests must run")
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The soak's world: the meetings it invents from the seed, their media and
 // the notifications Nylas would send about them.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -11,14 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
-	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -28,13 +26,20 @@ func s3ConfigTable(endpoint string) string {
 		endpoint, s3test.Region, s3test.Bucket, s3test.AccessKey, s3test.SecretKey)
 }
 
+// startS3 runs versitygw for the test (s3test.Start); a test skipped for
+// want of it is named in the run's last line.
+func startS3(t *testing.T) *s3test.Server {
+	t.Helper()
+	return needTool(t, "versitygw", s3test.Install, s3test.Start)
+}
+
 // TestE2E_Kill9DuringUploadRestartsCleanly kills the daemon while a 72 MiB
 // recording is being uploaded (through a throttled relay), checks that
 // nothing is visible under the final key and the file is still in the
 // spool, then restarts it: the stale multipart upload is aborted and the
 // object completes, verified.
 func TestE2E_Kill9DuringUploadRestartsCleanly(t *testing.T) {
-	srv := s3test.Start(t)
+	srv := startS3(t)
 	binary(t)
 	proxy := s3test.NewProxy(t, srv.Addr)
 	proxy.SetRate(8 << 20) // 8 MiB/s: the upload takes seconds
@@ -85,9 +90,7 @@ func TestE2E_Kill9DuringUploadRestartsCleanly(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	<-d.exited
-	d.exited <- nil
+	d.kill()
 	if _, err := client.StatObject(ctx, s3test.Bucket, key, minio.StatObjectOptions{}); err == nil {
 		t.Fatal("an object stands under the final key after kill -9 mid-upload")
 	}
@@ -151,11 +154,9 @@ func seedMeeting(t *testing.T, dataDir, id string, files map[string][]byte) {
 }
 
 func TestArchiveMigrateToS3(t *testing.T) {
-	srv := s3test.Start(t)
+	srv := startS3(t)
 	dataDir := filepath.Join(t.TempDir(), "data")
-	config := writeE2EConfig(t, dataDir)
-	cfg, _ := os.ReadFile(config)
-	os.WriteFile(config, append(cfg, s3ConfigTable(srv.Endpoint())...), 0o600) // target stays "local"
+	config := writeConfig(t, e2eConfig(dataDir)+s3ConfigTable(srv.Endpoint())) // target stays "local"
 	db := store.NewDB(filepath.Join(dataDir, "notekeeper.db"))
 	os.MkdirAll(dataDir, 0o700)
 	if err := db.Open(); err != nil {
@@ -167,17 +168,16 @@ func TestArchiveMigrateToS3(t *testing.T) {
 	seedMeeting(t, dataDir, "ntMig1", map[string][]byte{"recording.mp4": big, "summary.json": []byte(`{"summary":"s"}`)})
 	seedMeeting(t, dataDir, "ntMig2", map[string][]byte{"recording.mp3": []byte("short audio"), "thumbnail.png": []byte("png")})
 
-	migrate := func(args ...string) (string, error) {
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), append([]string{"archive", "migrate", "-config", config}, args...), &out, &errOut)
-		return out.String() + errOut.String(), err
+	migrate := func(args ...string) (string, int) {
+		out, errOut, code := runBin(t, append([]string{"archive", "migrate", "-config", config}, args...)...)
+		return out + errOut, code
 	}
-	if out, err := migrate("-to", "gcs"); err == nil || !strings.Contains(out+err.Error(), `-to must be "s3"`) {
-		t.Errorf("-to gcs: %v %s", err, out)
+	if out, code := migrate("-to", "gcs"); code == 0 || !strings.Contains(out, `-to must be "s3"`) {
+		t.Errorf("-to gcs: exit %d %s", code, out)
 	}
-	out, err := migrate("-to", "s3", "-delete-local")
-	if err != nil {
-		t.Fatalf("migrate: %v\n%s", err, out)
+	out, code := migrate("-to", "s3", "-delete-local")
+	if code != 0 {
+		t.Fatalf("migrate: exit %d\n%s", code, out)
 	}
 	if !strings.Contains(out, "2 meetings") || !strings.Contains(out, "4 files uploaded and verified, 0 already there, 3 local copies removed") {
 		t.Errorf("migrate said %q", out)
@@ -201,16 +201,19 @@ func TestArchiveMigrateToS3(t *testing.T) {
 	}
 
 	// A re-run is a no-op.
-	out, err = migrate("-to", "s3", "-delete-local")
-	if err != nil || !strings.Contains(out, "0 files uploaded and verified, 4 already there, 0 local copies removed") {
-		t.Errorf("re-run: %v %q", err, out)
+	out, code = migrate("-to", "s3", "-delete-local")
+	if code != 0 || !strings.Contains(out, "0 files uploaded and verified, 4 already there, 0 local copies removed") {
+		t.Errorf("re-run: exit %d %q", code, out)
 	}
 
 	// verify checks the objects against the manifests …
-	var vout bytes.Buffer
-	if err := run(context.Background(), []string{"verify", "-config", config}, &vout, &vout); err != nil ||
-		!strings.Contains(vout.String(), "ok: 4 files in 2 meetings") || !strings.Contains(vout.String(), "4 of them objects in the bucket") {
-		t.Errorf("verify: %v\n%s", err, vout.String())
+	verify := func() (string, int) {
+		out, errOut, code := runBin(t, "verify", "-config", config)
+		return out + errOut, code
+	}
+	if vout, code := verify(); code != 0 ||
+		!strings.Contains(vout, "ok: 4 files in 2 meetings") || !strings.Contains(vout, "4 of them objects in the bucket") {
+		t.Errorf("verify: exit %d\n%s", code, vout)
 	}
 	// … and finds an object whose bytes changed behind its metadata.
 	forged := bytes.Repeat([]byte("X"), len(big))
@@ -218,35 +221,35 @@ func TestArchiveMigrateToS3(t *testing.T) {
 		minio.PutObjectOptions{UserMetadata: map[string]string{"Sha256": man.Files["recording.mp4"].SHA256}}); err != nil {
 		t.Fatal(err)
 	}
-	vout.Reset()
-	if err := run(context.Background(), []string{"verify", "-config", config}, &vout, &vout); err == nil ||
-		!strings.Contains(vout.String(), "ntMig1/recording.mp4: mismatch") {
-		t.Errorf("verify of a forged object: %v\n%s", err, vout.String())
+	if vout, code := verify(); code == 0 || !strings.Contains(vout, "ntMig1/recording.mp4: mismatch") {
+		t.Errorf("verify of a forged object: exit %d\n%s", code, vout)
 	}
 }
 
 func TestCheckProbesTheBucket(t *testing.T) {
-	srv := s3test.Start(t)
+	srv := startS3(t)
 	tests := []struct {
 		name, endpoint, secret, want string
 	}{
 		{"reachable, right keys", srv.Endpoint(), s3test.SecretKey, ""},
 		{"wrong secret key", srv.Endpoint(), "wrong", "s3 credentials refused"},
-		{"nothing listening", "http://" + s3test.FreeAddr(t), s3test.SecretKey, "bucket unreachable"},
+		{"nothing listening", "http://" + freeAddr(t), s3test.SecretKey, "bucket unreachable"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			base, _ := os.ReadFile(writeE2EConfig(t, t.TempDir()))
 			table := strings.Replace(s3ConfigTable(tc.endpoint), s3test.SecretKey, tc.secret, 1)
-			cfg, err := config.Parse(append(base, table...))
-			if err != nil {
-				t.Fatal(err)
+			out, errOut, code := runBin(t, "check", "-config", writeConfig(t, e2eConfig(t.TempDir())+table))
+			// The bucket probe's finding is the line naming [archive.s3].
+			f, bad := "", false
+			for _, line := range strings.Split(out, "\n") {
+				if strings.Contains(line, "archive.s3") {
+					f, bad = line, true
+				}
 			}
-			f, bad := checkBucket(cfg)
-			if bad != (tc.want != "") || !strings.Contains(f.String(), tc.want) {
-				t.Errorf("check: %v %q, want %q", bad, f, tc.want)
+			if bad != (tc.want != "") || !strings.Contains(f, tc.want) {
+				t.Errorf("check: %v %q, want %q (exit %d)\n%s%s", bad, f, tc.want, code, out, errOut)
 			}
-			if bad && !strings.HasPrefix(f.String(), "archive.s3: ") && !strings.Contains(f.String(), "archive.s3:") {
+			if bad && !strings.HasPrefix(f, "archive.s3: ") && !strings.Contains(f, "archive.s3:") {
 				t.Errorf("problem does not name [archive.s3]: %q", f)
 			}
 		})

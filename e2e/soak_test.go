@@ -1,11 +1,13 @@
-package main
+package e2e
 
 // TestSoak: the whole appliance under faults, over time. It builds the real
 // binary and runs it against stand-ins for the Nylas API and storage, a
 // CRM, an ATS and an alert webhook, with a fault schedule drawn from a
 // seeded random source, then checks the invariants in soak_check_test.go.
+// It is opt-in: without -soak.duration it is skipped. CI runs it for two
+// minutes; by hand:
 //
-//	go test -run Soak -soak.duration 30m -soak.seed 42 .
+//	go test -run Soak ./e2e -soak.duration 30m -soak.seed 42
 //
 // The seed is printed at the start and in every failure; a failing seed
 // reproduces its plan (meetings, kills, windows) exactly.
@@ -15,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ import (
 )
 
 var (
-	soakDuration = flag.Duration("soak.duration", 2*time.Minute, "how long the soak injects faults (the drain and the checks come after)")
+	soakDuration = flag.Duration("soak.duration", 0, "how long the soak injects faults (the drain and the checks come after); 0 skips the soak")
 	soakSeed     = flag.Uint64("soak.seed", 0, "seed of the soak's fault schedule; 0 = time-based (printed either way)")
 )
 
@@ -85,18 +86,26 @@ func (s *soak) fatalf(format string, args ...any) {
 	s.t.Fatalf("soak seed %d: "+format+"\n--- appliance log (last %d lines) ---\n%s", append(append([]any{s.seed}, args...), soakLogLines, s.app.log.String())...)
 }
 
+// soakDiskFreeEnv is the binary's disk-free test seam (testhook_diskfree.go
+// in package main): the file it names holds the free bytes the appliance
+// believes its data dir has.
+const soakDiskFreeEnv = "NOTEKEEPER_TEST_DISK_FREE_FILE"
+
 func TestSoak(t *testing.T) {
+	if *soakDuration <= 0 {
+		t.Skip("the soak is opt-in: go test -run Soak ./e2e -soak.duration 2m [-soak.seed N]")
+	}
 	bin := binary(t) // skipped with -short
 	seed := *soakSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Logf("soak seed %d, duration %s (reproduce: go test -run Soak -soak.seed %d -soak.duration %s .)", seed, *soakDuration, seed, *soakDuration)
+	t.Logf("soak seed %d, duration %s (reproduce: go test -run Soak ./e2e -soak.seed %d -soak.duration %s)", seed, *soakDuration, seed, *soakDuration)
 	s := &soak{t: t, seed: seed, duration: *soakDuration, world: &soakWorld{byID: map[string]*soakMeeting{}},
 		faults: newSoakFaults(), acked: map[string]soakStep{}, ackedBy: map[string]string{}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("SOAK FAILED with seed %d: go test -run Soak -soak.seed %d -soak.duration %s .", seed, seed, s.duration)
+			t.Logf("SOAK FAILED with seed %d: go test -run Soak ./e2e -soak.seed %d -soak.duration %s", seed, seed, s.duration)
 		}
 	})
 	defer s.faults.release()
@@ -128,9 +137,9 @@ func TestSoak(t *testing.T) {
 	s.dataDir = filepath.Join(t.TempDir(), "data")
 	s.diskFile = filepath.Join(t.TempDir(), "disk-free")
 	s.setDisk(false)
-	s.metrics = "http://" + freeAddr(t) + "/metrics"
-	s.app = &soakAppliance{bin: bin, config: s.writeConfig(strings.TrimSuffix(strings.TrimPrefix(s.metrics, "http://"), "/metrics")),
-		env: []string{testDiskFreeEnv + "=" + s.diskFile}}
+	metricsAddr := freeAddr(t)
+	s.metrics = "http://" + metricsAddr + "/metrics"
+	s.app = &soakAppliance{bin: bin, config: s.writeConfig(metricsAddr), env: []string{soakDiskFreeEnv + "=" + s.diskFile}}
 	s.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 	if err := s.app.start(); err != nil {
@@ -171,16 +180,6 @@ func TestSoak(t *testing.T) {
 	s.summarise(rep)
 }
 
-// freeAddr is a free loopback address for the metrics listener.
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // setDisk writes the free space the appliance sees: none in a disk-full
 // window, 1 TiB otherwise.
 func (s *soak) setDisk(full bool) {
@@ -196,8 +195,7 @@ func (s *soak) setDisk(full bool) {
 // writeConfig writes the appliance's config: short jobs and back-offs so a
 // lot happens in minutes.
 func (s *soak) writeConfig(metricsAddr string) string {
-	path := filepath.Join(s.t.TempDir(), "config.toml")
-	cfg := fmt.Sprintf(`data_dir = %q
+	return writeConfig(s.t, fmt.Sprintf(`data_dir = %q
 internal_domains = ["soak.example"]
 [log]
 level = "info"
@@ -237,11 +235,7 @@ api_key = "soak-ats-key"
 [[alert]]
 type = "webhook"
 url = %q
-`, s.dataDir, metricsAddr, s.nylas.srv.URL, e2eSecret, soakGrant, s.crm.srv.URL, s.ats.srv.URL, s.alerts.srv.URL)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		s.t.Fatal(err)
-	}
-	return path
+`, s.dataDir, metricsAddr, s.nylas.srv.URL, e2eSecret, soakGrant, s.crm.srv.URL, s.ats.srv.URL, s.alerts.srv.URL))
 }
 
 // sample reads /metrics every second until the returned func is called.

@@ -1,11 +1,9 @@
-package main
+package e2e
 
 import (
-	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,23 +11,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
-	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/tls/tlstest"
 )
 
-// TestE2E_AutomaticHTTPSWithPebble runs the appliance with [server] domain
+// TestE2E_AutomaticHTTPSWithPebble runs the binary with [server] domain
 // against an in-process Pebble: the certificate is obtained in the
 // background once the listeners are up, and a client trusting only Pebble's
-// issuing root reaches the webhook over HTTPS.
+// issuing root reaches the webhook over HTTPS; /metrics on metrics_listen
+// shows the certificate obtained and its expiry.
 func TestE2E_AutomaticHTTPSWithPebble(t *testing.T) {
 	httpPort, httpsPort := freePort(t), freePort(t)
 	pebble := tlstest.Start(t, httpPort, httpsPort, 24*time.Hour)
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.toml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`data_dir = %q
+	metricsAddr := freeAddr(t)
+	config := writeConfig(t, fmt.Sprintf(`data_dir = %q
 [server]
 domain = "localhost"
+metrics_listen = %q
 [tls]
 email = "ops@example.com"
 ca = %q
@@ -41,17 +39,8 @@ api_key = "k"
 webhook_secrets = [%q]
 [archive]
 min_free_bytes = 0
-`, filepath.Join(dir, "data"), pebble.Directory(), pebble.WriteServerRoot(t, dir), httpPort, httpsPort, e2eSecret)), 0o600)
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := NewMain(cfg, slog.New(slog.DiscardHandler))
-	if err := m.Open(); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	defer m.Close()
+`, filepath.Join(dir, "data"), metricsAddr, pebble.Directory(), pebble.WriteServerRoot(t, dir), httpPort, httpsPort, e2eSecret))
+	d := startProcess(t, config)
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pebble.IssuingRoots()}, ForceAttemptHTTP2: true}}
@@ -65,8 +54,8 @@ min_free_bytes = 0
 				break
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready over HTTPS: %v %v", resp, err)
+		if d.exited() || time.Now().After(deadline) {
+			t.Fatalf("not ready over HTTPS: %v %v (exited: %v)\n%s", resp, err, d.exited(), d.stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -79,11 +68,8 @@ min_free_bytes = 0
 	if string(b) != "over-https" || resp.TLS == nil || resp.TLS.NegotiatedProtocol != "h2" {
 		t.Fatalf("challenge: %q (tls %v)", b, resp.TLS != nil)
 	}
-	body := e2eNotification("ntf-https-1", 1)
-	req, _ := http.NewRequest("POST", base+"/webhooks/nylas", bytes.NewReader(body))
-	req.Header.Set("X-Nylas-Signature", appliance.Sign(e2eSecret, body))
-	if resp, err := client.Do(req); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("signed POST over HTTPS: %v %v", resp, err)
+	if status, err := postNotification(client, base, e2eNotification("ntf-https-1", 1)); err != nil || status != 200 {
+		t.Fatalf("signed POST over HTTPS: %v %v", status, err)
 	}
 
 	plain := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -103,8 +89,12 @@ min_free_bytes = 0
 		t.Fatalf("certificate storage: %v", err)
 	}
 	waitUntil(t, "the certificate metrics", func() bool {
-		obtained, _ := gathered(t, m.Metrics, "notekeeper_certificate_events_total", map[string]string{"event": "obtained"})
-		expiry, _ := gathered(t, m.Metrics, "notekeeper_certificate_expiry_timestamp_seconds", nil)
+		samples, err := scrapeMetrics("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		obtained, _ := metricValue(samples, "notekeeper_certificate_events_total", map[string]string{"event": "obtained"})
+		expiry, _ := metricValue(samples, "notekeeper_certificate_expiry_timestamp_seconds", nil)
 		return obtained == 1 && expiry > float64(time.Now().Unix())
 	})
 }

@@ -1,23 +1,18 @@
-package main
+package e2e
 
-// End-to-end tests: they build the real binary, run it as a child process
-// against a temporary data dir and talk to it over HTTP, as Nylas would.
+// The daemon's life under load: kill -9 and SIGTERM while notifications
+// arrive lose none that were acknowledged, and a second instance on the same
+// data dir fails fast.
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,218 +23,6 @@ import (
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
-
-const e2eSecret = "e2e-webhook-secret"
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds notekeeper once per test run and returns its path.
-func binary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "notekeeper-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "notekeeper")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// writeE2EConfig writes a config for a daemon on a random loopback port.
-func writeE2EConfig(t *testing.T, dataDir string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.toml")
-	cfg := fmt.Sprintf(`data_dir = %q
-[log]
-level = "info"
-[server]
-listen = "127.0.0.1:0"
-[nylas]
-api_key = "e2e-api-key"
-webhook_secrets = [%q]
-[archive]
-min_free_bytes = 0
-[tasks]
-workers = 4
-`, dataDir, e2eSecret)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// writeE2EMediaConfig is writeE2EConfig pointed at a Nylas API stand-in
-// (apiURL), with http media allowed, only kind archived, archiveLines added to
-// [archive], tables appended, and your-company.example as internal domain.
-func writeE2EMediaConfig(t *testing.T, dataDir, apiURL, kind, archiveLines, tables string) string {
-	t.Helper()
-	config := writeE2EConfig(t, dataDir)
-	cfg, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = bytes.Replace(cfg, []byte("[nylas]\n"), []byte(fmt.Sprintf("[nylas]\napi_base = %q\nallow_http_media = true\n", apiURL)), 1)
-	cfg = bytes.Replace(cfg, []byte("[archive]\n"), []byte(fmt.Sprintf("[archive]\nkinds = [%q]\n%s", kind, archiveLines)), 1)
-	cfg = bytes.Replace(cfg, []byte("data_dir ="), []byte("internal_domains = [\"your-company.example\"]\ndata_dir ="), 1)
-	cfg = append(cfg, tables...)
-	if err := os.WriteFile(config, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return config
-}
-
-// e2eCRMTable is the [crm] table for a CRM stand-in at url.
-func e2eCRMTable(url string) string {
-	return fmt.Sprintf("[crm]\nenabled = true\nbase_url = %q\napi_key = \"crm-key\"\n", url)
-}
-
-// recordingMediaAPI stands in for the Nylas media endpoint: every
-// /…/media request gets fresh links naming storageURL/rec.mp4 of size bytes.
-func recordingMediaAPI(t *testing.T, storageURL string, size int) *httptest.Server {
-	t.Helper()
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/media") {
-			http.NotFound(w, r)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"recording": map[string]any{
-			"url": storageURL + "/rec.mp4", "size": size, "type": "video/mp4",
-			"expires_at": time.Now().Add(14 * 24 * time.Hour).Unix()}}})
-	}))
-	t.Cleanup(api.Close)
-	return api
-}
-
-// daemon is a running notekeeper process.
-type daemon struct {
-	cmd    *exec.Cmd
-	url    string
-	stderr *syncBuffer
-	exited chan error
-}
-
-var readyLine = regexp.MustCompile(`notekeeper ready.* url=(http://[0-9.:]+)`)
-
-// startDaemon runs `notekeeper serve` (with env added to the environment) and waits until it logs its URL and
-// answers /healthz.
-func startDaemon(t *testing.T, configPath string, env ...string) *daemon {
-	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "-config", configPath)
-	cmd.Env = append(os.Environ(), env...)
-	d := &daemon{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
-	pr, pw := io.Pipe()
-	cmd.Stderr = pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			line := sc.Text()
-			d.stderr.WriteLine(line)
-			if m := readyLine.FindStringSubmatch(line); m != nil {
-				select {
-				case urls <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	go func() { d.exited <- cmd.Wait(); pw.Close() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-d.exited
-	})
-	select {
-	case d.url = <-urls:
-	case err := <-d.exited:
-		d.exited <- err
-		t.Fatalf("daemon exited before ready: %v\n%s", err, d.stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("daemon not ready after 30s\n%s", d.stderr)
-	}
-	resp, err := http.Get(d.url + "/healthz")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	return d
-}
-
-// stop sends SIGTERM and returns the exit error (nil for status 0).
-func (d *daemon) stop(t *testing.T) error {
-	t.Helper()
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-d.exited:
-		d.exited <- err
-		return err
-	case <-time.After(35 * time.Second):
-		t.Fatalf("daemon still running 35s after SIGTERM\n%s", d.stderr)
-		return nil
-	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) WriteLine(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.WriteString(s + "\n")
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// e2eNotification is a signed meeting_state notification for Notetaker
-// nt-{subject}, about 1 KB like a real one.
-func e2eNotification(id string, subject int) []byte {
-	return []byte(fmt.Sprintf(`{"specversion":"1.0","type":"notetaker.meeting_state","source":"/nylas/notetaker","id":%q,`+
-		`"time":%d,"webhook_delivery_attempt":1,"data":{"application_id":"app-e2e","object":{"id":"nt-%d",`+
-		`"grant_id":"grant-e2e","object":"notetaker","meeting_provider":"Google Meet","meeting_link":"https://meet.google.com/abc-defg-hij",`+
-		`"join_time":1737500936,"event":{"ical_uid":"e2e@google.com","event_id":"evt-%d","master_event_id":"evt-%d"},`+
-		`"state":"attending","status":"attending","meeting_state":"recording_active"}}}`,
-		id, 1737500000+subject, subject, subject, subject))
-}
-
-// postNotification posts body signed with the e2e secret.
-func postNotification(client *http.Client, url string, body []byte) (int, error) {
-	req, err := http.NewRequest("POST", url+"/webhooks/nylas", bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("X-Nylas-Signature", appliance.Sign(e2eSecret, body))
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}
 
 // checkAcknowledged opens the (stopped) daemon's store and proves that every
 // acknowledged notification is stored and that its task either ran (the
@@ -353,7 +136,7 @@ func TestE2E_NoLossUnderKill9(t *testing.T) {
 				if len(acked) == killAfter {
 					killOnce.Do(func() {
 						close(killed) // first: a sender that sees its connection die must know why
-						d.cmd.Process.Signal(syscall.SIGKILL)
+						d.signal(syscall.SIGKILL)
 					})
 				}
 				mu.Unlock()
@@ -361,10 +144,9 @@ func TestE2E_NoLossUnderKill9(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := <-d.exited; err == nil || !strings.Contains(err.Error(), "killed") {
+	if err, _ := d.wait(time.Minute); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("daemon was not killed: %v", err)
 	}
-	d.exited <- nil
 	if len(acked) < killAfter {
 		t.Fatalf("only %d acknowledged before the kill", len(acked))
 	}
@@ -441,7 +223,7 @@ func TestE2E_GracefulStopAnswersInFlight(t *testing.T) {
 		})
 	}
 	time.Sleep(200 * time.Millisecond)
-	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.signal(syscall.SIGTERM)
 	time.Sleep(300 * time.Millisecond) // the daemon is now draining
 
 	for _, h := range halves {
@@ -464,14 +246,10 @@ func TestE2E_GracefulStopAnswersInFlight(t *testing.T) {
 		acked[fmt.Sprintf("ntf-slow-%d", i)] = i
 	}
 
-	select {
-	case err := <-d.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, d.stderr)
-		}
-		d.exited <- err
-	case <-time.After(30 * time.Second):
+	if err, exited := d.wait(30 * time.Second); !exited {
 		t.Fatal("not exited 30s after SIGTERM")
+	} else if err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, d.stderr)
 	}
 	// A clean restart: the lock was released and the store is consistent.
 	d = startDaemon(t, config)

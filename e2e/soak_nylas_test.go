@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Stand-ins for the Nylas API and Nylas' media storage, with faults.
 

@@ -1,11 +1,15 @@
-package main
+package e2e
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
@@ -14,16 +18,16 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/demo"
 )
 
-// TestDemoBrowser drives the admin UI of a running `notekeeper demo` (in
-// process, without -once) in Chromium, with the URL and the throw-away
+// TestDemoBrowser drives the admin UI of a running `notekeeper demo` (the
+// binary, without -once) in Chromium, with the URL and the throw-away
 // credentials the demo printed: a wrong password is refused, the right one
 // shows the demo's three meetings, the sales meeting's recording downloads
 // through its signed link with the sha256 the demo printed, and nothing is
 // left in the queue. Screenshots are named demo-*.png.
 func TestDemoBrowser(t *testing.T) {
-	execPath := admintest.Chromium(t)
+	execPath := needTool(t, "chromium", admintest.ChromiumInstall, admintest.Chromium)
 	artifacts := admintest.ArtifactsDir(t)
-	out, _ := startDemo(t) // its cleanup stops it and checks it returned nil
+	out := startDemo(t) // its cleanup stops it and checks it exited 0
 	admin := demoAdminLine.FindStringSubmatch(out)
 	if admin == nil {
 		t.Fatalf("no admin line in the demo's output:\n%s", out)
@@ -122,4 +126,71 @@ func TestDemoBrowser(t *testing.T) {
 		}
 		b.Screenshot(t, artifacts, "demo-deliveries.png")
 	})
+}
+
+// The lines of the demo's report that the test reads (cmd_demo.go prints
+// them; TestDemoOnce in package main pins them).
+var (
+	demoMeetingLine = regexp.MustCompile(`^  (nt\w+)  `)
+	demoFileLine    = regexp.MustCompile(`^    (\S+)\s+(\d+) B  sha256 ([0-9a-f]{64})$`)
+	demoAdminLine   = regexp.MustCompile(`(?m)^Admin UI: (http://127\.0\.0\.1:\d+/admin/)  user: (demo)  password: ([A-Z2-7]{20})  `)
+)
+
+// demoFiles parses the "Archived" part of the demo's output: Notetaker ID →
+// archived file name → "bytes sha256".
+func demoFiles(t *testing.T, out string) map[string]map[string]string {
+	t.Helper()
+	files := map[string]map[string]string{}
+	current := ""
+	for _, line := range strings.Split(out, "\n") {
+		if m := demoMeetingLine.FindStringSubmatch(line); m != nil {
+			current = m[1]
+			files[current] = map[string]string{}
+		} else if m := demoFileLine.FindStringSubmatch(line); m != nil && current != "" {
+			files[current][m[1]] = m[2] + " " + m[3]
+		}
+	}
+	return files
+}
+
+// startDemo runs `notekeeper demo` until it prints "Serving until Ctrl-C.",
+// failing the test if it exits before or does not get there within a
+// minute, and returns its output so far. The test's cleanup sends it
+// SIGINT (Ctrl-C) and fails the test unless it exits 0 within 40 s.
+func startDemo(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(binary(t), "demo")
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo: %v\n%s", err, stderr)
+			}
+		case <-time.After(40 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("demo did not exit within 40 s of SIGINT")
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(stdout.String(), "Serving until Ctrl-C.") {
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			t.Fatalf("demo exited before serving: %v\n%s\n%s", err, stdout, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not finish its script\n%s\n%s", stdout, stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return stdout.String()
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The soak's invariants, checked once the appliance has drained and
 // stopped. Each breach is reported with the seed.

@@ -1,7 +1,8 @@
-package main
+package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/notekeeper/notekeeper/appliance"
 )
 
 // notifySocket stands in for systemd's $NOTIFY_SOCKET and records messages.
@@ -81,7 +80,7 @@ func TestE2E_SystemdNotifyWatchdogAndReload(t *testing.T) {
 	// Rotate the webhook secret in the file and reload with SIGHUP.
 	cfg, _ := os.ReadFile(config)
 	os.WriteFile(config, bytes.Replace(cfg, []byte(e2eSecret), []byte("rotated-secret"), 1), 0o600)
-	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.signal(syscall.SIGHUP)
 	notify.waitFor(t, "RELOADING=1")
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(d.stderr.String(), "configuration reloaded") {
@@ -100,7 +99,7 @@ func TestE2E_SystemdNotifyWatchdogAndReload(t *testing.T) {
 
 	// A broken config on reload is refused; the daemon keeps serving.
 	os.WriteFile(config, []byte("nonsense = ["), 0o600)
-	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.signal(syscall.SIGHUP)
 	deadline = time.Now().Add(10 * time.Second)
 	for !strings.Contains(d.stderr.String(), "reload refused") {
 		if time.Now().After(deadline) {
@@ -124,15 +123,29 @@ func TestE2E_SystemdNotifyWatchdogAndReload(t *testing.T) {
 // secret, and returns the status.
 func postSignedWith(t *testing.T, url, secret, id string) int {
 	t.Helper()
-	body := e2eNotification(id, 1)
-	req, _ := http.NewRequest("POST", url+"/webhooks/nylas", bytes.NewReader(body))
-	req.Header.Set("X-Nylas-Signature", appliance.Sign(secret, body))
-	resp, err := http.DefaultClient.Do(req)
+	status, err := postSigned(http.DefaultClient, url, secret, e2eNotification(id, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return status
+}
+
+// writePreviousSecret leaves in the data dir what `webhook rotate-secret`
+// leaves there besides the new secret: webhook-previous.json, the
+// rotated-out secret and until when the daemon still accepts it.
+func writePreviousSecret(t *testing.T, dataDir, secret string, until time.Time) {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"secret": secret, "until": until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dataDir, ".webhook-previous.json.tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dataDir, "webhook-previous.json")); err != nil { // the daemon never reads half a file
+		t.Fatal(err)
+	}
 }
 
 func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
@@ -140,9 +153,7 @@ func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
 	os.MkdirAll(dataDir, 0o700)
 	secretPath := filepath.Join(dataDir, "webhook-secret")
 	os.WriteFile(secretPath, []byte("first-secret\n"), 0o600)
-	config := writeE2EConfig(t, dataDir)
-	cfg, _ := os.ReadFile(config)
-	os.WriteFile(config, bytes.Replace(cfg, []byte(`["`+e2eSecret+`"]`), []byte(`["file:`+secretPath+`"]`), 1), 0o600)
+	config := writeConfig(t, strings.Replace(e2eConfig(dataDir), `["`+e2eSecret+`"]`, `["file:`+secretPath+`"]`, 1))
 	d := startDaemon(t, config)
 	post := func(secret, id string) int { return postSignedWith(t, d.url, secret, id) }
 	if s := post("first-secret", "ntf-rot-1"); s != 200 {
@@ -150,7 +161,7 @@ func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
 	}
 	// What `webhook rotate-secret` leaves behind: the old secret in its grace
 	// period, the new one in the file.
-	writeJSONFile(dataDir, previousSecretFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(time.Hour)})
+	writePreviousSecret(t, dataDir, "first-secret", time.Now().Add(time.Hour))
 	os.WriteFile(secretPath, []byte("second-secret\n"), 0o600)
 	deadline := time.Now().Add(10 * time.Second)
 	for i := 0; post("second-secret", fmt.Sprintf("ntf-rot-new-%d", i)) != 200; i++ {
@@ -163,7 +174,7 @@ func TestE2E_DaemonPicksUpRotatedSecret(t *testing.T) {
 		t.Fatalf("old secret inside its grace period: %d", s)
 	}
 	// Grace over: only the new secret.
-	writeJSONFile(dataDir, previousSecretFile, previousSecret{Secret: "first-secret", Until: time.Now().Add(-time.Second)})
+	writePreviousSecret(t, dataDir, "first-secret", time.Now().Add(-time.Second))
 	deadline = time.Now().Add(10 * time.Second)
 	for post("first-secret", "ntf-rot-expired") != 401 {
 		if time.Now().After(deadline) {

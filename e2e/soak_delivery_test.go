@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Stand-ins for the CRM, the ATS and the alert webhook, with faults: 5xx
 // streaks, 429 with Retry-After, timeouts (before and after the work is

@@ -1,62 +1,17 @@
-package main
+package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// runBin runs the built binary with args and returns stdout, stderr and the
-// exit status.
-func runBin(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return stdout.String(), stderr.String(), ee.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), 0
-}
-
-// mustRunBin is runBin that fails the test on a non-zero exit.
-func mustRunBin(t *testing.T, args ...string) string {
-	t.Helper()
-	out, errOut, code := runBin(t, args...)
-	if code != 0 {
-		t.Fatalf("notekeeper %v: exit %d\n%s%s", args, code, out, errOut)
-	}
-	return out
-}
-
-// waitIdle polls `tasks -json` until the queue is empty: after that no
-// more work can happen until something new arrives.
-func waitIdle(t *testing.T, config string, d *daemon) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for mustRunBin(t, "tasks", "-config", config, "-json") != "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("tasks never finished\n%s", d.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestE2E_OpsCLI runs the operator commands against a running daemon (over
 // its socket) and then against the same data dir stopped (on the store).
@@ -142,55 +97,10 @@ func TestE2E_OpsCLI(t *testing.T) {
 // stopped: the CRM delivery runs again each time (it looks the meeting up)
 // but there is exactly one CRM record, created by one POST.
 func TestE2E_ReplayNoDuplicateCRMRecord(t *testing.T) {
-	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"summary":"Jo wants to renew."}`))
-	}))
-	defer storage.Close()
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/events/") {
-			fmt.Fprint(w, `{"data":{"title":"Acme renewal call","participants":[{"email":"sarah@your-company.example"},{"email":"jo@acme.example"}]}}`)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	defer api.Close()
-	var mu sync.Mutex
-	var writes []string
-	lookups, record := 0, false
-	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case r.URL.Path == "/api/contacts/search":
-			lookups++
-			fmt.Fprint(w, `{"results":[{"id":"c-jo","primary_deal_id":"d-1"}]}`)
-		case r.Method == "GET" && r.URL.Path == "/api/meetings":
-			if record {
-				fmt.Fprint(w, `{"results":[{"id":"m1"}]}`)
-			} else {
-				fmt.Fprint(w, `{"results":[]}`)
-			}
-		case r.Method == "POST" || r.Method == "PATCH":
-			writes = append(writes, r.Method+" "+r.URL.Path)
-			record = true
-			fmt.Fprint(w, `{"id":"m1"}`)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer crm.Close()
-	crmState := func() (int, []string) {
-		mu.Lock()
-		defer mu.Unlock()
-		return lookups, append([]string(nil), writes...)
-	}
-
-	dataDir := filepath.Join(t.TempDir(), "data")
-	config := writeE2EMediaConfig(t, dataDir, api.URL, "summary", "", e2eCRMTable(crm.URL))
-	body, _ := json.Marshal(map[string]any{"specversion": "1.0", "type": "notetaker.media", "id": "ntf-replay-1", "time": time.Now().Unix(),
-		"data": map[string]any{"object": map[string]any{"id": "ntReplay1", "grant_id": "grant-1", "state": "available",
-			"event": map[string]string{"event_id": "evt-1"}, "media": map[string]string{"summary": storage.URL + "/s.json"}}}})
+	scene := newCRMScene(t)
+	config := scene.config(t, filepath.Join(t.TempDir(), "data"))
+	body := scene.available("ntf-replay-1", "ntReplay1", time.Now().Unix(), map[string]string{"summary": "/s.json"})
+	crmState := scene.state
 
 	// waitDelivery waits until the CRM delivery looked contacts up more
 	// than before times and the queue is empty.

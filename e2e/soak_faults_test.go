@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The soak's fault schedule: a seeded random source shared by the
 // stand-ins, and the count of every fault injected, by kind.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -84,9 +83,7 @@ func TestE2E_Kill9DuringDownloadResumes(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	<-d.exited
-	d.exited <- nil
+	d.kill()
 	if _, err := os.Stat(final); err == nil {
 		t.Fatal("a torn file stands under the final name after kill -9")
 	}
