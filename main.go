@@ -79,7 +79,8 @@ type command struct {
 	run      func(ctx context.Context, args []string, std stdio) error
 }
 
-// commandTable lists every command, in the order of the usage text.
+// commandTable lists every command, in the order of the usage text; the
+// operator commands come last.
 func commandTable() []command {
 	return []command{
 		{name: "serve", summary: "run the appliance until SIGTERM/SIGINT", run: runServe},
@@ -109,26 +110,21 @@ var commandAliases = map[string]string{
 	"-h": "help", "-help": "help", "--help": "help",
 }
 
-// usage is the text `notekeeper help` prints, made from the command table.
+// usage is the text `notekeeper help` prints, made from the command table
+// (whose operator commands come last).
 func usage() string {
 	var b strings.Builder
-	b.WriteString("usage: notekeeper <command> [flags]\n")
-	for _, group := range []struct {
-		title    string
-		operator bool
-	}{
-		{"commands:", false},
-		{"operator commands (through the running daemon's socket, else on the store directly):", true},
-	} {
-		fmt.Fprintf(&b, "\n%s\n", group.title)
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		for _, c := range commandTable() {
-			if c.operator == group.operator {
-				fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
-			}
+	b.WriteString("usage: notekeeper <command> [flags]\n\ncommands:\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0) // a line without a tab starts a new alignment
+	operators := false
+	for _, c := range commandTable() {
+		if c.operator && !operators {
+			operators = true
+			fmt.Fprint(tw, "\noperator commands (through the running daemon's socket, else on the store directly):\n")
 		}
-		tw.Flush()
+		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
+	tw.Flush()
 	b.WriteString("\nEvery command takes -config FILE (default $NOTEKEEPER_CONFIG, then /etc/notekeeper/config.toml).\n")
 	return b.String()
 }
