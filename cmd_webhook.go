@@ -13,6 +13,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 const webhookUsage = `usage: notekeeper webhook <create|list|status|rotate-secret> [-config FILE] [-grace 24h]
@@ -24,40 +25,41 @@ const webhookUsage = `usage: notekeeper webhook <create|list|status|rotate-secre
   rotate-secret  have Nylas issue a new secret; the old one stays accepted for -grace (default 24h)
 `
 
-// runWebhook manages the Nylas webhook destination (SPEC §2).
-func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runWebhook manages the Nylas webhook destination: create, list, status,
+// rotate-secret.
+func runWebhook(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, webhookUsage)
+		fmt.Fprint(std.Err, webhookUsage)
 		return errors.New("webhook: no subcommand")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("webhook "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	fs.SetOutput(std.Err)
+	path := fs.String("config", config.DefaultPath(), "configuration file")
 	grace := fs.Duration("grace", 24*time.Hour, "rotate-secret: how long the old secret stays accepted")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
 	client := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
 	switch sub {
 	case "create":
-		return webhookCreate(ctx, cfg, client, stdout)
+		return webhookCreate(ctx, cfg, client, std.Out)
 	case "list":
-		return webhookList(ctx, cfg, client, stdout)
+		return webhookList(ctx, cfg, client, std.Out)
 	case "status":
-		return webhookStatus(ctx, cfg, client, stdout)
+		return webhookStatus(ctx, cfg, client, std.Out)
 	case "rotate-secret":
-		return webhookRotate(ctx, cfg, client, *grace, stdout)
+		return webhookRotate(ctx, cfg, client, *grace, std.Out)
 	}
-	fmt.Fprint(stderr, webhookUsage)
+	fmt.Fprint(std.Err, webhookUsage)
 	return fmt.Errorf("webhook: unknown subcommand %q", sub)
 }
 
-func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	file, err := secretFile(cfg)
 	if err != nil {
 		return err
@@ -88,7 +90,7 @@ func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout
 // writeSecretFile stores a secret as the first line of path (0600).
 func writeSecretFile(path, secret string) error {
 	if secret == "" {
-		return errors.New("Nylas returned no secret")
+		return errors.New("the Nylas answer holds no webhook secret")
 	}
 	dir, name := splitPath(path)
 	if err := datadir.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
@@ -97,7 +99,7 @@ func writeSecretFile(path, secret string) error {
 	return matchOwner(path)
 }
 
-func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookList(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	ours, err := destinationID(cfg.DataDir)
 	if err != nil {
 		return err
@@ -118,7 +120,7 @@ func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout i
 	return tw.Flush()
 }
 
-func webhookStatus(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookStatus(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	id, err := destinationID(cfg.DataDir)
 	if err != nil {
 		return err
@@ -146,7 +148,7 @@ func webhookStatus(ctx context.Context, cfg Config, client *nylas.Client, stdout
 	return nil
 }
 
-func webhookRotate(ctx context.Context, cfg Config, client *nylas.Client, grace time.Duration, stdout io.Writer) error {
+func webhookRotate(ctx context.Context, cfg config.Config, client *nylas.Client, grace time.Duration, stdout io.Writer) error {
 	file, err := secretFile(cfg)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // e2eSecret is the webhook secret TestMetricsListener signs with (the
@@ -25,12 +26,12 @@ const e2eSecret = "e2e-webhook-secret"
 // served there without authentication, parses as Prometheus text and counts
 // a notification posted to the public listener.
 func TestMetricsListener(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.MetricsListen = "127.0.0.1:0"
 	cfg.Archive.MinFreeBytes = 0
-	cfg.Nylas.WebhookSecrets = []Secret{{ref: e2eSecret, value: e2eSecret}}
+	cfg.Nylas.WebhookSecrets = []config.Secret{config.Literal(e2eSecret)}
 	hash, err := bcrypt.GenerateFromPassword([]byte("metrics-pw"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // The webhook destination and its secrets live in files, not in the store:
@@ -106,7 +107,7 @@ func destinationID(dataDir string) (string, error) {
 // secretFile is where `webhook create` and `rotate-secret` write the secret:
 // the first `file:` entry of [nylas] webhook_secrets with an absolute path
 // (a relative one is a read-only systemd credential).
-func secretFile(cfg Config) (string, error) {
+func secretFile(cfg config.Config) (string, error) {
 	for _, s := range cfg.Nylas.WebhookSecrets {
 		if p, ok := strings.CutPrefix(s.Ref(), "file:"); ok && filepath.IsAbs(p) {
 			return p, nil
@@ -119,7 +120,7 @@ func secretFile(cfg Config) (string, error) {
 // acceptedSecrets resolves the configured webhook secrets anew (files may
 // have changed) and adds a rotated-out secret still inside its grace
 // period. A secret that no longer resolves keeps its last value.
-func acceptedSecrets(refs []Secret, dataDir string, now time.Time) []string {
+func acceptedSecrets(refs []config.Secret, dataDir string, now time.Time) []string {
 	var out []string
 	for _, s := range refs {
 		c := s

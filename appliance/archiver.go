@@ -175,7 +175,7 @@ func (a *Archiver) checkDisk() error {
 		return err
 	}
 	if int64(free) < a.MinFreeBytes {
-		return fmt.Errorf("%s free on %s, below min_free_bytes (%s): downloads paused", formatBytes(int64(free)), a.DataDir, formatBytes(a.MinFreeBytes))
+		return fmt.Errorf("%s free on %s, below min_free_bytes (%s): downloads paused", datadir.FormatBytes(int64(free)), a.DataDir, datadir.FormatBytes(a.MinFreeBytes))
 	}
 	return nil
 }

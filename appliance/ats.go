@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -154,7 +155,7 @@ func (a *ATS) candidateOf(ctx context.Context, b *store.Booking) (string, string
 	} else if err != nil {
 		return "", "", err
 	}
-	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmpOr(b.OrganizerCalendarID, "primary"))
+	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmp.Or(b.OrganizerCalendarID, "primary"))
 	if errors.Is(err, nylas.ErrNotFound) {
 		return "", "", nil
 	} else if err != nil {

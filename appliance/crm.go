@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -91,7 +92,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 		st.Skipped = "no grant or calendar event: participants unknown"
 		return c.DB.PutCRMDelivery(nt.ID, st)
 	}
-	calendar := cmpOr(nt.Event.CalendarID, "primary")
+	calendar := cmp.Or(nt.Event.CalendarID, "primary")
 	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
 	if errors.Is(err, nylas.ErrNotFound) {
 		return apperr.Permanent(err)
@@ -213,11 +214,4 @@ func contentHash(m crmMeeting) string {
 	b, _ := json.Marshal(m)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -3,6 +3,8 @@ package appliance
 import (
 	"context"
 	"fmt"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // DiskCheck is a readiness Check failing while the file system holding path
@@ -15,22 +17,8 @@ func DiskCheck(path string, min int64, free func(string) (uint64, error)) Check 
 			return err
 		}
 		if int64(n) < min {
-			return fmt.Errorf("%s free on %s, below min_free_bytes (%s)", formatBytes(int64(n)), path, formatBytes(min))
+			return fmt.Errorf("%s free on %s, below min_free_bytes (%s)", datadir.FormatBytes(int64(n)), path, datadir.FormatBytes(min))
 		}
 		return nil
 	}}
-}
-
-// formatBytes renders n in binary units, e.g. "1.5 GiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"cmp"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -112,7 +113,7 @@ func (u *seededUI) do(t *testing.T, rq request) (*http.Response, string) {
 	if rq.form != nil {
 		body = strings.NewReader(rq.form.Encode())
 	}
-	req, err := http.NewRequest(cmpOr(rq.method, "GET"), u.URL+rq.path, body)
+	req, err := http.NewRequest(cmp.Or(rq.method, "GET"), u.URL+rq.path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +134,6 @@ func (u *seededUI) do(t *testing.T, rq request) (*http.Response, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // get is an authenticated GET.
