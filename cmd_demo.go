@@ -83,7 +83,7 @@ func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 		d.printLogTail(std.Err)
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := d.report(std.Out, *keep); err != nil {
+	if err := d.report(std.Out, *keep, *once); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if *once {
@@ -306,19 +306,28 @@ func (d *demoRun) printLogTail(w io.Writer) {
 	}
 }
 
-// report prints what happened.
-func (d *demoRun) report(w io.Writer, keep bool) error {
+// report prints what happened. With once the appliance and the stand-ins
+// stop right after it, so it names no URL of theirs: the components are
+// listed without addresses, the appliance's address in the requests the
+// stand-ins received reads {public_url}, and the admin UI line says how to
+// get one that answers.
+func (d *demoRun) report(w io.Writer, keep, once bool) error {
 	cfg := d.m.Config
 	removed := "removed at exit; -keep-data keeps it"
 	if keep {
 		removed = "kept"
 	}
 	fmt.Fprintf(w, "notekeeper demo: the whole pipeline on this machine, no Nylas account, nothing leaves 127.0.0.1\n\n")
-	fmt.Fprintf(w, "  appliance        %s (webhook %s)\n", d.m.Server.URL(), cfg.Server.WebhookPath)
-	fmt.Fprintf(w, "  Nylas simulator  %s (API and signed, expiring media links)\n", d.sim.URL())
-	fmt.Fprintf(w, "  CRM stand-in     %s\n", d.crm.URL())
-	fmt.Fprintf(w, "  ATS stand-in     %s\n", d.ats.URL())
-	fmt.Fprintf(w, "  alert webhook    %s\n", d.sink.URL())
+	if once {
+		fmt.Fprintf(w, "  ran on 127.0.0.1, stopped after this report (-once): the appliance (webhook %s), a Nylas simulator\n", cfg.Server.WebhookPath)
+		fmt.Fprintf(w, "  (API and signed, expiring media links), CRM and ATS stand-ins and an alert webhook\n")
+	} else {
+		fmt.Fprintf(w, "  appliance        %s (webhook %s)\n", d.m.Server.URL(), cfg.Server.WebhookPath)
+		fmt.Fprintf(w, "  Nylas simulator  %s (API and signed, expiring media links)\n", d.sim.URL())
+		fmt.Fprintf(w, "  CRM stand-in     %s\n", d.crm.URL())
+		fmt.Fprintf(w, "  ATS stand-in     %s\n", d.ats.URL())
+		fmt.Fprintf(w, "  alert webhook    %s\n", d.sink.URL())
+	}
 	fmt.Fprintf(w, "  data dir         %s (%s; the appliance logs to notekeeper.log there)\n", d.dir, removed)
 
 	fmt.Fprintf(w, "\nSent %d notifications signed with X-Nylas-Signature; each answered 200 once stored:\n", len(d.steps))
@@ -357,12 +366,19 @@ func (d *demoRun) report(w io.Writer, keep bool) error {
 	}{{"CRM", d.crm.Requests()}, {"ATS", d.ats.Requests()}} {
 		fmt.Fprintf(w, "\n%s received:\n", si.name)
 		for _, r := range si.reqs {
+			if once {
+				r.Body = []byte(strings.ReplaceAll(string(r.Body), d.m.Server.URL(), "{public_url}"))
+			}
 			fmt.Fprintf(w, "  %s → %d\n", r.Short(150), r.Status)
 		}
 	}
 	fmt.Fprintf(w, "\nAlerts received:\n")
 	for _, a := range d.sink.Alerts() {
 		fmt.Fprintf(w, "  %s %s: %s\n", a.Kind, a.Subject, a.Message)
+	}
+	if once {
+		fmt.Fprintf(w, "\nAdmin UI: none, the appliance has stopped (-once); run `notekeeper demo` without -once to browse it with a throw-away user and password\n")
+		return nil
 	}
 	fmt.Fprintf(w, "\nAdmin UI: %s/admin/  user: %s  password: %s  (throw-away, this run only)\n",
 		d.m.Server.URL(), demoUser, d.password)
