@@ -55,8 +55,10 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 			time.Now().UTC().Format(time.RFC3339)))
 	}
 	if !offline {
-		if f, ok := checkBucket(cfg); ok {
-			out = append(out, f)
+		for _, probe := range onlineProbes {
+			if f, ok := probe(cfg); ok {
+				out = append(out, f)
+			}
 		}
 	}
 	if cfg.Server.Domain == "" {
@@ -88,6 +90,15 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 			"(fine behind NAT or a load balancer; otherwise certificates cannot be obtained)", cfg.Server.Domain, strings.Join(addrs, ", ")))
 	}
 	return out
+}
+
+// onlineProbes are the checks of the services a configuration names, run
+// by `check` (and so by `doctor`) unless -offline. Each returns a finding and
+// true when it has something to say; a probe of a service that is not
+// configured returns false. Wrong credentials are a problem, an unreachable
+// host a warning. Adding a probe is one line here.
+var onlineProbes = []func(config.Config) (finding, bool){
+	checkBucket, // [archive.s3]: the bucket answers and takes the keys
 }
 
 // checkPort reports whether addr can be bound now; a port already held by a
@@ -207,19 +218,7 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("check: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := config.Load(*path)
-	var findings []finding
-	var cerr *config.Error
-	switch {
-	case errors.As(err, &cerr):
-		for _, p := range cerr.Problems {
-			findings = append(findings, problem("%s", p.String()))
-		}
-	case err != nil:
-		findings = append(findings, problem("%v", err))
-	default:
-		findings = checkMachine(cfg, *offline)
-	}
+	findings := checkFindings(*path, *offline)
 	failed := false
 	for _, f := range findings {
 		fmt.Fprintln(std.Out, f)
@@ -230,4 +229,23 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	}
 	fmt.Fprintln(std.Out, "ok")
 	return nil
+}
+
+// checkFindings is everything `check` finds for the configuration at path:
+// its problems, or once it is valid, those of the machine (checkMachine).
+// `doctor` prints the same list, so a probe added here shows in both.
+func checkFindings(path string, offline bool) []finding {
+	cfg, err := config.Load(path)
+	var cerr *config.Error
+	switch {
+	case errors.As(err, &cerr):
+		var findings []finding
+		for _, p := range cerr.Problems {
+			findings = append(findings, problem("%s", p.String()))
+		}
+		return findings
+	case err != nil:
+		return []finding{problem("%v", err)}
+	}
+	return checkMachine(cfg, offline)
 }
