@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -136,14 +135,14 @@ func TestDoctor_Daemon(t *testing.T) {
 	}
 }
 
-// TestDoctor_Problems: a config check refuses is reported, and doctor fails
-// after printing what it could; an unset variable names the variable only.
+// TestDoctor_Problems: what check refuses is reported; doctor still
+// succeeds, having printed its report.
 func TestDoctor_Problems(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(path, []byte("data_dir = \""+t.TempDir()+"\"\n[nylas]\napi_key = \"env:NOTEKEEPER_DOCTOR_UNSET\"\n[server]\nlisne = \"x\"\n"), 0o600)
 	out, _, err := runCmd(t, "doctor", "-offline", "-config", path)
-	if !errors.As(err, new(exitError)) {
-		t.Fatalf("doctor: %v, want exit status 1\n%s", err, out)
+	if err != nil {
+		t.Fatalf("doctor: %v\n%s", err, out)
 	}
 	assertInOrder(t, out, "config       "+path+": not valid", "problem: server.lisne: unknown key")
 }
