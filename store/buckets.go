@@ -59,6 +59,10 @@ var (
 	// reconciliation per grant, the webhook destination ID, …).
 	//   name → JSON value
 	bucketState = []byte("state")
+
+	// ats_delivery: what the ATS was told about each booking (delivery_ats.go).
+	//   booking id → JSON ATSDelivery
+	bucketATSDelivery = []byte("ats_delivery")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -66,6 +70,7 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketNotifications, bucketDedupe, bucketQuarantine,
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
+	bucketATSDelivery,
 }
 
 var (
