@@ -77,8 +77,8 @@ type Delivery struct {
 	CRM *CRMDelivery `json:"crm,omitempty"`
 	// BookingID and ATS: the booking the meeting belongs to and that
 	// booking's ATS state.
-	BookingID string       `json:"booking_id,omitempty"`
-	ATS       *ATSDelivery `json:"ats,omitempty"`
+	BookingID string             `json:"booking_id,omitempty"`
+	ATS       *store.ATSDelivery `json:"ats,omitempty"`
 }
 
 // CRMDeliveryOf returns the CRM state of Notetaker id, or nil.
@@ -89,18 +89,6 @@ func CRMDeliveryOf(db *store.DB, id string) (*CRMDelivery, error) {
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("crm delivery of %s: %w", id, err)
-	}
-	return &st, nil
-}
-
-// ATSDeliveryOf returns the ATS state of booking id, or nil.
-func ATSDeliveryOf(db *store.DB, bookingID string) (*ATSDelivery, error) {
-	var st ATSDelivery
-	switch err := db.GetState(atsStatePrefix+bookingID, &st); {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("ats delivery of %s: %w", bookingID, err)
 	}
 	return &st, nil
 }
