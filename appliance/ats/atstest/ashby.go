@@ -45,17 +45,18 @@ type ashbySchedule struct {
 // NewAshby starts an Ashby stand-in seeded with testdata/ashby-*.json.
 func NewAshby(key string) *Ashby {
 	s := &Ashby{Key: key, apps: map[string]json.RawMessage{}, scheds: map[string]*ashbySchedule{}, notes: map[string]*Record{}}
-	var list struct{ Results []json.RawMessage }
-	json.Unmarshal(Sample("ashby-candidates.json"), &list)
-	s.candidates = list.Results
-	json.Unmarshal(Sample("ashby-applications.json"), &list)
-	for _, a := range list.Results {
+	results := func(name string) []json.RawMessage {
+		var list struct{ Results []json.RawMessage }
+		json.Unmarshal(Sample(name), &list)
+		return list.Results
+	}
+	s.candidates = results("ashby-candidates.json")
+	for _, a := range results("ashby-applications.json") {
 		var v struct{ ID string }
 		json.Unmarshal(a, &v)
 		s.apps[v.ID] = a
 	}
-	json.Unmarshal(Sample("ashby-users.json"), &list)
-	s.users = list.Results
+	s.users = results("ashby-users.json")
 	s.Server = httptest.NewServer(s.wrap(http.HandlerFunc(s.serve)))
 	return s
 }
