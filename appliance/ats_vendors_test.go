@@ -338,3 +338,56 @@ func TestATSVendors_BadCredentialsDeadLetterAfterBoundedRequests(t *testing.T) {
 		})
 	}
 }
+
+func TestATSVendors_GreenhouseFallsBackToNotes(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(s *atstest.Greenhouse)
+		after func(s *atstest.Greenhouse) // once the interview exists
+		notes []string                    // what the notes say, in order
+		ivs   int
+	}{
+		{
+			name:  "interview no longer scheduled",
+			after: func(s *atstest.Greenhouse) { s.SetInterviewStatus(s.Interviews()[0].ID, "complete") },
+			notes: []string{"Interview moved", "Interview cancelled"}, ivs: 1,
+		},
+		{
+			name:  "no interview writes at all",
+			setup: func(s *atstest.Greenhouse) { s.NoInterviewWrites = true },
+			notes: []string{"Interview scheduled", "Interview moved", "Interview cancelled"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, st := vendors[2].open(t, false)
+			s := st.(*atstest.Greenhouse)
+			if tc.setup != nil {
+				tc.setup(s)
+			}
+			app := openVendorApp(t, newFakeNylas(t), conn)
+			deliver(t, app.testApp, "booking-created.json", "booking-created.json")
+			if tc.after != nil {
+				tc.after(s)
+			}
+			for _, f := range []string{"booking-rescheduled.json", "booking-rescheduled.json", "booking-cancelled.json", "booking-cancelled.json"} {
+				deliver(t, app.testApp, f)
+			}
+			app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATS, Subject: "bkg-5521"})
+			waitFor(t, "queue to drain", drained(app.DB))
+			if n := len(s.Interviews()); n != tc.ivs {
+				t.Fatalf("%d interviews, want %d", n, tc.ivs)
+			}
+			notes := s.Notes()
+			if len(notes) != len(tc.notes) {
+				t.Fatalf("%d notes, want %d: %+v", len(notes), len(tc.notes), notes)
+			}
+			for i, want := range tc.notes {
+				if !strings.HasPrefix(notes[i].Text, want) || !strings.Contains(notes[i].Text, "notekeeper:booking=bkg-5521:kind=") ||
+					notes[i].CandidateID != "53883394" {
+					t.Errorf("note %d: %q, want it to start %q with the marker", i, notes[i].Text, want)
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,8 @@ type Greenhouse struct {
 	// interview_id); the connector must cope with either.
 	WriteNames string
 	TokenTTL   time.Duration // default 1 h
+	// NoInterviewWrites answers interview writes 404, as a v3 without them.
+	NoInterviewWrites bool
 
 	mu      sync.Mutex
 	tokens  map[string]time.Time
@@ -291,6 +293,10 @@ func (g *Greenhouse) times(in map[string]any) (start, end time.Time, bad []strin
 }
 
 func (g *Greenhouse) createInterview(w http.ResponseWriter, r *http.Request) {
+	if g.NoInterviewWrites {
+		ghError(w, 404, "Not Found")
+		return
+	}
 	var in map[string]any
 	if err := decodeNumbers(r, &in); err != nil {
 		ghError(w, 400, "Malformed JSON")
