@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
@@ -57,12 +58,16 @@ type ATS struct {
 	DataDir         string
 	Logger          *slog.Logger
 	Now             func() time.Time // default time.Now
+
+	connOnce sync.Once
 }
 
 func (a *ATS) conn() connector.ATS {
-	if a.Conn == nil {
-		a.Conn = &rest.ATS{API: a.API, InterviewsPath: a.InterviewsPath, RecordingsPath: a.RecordingsPath}
-	}
+	a.connOnce.Do(func() {
+		if a.Conn == nil {
+			a.Conn = &rest.ATS{API: a.API, InterviewsPath: a.InterviewsPath, RecordingsPath: a.RecordingsPath}
+		}
+	})
 	return a.Conn
 }
 
@@ -147,8 +152,20 @@ func (a *ATS) delivery(bookingID string) (*store.ATSDelivery, error) {
 // error).
 func (a *ATS) resolve(ctx context.Context, b *store.Booking) (*store.ATSDelivery, bool, error) {
 	d, err := a.delivery(b.ID)
-	if err != nil || d.Matched {
-		return d, err == nil, err
+	if err != nil {
+		return nil, false, err
+	}
+	if d.Connector != "" && d.Connector != a.conn().Name() {
+		// [ats] type changed: what the old ATS holds means nothing to this one.
+		if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+			*d = store.ATSDelivery{BookingID: d.BookingID, Notes: map[string]store.ATSRecord{}}
+			return nil
+		}); err != nil {
+			return nil, false, err
+		}
+	}
+	if d.Matched {
+		return d, true, nil
 	}
 	name, email, err := a.candidateOf(ctx, b)
 	if err != nil {
@@ -195,7 +212,7 @@ func (a *ATS) resolve(ctx context.Context, b *store.Booking) (*store.ATSDelivery
 	}
 	who := cmp.Or(email, "no external participant")
 	msg := fmt.Sprintf("%s: booking %s: the ATS knows no candidate with an active application at %s; nothing was created. "+
-		"Add the candidate in the ATS, then retry the booking's ats task", a.conn().Name(), b.ID, who)
+		"Add the candidate (with an active application) in the ATS: the booking is looked up again on its next notification or a replay", a.conn().Name(), b.ID, who)
 	if _, err := a.DB.RaiseAlert(store.Alert{Kind: "delivery.failed", Subject: b.ID, Message: msg}); err != nil {
 		return nil, false, err
 	}

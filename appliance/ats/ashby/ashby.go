@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
@@ -45,7 +46,8 @@ type ATS struct {
 	Transport http.RoundTripper
 	Lag       time.Duration // SearchLag; default 10 s
 
-	api *outbound.Client
+	once sync.Once
+	api  *outbound.Client
 }
 
 var _ connector.ATS = (*ATS)(nil)
@@ -60,14 +62,14 @@ func (a *ATS) SearchLag() time.Duration {
 }
 
 func (a *ATS) client() *outbound.Client {
-	if a.api == nil {
+	a.once.Do(func() {
 		base := a.BaseURL
 		if base == "" {
 			base = DefaultBaseURL
 		}
 		a.api = vendorhttp.NewClient(base, &vendorhttp.Basic{Key: a.APIKey, Next: a.Transport,
 			Header: http.Header{"Accept": {"application/json; version=1"}}})
-	}
+	})
 	return a.api
 }
 

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
@@ -44,7 +45,8 @@ type ATS struct {
 	Transport http.RoundTripper // default http.DefaultTransport
 	Lag       time.Duration     // SearchLag; default 10 s
 
-	api *outbound.Client
+	once sync.Once
+	api  *outbound.Client
 }
 
 var (
@@ -69,9 +71,9 @@ func (a *ATS) base() string {
 }
 
 func (a *ATS) client() *outbound.Client {
-	if a.api == nil {
+	a.once.Do(func() {
 		a.api = vendorhttp.NewClient(a.base(), &vendorhttp.Basic{Key: a.APIKey, Next: a.Transport})
-	}
+	})
 	return a.api
 }
 
