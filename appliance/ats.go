@@ -367,7 +367,7 @@ func (a *ATS) ensure(ctx context.Context, bookingID, key string, find, create fu
 	}
 	id, err := create()
 	if err != nil {
-		if errors.Is(err, connector.ErrNotSupported) {
+		if refused(err) {
 			put(store.ATSRecord{}) // nothing was created: no intent to resolve
 		}
 		return rec, err
@@ -375,6 +375,14 @@ func (a *ATS) ensure(ctx context.Context, bookingID, key string, find, create fu
 	rec = store.ATSRecord{ID: id, Done: true}
 	_, err = put(rec)
 	return rec, err
+}
+
+// refused reports whether err says the ATS turned the create down, so that
+// nothing can have been created: ErrNotSupported or a 4xx answer. A timeout,
+// a cut connection or a 5xx may have landed and leave the intent to resolve.
+func refused(err error) bool {
+	var se *outbound.StatusError
+	return errors.Is(err, connector.ErrNotSupported) || (errors.As(err, &se) && se.Code >= 400 && se.Code < 500 && se.Code != 408)
 }
 
 // previousBooking finds an earlier booking of the same candidate (a

@@ -216,7 +216,8 @@ func TestATSVendors_LostAnswersEndWithExactlyOne(t *testing.T) {
 	}{
 		{"answer cut after commit", func(s standin) { s.CutNext(1) }},
 		{"answer cut, search lagging", func(s standin) { s.CutNext(1); s.Lag(80 * time.Millisecond) }},
-		{"rate limited then unavailable", func(s standin) { s.FailNext(2, http.StatusTooManyRequests) }},
+		{"rate limited twice", func(s standin) { s.FailNext(2, http.StatusTooManyRequests) }},
+		{"unavailable (ambiguous)", func(s standin) { s.FailNext(1, http.StatusServiceUnavailable) }},
 	}
 	for _, v := range vendors {
 		for _, tc := range cases {

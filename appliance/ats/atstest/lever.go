@@ -108,6 +108,21 @@ func (l *Lever) id(prefix string) string {
 	return fmt.Sprintf("%s-%04d-4000-8000-%012d", prefix, l.seq, l.seq)
 }
 
+// createOn commits a create on the path's opportunity (404 when unknown);
+// commit runs under the stand-in's lock.
+func (l *Lever) createOn(w http.ResponseWriter, r *http.Request, commit func() any) {
+	l.mu.Lock()
+	known := l.oppKnown(w, r.PathValue("opp"))
+	l.mu.Unlock()
+	if known {
+		l.create(w, 201, func() any {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			return commit()
+		})
+	}
+}
+
 func (l *Lever) listOpportunities(w http.ResponseWriter, r *http.Request) {
 	email := r.URL.Query().Get("email")
 	if a, err := mail.ParseAddress(email); email != "" && (err != nil || a.Address != email) {
@@ -218,15 +233,7 @@ func (l *Lever) createPanel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	l.mu.Lock()
-	known := l.oppKnown(w, r.PathValue("opp"))
-	l.mu.Unlock()
-	if !known {
-		return
-	}
-	l.create(w, 201, func() any {
-		l.mu.Lock()
-		defer l.mu.Unlock()
+	l.createOn(w, r, func() any {
 		pid := l.id("panel")
 		var out []leverInterview
 		for _, iv := range in.Interviews {
@@ -312,15 +319,7 @@ func (l *Lever) createNote(w http.ResponseWriter, r *http.Request) {
 		leverError(w, 400, "BadRequestError", "value is required")
 		return
 	}
-	l.mu.Lock()
-	known := l.oppKnown(w, r.PathValue("opp"))
-	l.mu.Unlock()
-	if !known {
-		return
-	}
-	l.create(w, 201, func() any {
-		l.mu.Lock()
-		defer l.mu.Unlock()
+	l.createOn(w, r, func() any {
 		id := l.id("note")
 		l.notes[id] = &Record{ID: id, ApplicationID: r.PathValue("opp"), Text: in.Value, Created: time.Now()}
 		l.nOrder = append(l.nOrder, id)

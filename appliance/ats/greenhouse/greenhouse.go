@@ -69,12 +69,7 @@ var _ connector.ATS = (*ATS)(nil)
 
 func (a *ATS) Name() string { return "greenhouse" }
 
-func (a *ATS) SearchLag() time.Duration {
-	if a.Lag == 0 {
-		return 30 * time.Second
-	}
-	return a.Lag
-}
+func (a *ATS) SearchLag() time.Duration { return vendorhttp.Lag(a.Lag, 30*time.Second) }
 
 func (a *ATS) client() *outbound.Client {
 	a.once.Do(func() {

@@ -56,12 +56,7 @@ var (
 
 func (a *ATS) Name() string { return "lever" }
 
-func (a *ATS) SearchLag() time.Duration {
-	if a.Lag == 0 {
-		return 10 * time.Second
-	}
-	return a.Lag
-}
+func (a *ATS) SearchLag() time.Duration { return vendorhttp.Lag(a.Lag, 10*time.Second) }
 
 func (a *ATS) base() string {
 	if a.BaseURL == "" {

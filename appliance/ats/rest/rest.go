@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/ats/internal/vendorhttp"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 )
@@ -105,20 +106,7 @@ func (a *ATS) CreateInterview(ctx context.Context, _ connector.Candidate, iv *co
 	if err := a.API.Call(ctx, "POST", a.interviews(), "notekeeper-ats-"+iv.BookingID, body, &out); err != nil {
 		return "", err
 	}
-	return rawID(out.ID), nil
-}
-
-// rawID reads an id answered as a JSON string or number.
-func rawID(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
+	return vendorhttp.ID(out.ID), nil
 }
 
 func (a *ATS) path(id string, iv *connector.Interview) string {
@@ -175,7 +163,7 @@ func (a *ATS) CreateMeetingNotes(ctx context.Context, _ connector.Candidate, n *
 	if err := a.API.Call(ctx, "POST", a.recordings(), "notekeeper-ats-rec-"+n.NotetakerID, body, &out); err != nil {
 		return "", err
 	}
-	return rawID(out.ID), nil
+	return vendorhttp.ID(out.ID), nil
 }
 
 // Probe reads {interviews_path}: only an answer that refuses the

@@ -247,3 +247,11 @@ func Num(id string) any {
 	}
 	return id
 }
+
+// Lag is d, or def when d is zero: a connector's SearchLag.
+func Lag(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
