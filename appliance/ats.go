@@ -17,16 +17,10 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/ats/rest"
 	"github.com/notekeeper/notekeeper/appliance/connector"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
-)
-
-// ATS task kinds: one keeps a booking's interview in step (subject: booking
-// ID), the other adds a booked meeting's notes (subject: Notetaker ID).
-const (
-	TaskATS          = "ats"
-	TaskATSRecording = "ats_recording"
 )
 
 // ATS keeps interviews booked through Nylas Scheduler in step in the ATS
@@ -54,7 +48,7 @@ type ATS struct {
 	InterviewsPath  string
 	RecordingsPath  string
 	InternalDomains []string
-	Links           *Links
+	Links           *links.Signer
 	DataDir         string
 	Logger          *slog.Logger
 	Now             func() time.Time // default time.Now
@@ -85,33 +79,9 @@ func (a *ATS) logger() *slog.Logger {
 	return a.Logger
 }
 
-// Register installs the ATS handlers on pool.
-func (a *ATS) Register(pool *Pool) {
-	pool.Handle(TaskATS, a.handleBooking)
-	pool.Handle(TaskATSRecording, a.handleRecording)
-}
-
 // ScheduleBooking is the Records hook for a changed booking.
 func (a *ATS) ScheduleBooking(_ context.Context, b *store.Booking) error {
-	return a.DB.Enqueue(store.TaskRef{Kind: TaskATS, Subject: b.ID})
-}
-
-// RouteArchived returns the archiver's OnArchived hook: a meeting that
-// belongs to a booking is an interview and goes to the ATS, any other to the
-// CRM. Either may be nil (disabled).
-func RouteArchived(db *store.DB, crm *CRM, ats *ATS) func(context.Context, *store.Notetaker) error {
-	return func(ctx context.Context, nt *store.Notetaker) error {
-		b, err := bookingOf(db, nt)
-		switch {
-		case err != nil:
-			return err
-		case b != nil && ats != nil:
-			return db.Enqueue(store.TaskRef{Kind: TaskATSRecording, Subject: nt.ID})
-		case b == nil && crm != nil:
-			return crm.Schedule(ctx, nt)
-		}
-		return nil
-	}
+	return a.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: b.ID})
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -213,7 +183,7 @@ func (a *ATS) resolve(ctx context.Context, b *store.Booking) (*store.ATSDelivery
 	who := cmp.Or(email, "no external participant")
 	msg := fmt.Sprintf("%s: booking %s: the ATS knows no candidate with an active application at %s; nothing was created. "+
 		"Add the candidate (with an active application) in the ATS: the booking is looked up again on its next notification or a replay", a.conn().Name(), b.ID, who)
-	if _, err := a.DB.RaiseAlert(store.Alert{Kind: "delivery.failed", Subject: b.ID, Message: msg}); err != nil {
+	if _, err := a.DB.RaiseAlert(store.Alert{Kind: store.AlertDeliveryFailed, Subject: b.ID, Message: msg}); err != nil {
 		return nil, false, err
 	}
 	a.logger().Warn("ats candidate unmatched", slog.String("booking", b.ID), slog.String("email", email))
@@ -421,7 +391,7 @@ func (a *ATS) candidateOf(ctx context.Context, b *store.Booking) (string, string
 	} else if err != nil {
 		return "", "", err
 	}
-	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmpOr(b.OrganizerCalendarID, "primary"))
+	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmp.Or(b.OrganizerCalendarID, "primary"))
 	if errors.Is(err, nylas.ErrNotFound) {
 		return "", "", nil
 	} else if err != nil {

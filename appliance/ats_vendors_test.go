@@ -14,6 +14,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/ats/greenhouse"
 	"github.com/notekeeper/notekeeper/appliance/ats/lever"
 	"github.com/notekeeper/notekeeper/appliance/connector"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -85,10 +86,10 @@ var vendors = []vendor{
 func openVendorApp(t *testing.T, fake *fakeNylas, conn connector.ATS, tune ...func(*appliance.Pool)) *archiveApp {
 	t.Helper()
 	var at *appliance.ATS
-	links := &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}
+	signer := &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}
 	return openArchiveApp(t, fake, func(a *appliance.Archiver) {
 		at = &appliance.ATS{DB: a.DB, Nylas: a.Nylas, Conn: conn, InternalDomains: []string{"your-company.example"},
-			Links: links, DataDir: a.DataDir, Logger: a.Logger}
+			Links: signer, DataDir: a.DataDir, Logger: a.Logger}
 		a.OnArchived = appliance.RouteArchived(a.DB, nil, at)
 	}, func(app *archiveApp) {
 		at.Register(app.Pool)
@@ -148,7 +149,7 @@ func TestATSVendors_InterviewLifecycle(t *testing.T) {
 			}
 
 			deliver(t, app.testApp, "booking-cancelled.json", "booking-cancelled.json")
-			app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATS, Subject: "bkg-5521"}) // a replay
+			app.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"}) // a replay
 			waitFor(t, "queue to drain", drained(app.DB))
 			if c := oneInterview(t, s, v); c.ID != iv.ID || c.Status != v.cancelled {
 				t.Fatalf("cancelled: %+v, want status %s", c, v.cancelled)
@@ -178,7 +179,7 @@ func TestATSVendors_ArchivedMeetingAddsOneNote(t *testing.T) {
 			}
 			app.waitArchived(t, "ntBk77Qe1")
 			waitFor(t, "queue to drain", drained(app.DB))
-			app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATSRecording, Subject: "ntBk77Qe1"}) // a replay
+			app.DB.Enqueue(store.TaskRef{Kind: store.TaskATSRecording, Subject: "ntBk77Qe1"}) // a replay
 			waitFor(t, "queue to drain", drained(app.DB))
 
 			notes := s.Notes()
@@ -269,7 +270,7 @@ func TestATSVendors_HeldCreateCommittedLaterIsNotRepeated(t *testing.T) {
 			restarted.BackoffBase, restarted.BackoffMax, restarted.Lease = time.Millisecond, 10*time.Millisecond, lease
 			(&appliance.ATS{DB: app.DB, Conn: conn, InternalDomains: []string{"your-company.example"}}).Register(restarted)
 			(&appliance.Records{DB: app.DB}).Register(restarted)
-			app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATS, Subject: "bkg-5521"})
+			app.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"})
 			if err := restarted.Open(); err != nil {
 				t.Fatal(err)
 			}
@@ -296,7 +297,7 @@ func TestATSVendors_UnknownCandidateIsNeverCreated(t *testing.T) {
 				app.postSigned(t, []byte(stranger))
 			}
 			waitFor(t, "queue to drain", drained(app.DB))
-			app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATS, Subject: "bkg-5521"})
+			app.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"})
 			waitFor(t, "queue to drain", drained(app.DB))
 			if n, m := len(s.Interviews()), len(s.Notes()); n+m != 0 {
 				t.Fatalf("%d interviews and %d notes for an unknown candidate", n, m)
@@ -322,10 +323,10 @@ func TestATSVendors_BadCredentialsDeadLetterAfterBoundedRequests(t *testing.T) {
 				t.Fatal(status)
 			}
 			waitFor(t, "the ats task to dead-letter", func() bool {
-				tk, err := app.DB.Task(appliance.TaskATS + "/bkg-5521")
+				tk, err := app.DB.Task(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"}.Key())
 				return err == nil && tk.Dead
 			})
-			tk, _ := app.DB.Task(appliance.TaskATS + "/bkg-5521")
+			tk, _ := app.DB.Task(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"}.Key())
 			if tk.Attempts != 1 || !strings.Contains(tk.LastError, v.name+":") {
 				t.Fatalf("dead letter after %d attempts: %s", tk.Attempts, tk.LastError)
 			}
@@ -374,7 +375,7 @@ func TestATSVendors_GreenhouseFallsBackToNotes(t *testing.T) {
 			for _, f := range []string{"booking-rescheduled.json", "booking-rescheduled.json", "booking-cancelled.json", "booking-cancelled.json"} {
 				deliver(t, app.testApp, f)
 			}
-			app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATS, Subject: "bkg-5521"})
+			app.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"})
 			waitFor(t, "queue to drain", drained(app.DB))
 			if n := len(s.Interviews()); n != tc.ivs {
 				t.Fatalf("%d interviews, want %d", n, tc.ivs)

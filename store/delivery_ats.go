@@ -125,7 +125,7 @@ type legacyATSState struct {
 // bucket as rest deliveries and deletes them.
 func migrateATSState(tx *bolt.Tx) error {
 	state, out := tx.Bucket(bucketState), tx.Bucket(bucketATSDelivery)
-	prefix := []byte("ats/")
+	prefix := []byte(StateATSPrefix)
 	var keys [][]byte
 	c := state.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {

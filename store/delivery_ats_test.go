@@ -10,7 +10,7 @@ import (
 func TestATSDelivery_MigratesTheOldStateRecords(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "notekeeper.db")
 	saved := migrations
-	migrations = saved[:1] // the release before the ats_delivery bucket
+	migrations = saved[:2] // schema 2: the release before the ats_delivery bucket
 	db := NewDB(path)
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
