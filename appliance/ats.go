@@ -10,12 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/ats/rest"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
@@ -41,29 +39,18 @@ import (
 type ATS struct {
 	DB    *store.DB
 	Nylas *nylas.Client // for the event, when a booking names no external participant
-	// Conn is the ATS. When nil, API, InterviewsPath and RecordingsPath
-	// make a rest connector (the wiring of earlier releases).
+	// Conn is the ATS ([ats] type); main builds it. Only delivery needs it:
+	// an ATS without one (ops' replay) just enqueues.
 	Conn            connector.ATS
-	API             *outbound.Client
-	InterviewsPath  string
-	RecordingsPath  string
 	InternalDomains []string
 	Links           *links.Signer
 	DataDir         string
 	Logger          *slog.Logger
 	Now             func() time.Time // default time.Now
 
-	connOnce sync.Once
 }
 
-func (a *ATS) conn() connector.ATS {
-	a.connOnce.Do(func() {
-		if a.Conn == nil {
-			a.Conn = &rest.ATS{API: a.API, InterviewsPath: a.InterviewsPath, RecordingsPath: a.RecordingsPath}
-		}
-	})
-	return a.Conn
-}
+func (a *ATS) conn() connector.ATS { return a.Conn }
 
 func (a *ATS) now() time.Time {
 	if a.Now != nil {
