@@ -71,8 +71,6 @@ func (a *ATS) ScheduleBooking(_ context.Context, b *store.Booking) error {
 	return a.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: b.ID})
 }
 
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
 // fail names the connector in an error (the dead letter's alert shows it).
 func (a *ATS) fail(err error) error {
 	if err == nil {

@@ -102,17 +102,6 @@ func openVendorApp(t *testing.T, fake *fakeNylas, conn connector.ATS, tune ...fu
 	})
 }
 
-// live is the interviews that were not removed.
-func live(rs []atstest.Record) []atstest.Record {
-	var out []atstest.Record
-	for _, r := range rs {
-		if r.Status != "deleted" {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func oneInterview(t *testing.T, s standin, v vendor) atstest.Record {
 	t.Helper()
 	ivs := s.Interviews()

@@ -88,7 +88,7 @@ func (s *Ashby) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 403, map[string]any{"success": false, "errorInfo": map[string]string{"code": "invalid_api_key", "message": "Invalid or deactivated API key"}})
 		return
 	case r.Method != "POST":
-		http.Error(w, "method not allowed", 405)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	var in map[string]any
