@@ -201,14 +201,6 @@ func (a *ATS) FindCandidate(ctx context.Context, email string) (connector.Candid
 	return best, nil
 }
 
-// ids joins schedule and event IDs into the interview ID the delivery keeps.
-func ids(schedule, event string) string { return schedule + "/" + event }
-
-func splitID(id string) (schedule, event string) {
-	schedule, event, _ = strings.Cut(id, "/")
-	return schedule, event
-}
-
 type schedule struct {
 	ID     string `json:"id"`
 	Events []struct {
@@ -229,7 +221,7 @@ func (a *ATS) FindInterview(ctx context.Context, c connector.Candidate, iv *conn
 		for _, s := range ss {
 			for _, e := range s.Events {
 				if e.ExtraData[KeyBooking] == iv.BookingID {
-					found = ids(s.ID, e.ID)
+					found = vendorhttp.JoinID(s.ID, e.ID)
 					return true, nil
 				}
 			}
@@ -268,12 +260,12 @@ func (a *ATS) CreateInterview(ctx context.Context, c connector.Candidate, iv *co
 	if err := json.Unmarshal(env.Results, &s); err != nil || s.ID == "" || len(s.Events) == 0 {
 		return "", apperr.Permanent(fmt.Errorf("ashby interviewSchedule.create: the answer names no schedule and event"))
 	}
-	return ids(s.ID, s.Events[0].ID), nil
+	return vendorhttp.JoinID(s.ID, s.Events[0].ID), nil
 }
 
 // UpdateInterview moves the schedule's event.
 func (a *ATS) UpdateInterview(ctx context.Context, _ connector.Candidate, id string, iv *connector.Interview) error {
-	s, e := splitID(id)
+	s, e := vendorhttp.SplitID(id)
 	ev := event(iv)
 	ev["interviewEventId"] = e
 	_, err := a.call(ctx, "interviewSchedule.update", map[string]any{"interviewScheduleId": s, "interviewEvent": ev})
@@ -282,7 +274,7 @@ func (a *ATS) UpdateInterview(ctx context.Context, _ connector.Candidate, id str
 
 // CancelInterview cancels the schedule (no reschedule offered).
 func (a *ATS) CancelInterview(ctx context.Context, _ connector.Candidate, id string, _ *connector.Interview) error {
-	s, _ := splitID(id)
+	s, _ := vendorhttp.SplitID(id)
 	_, err := a.call(ctx, "interviewSchedule.cancel", map[string]any{"id": s, "allowReschedule": false})
 	return err
 }

@@ -187,14 +187,6 @@ func (a *ATS) interviewer(ctx context.Context, iv *connector.Interview) (string,
 	return a.UserID, nil
 }
 
-// ids joins a panel and interview ID into the interview ID the delivery keeps.
-func ids(panel, interview string) string { return panel + "/" + interview }
-
-func splitID(id string) (panel, interview string) {
-	panel, interview, _ = strings.Cut(id, "/")
-	return panel, interview
-}
-
 type panelInterview struct {
 	ID   string `json:"id"`
 	Note string `json:"note"`
@@ -217,7 +209,7 @@ func (a *ATS) FindInterview(ctx context.Context, c connector.Candidate, iv *conn
 		for _, p := range ps {
 			for _, i := range p.Interviews {
 				if strings.Contains(i.Note, marker) || strings.Contains(p.Note, marker) {
-					found = ids(p.ID, i.ID)
+					found = vendorhttp.JoinID(p.ID, i.ID)
 					return true, nil
 				}
 			}
@@ -261,12 +253,12 @@ func (a *ATS) CreateInterview(ctx context.Context, c connector.Candidate, iv *co
 	if out.Data.ID == "" || len(out.Data.Interviews) == 0 {
 		return "", apperr.Permanent(errors.New("lever: the panel answer names no interview"))
 	}
-	return ids(out.Data.ID, out.Data.Interviews[0].ID), nil
+	return vendorhttp.JoinID(out.Data.ID, out.Data.Interviews[0].ID), nil
 }
 
 // UpdateInterview moves the interview (PUT …/interviews/{id}).
 func (a *ATS) UpdateInterview(ctx context.Context, c connector.Candidate, id string, iv *connector.Interview) error {
-	p, i := splitID(id)
+	p, i := vendorhttp.SplitID(id)
 	if i == "" {
 		return connector.ErrNotSupported
 	}
@@ -281,7 +273,7 @@ func (a *ATS) UpdateInterview(ctx context.Context, c connector.Candidate, id str
 
 // CancelInterview removes the interview; one already gone counts as removed.
 func (a *ATS) CancelInterview(ctx context.Context, c connector.Candidate, id string, iv *connector.Interview) error {
-	_, i := splitID(id)
+	_, i := vendorhttp.SplitID(id)
 	if i == "" {
 		return connector.ErrNotSupported
 	}

@@ -255,3 +255,14 @@ func Lag(d, def time.Duration) time.Duration {
 	}
 	return d
 }
+
+// JoinID joins the two IDs a vendor needs to address one interview (Lever:
+// panel and interview; Ashby: schedule and event) into the one ID the
+// delivery keeps; SplitID undoes it.
+func JoinID(outer, inner string) string { return outer + "/" + inner }
+
+// SplitID splits an ID made by JoinID.
+func SplitID(id string) (outer, inner string) {
+	outer, inner, _ = strings.Cut(id, "/")
+	return outer, inner
+}
