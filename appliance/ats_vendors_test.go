@@ -382,3 +382,35 @@ func TestATSVendors_GreenhouseFallsBackToNotes(t *testing.T) {
 		})
 	}
 }
+
+func TestATSVendors_RebookingTiesBackToTheSameCandidate(t *testing.T) {
+	for _, v := range vendors {
+		t.Run(v.name, func(t *testing.T) {
+			conn, s := v.open(t, false)
+			app := openVendorApp(t, newFakeNylas(t), conn)
+			deliver(t, app.testApp, "booking-created.json", "booking-cancelled.json")
+			lookups := len(s.Requests())
+			rebook := strings.NewReplacer(`"bkg-5521"`, `"bkg-7000"`, `"ntf-booking-0001"`, `"ntf-booking-0100"`, `"bk9evt2q8s"`, `"bk9evt9zz"`).
+				Replace(string(fixture(t, "booking-created.json")))
+			time.Sleep(5 * time.Millisecond) // seen later than the first booking
+			if status, _ := app.postSigned(t, []byte(rebook)); status != 200 {
+				t.Fatal(status)
+			}
+			waitFor(t, "queue to drain", drained(app.DB))
+			first, _ := app.DB.ATSDelivery("bkg-5521")
+			second, err := app.DB.ATSDelivery("bkg-7000")
+			if err != nil || second.PreviousBooking != "bkg-5521" || second.Candidate != first.Candidate {
+				t.Fatalf("rebooking %+v (%v), want bkg-5521's candidate %+v", second, err, first.Candidate)
+			}
+			ivs := s.Interviews()
+			if len(ivs) != 2 || ivs[1].ApplicationID != v.application || ivs[1].Status != "scheduled" || ivs[0].Status != v.cancelled {
+				t.Fatalf("interviews %+v", ivs)
+			}
+			for _, r := range s.Requests()[lookups:] {
+				if strings.Contains(r.Path, "candidate") || (strings.Contains(r.Path, "opportunities") && strings.Contains(r.Query, "email=")) {
+					t.Fatalf("the rebooking looked the candidate up again: %s %s?%s", r.Method, r.Path, r.Query)
+				}
+			}
+		})
+	}
+}
