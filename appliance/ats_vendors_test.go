@@ -414,3 +414,32 @@ func TestATSVendors_RebookingTiesBackToTheSameCandidate(t *testing.T) {
 		})
 	}
 }
+
+func TestATSVendors_AshbySuccessFalseIsAFailure(t *testing.T) {
+	cases := []struct{ name, code string }{
+		{"invalid input", "invalid_input"},
+		{"key lacks a permission", "missing_endpoint_permission"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, st := vendors[1].open(t, false)
+			s := st.(*atstest.Ashby)
+			s.ErrorNext(1, tc.code)
+			app := openVendorApp(t, newFakeNylas(t), conn)
+			if status, _ := app.postSigned(t, fixture(t, "booking-created.json")); status != 200 {
+				t.Fatal(status)
+			}
+			key := store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"}.Key()
+			waitFor(t, "the ats task to dead-letter", func() bool { tk, err := app.DB.Task(key); return err == nil && tk.Dead })
+			if tk, _ := app.DB.Task(key); !strings.Contains(tk.LastError, tc.code) || tk.Attempts != 1 {
+				t.Fatalf("dead letter %q after %d attempts", tk.LastError, tk.Attempts)
+			}
+			if n := len(s.Interviews()); n != 0 {
+				t.Fatalf("%d interviews after a success:false", n)
+			}
+			if alerts, _ := app.DB.Alerts(); len(alerts) != 1 || alerts[0].Subject != "bkg-5521" {
+				t.Fatalf("alerts %+v", alerts)
+			}
+		})
+	}
+}
