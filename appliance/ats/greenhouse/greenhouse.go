@@ -80,7 +80,8 @@ func (a *ATS) client() *outbound.Client {
 		if tok == "" {
 			tok = DefaultTokenURL
 		}
-		a.token = &vendorhttp.Token{URL: tok, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Subject: a.UserID, Next: a.Transport}
+		a.token = &vendorhttp.Token{URL: tok, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Subject: a.UserID,
+			Next: &vendorhttp.ResetAsRetryAfter{Next: a.Transport}}
 		a.api = vendorhttp.NewClient(strings.TrimRight(base, "/"), a.token)
 	})
 	return a.api

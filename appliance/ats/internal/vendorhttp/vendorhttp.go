@@ -266,3 +266,30 @@ func SplitID(id string) (outer, inner string) {
 	outer, inner, _ = strings.Cut(id, "/")
 	return outer, inner
 }
+
+// ResetAsRetryAfter is a RoundTripper that gives a 429 answering only
+// X-RateLimit-Reset (Unix seconds: Greenhouse's fixed window) the
+// Retry-After header outbound honours, so the retry waits for the window.
+type ResetAsRetryAfter struct {
+	Next http.RoundTripper
+	Now  func() time.Time
+}
+
+func (r *ResetAsRetryAfter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := base(r.Next).RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "" {
+		return resp, err
+	}
+	reset, perr := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+	if perr != nil {
+		return resp, nil
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	if wait := time.Unix(reset, 0).Sub(now()); wait > 0 {
+		resp.Header.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	}
+	return resp, nil
+}

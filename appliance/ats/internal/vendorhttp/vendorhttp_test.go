@@ -60,3 +60,40 @@ func TestList_ArrayOrObject(t *testing.T) {
 		})
 	}
 }
+
+func TestResetAsRetryAfter(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	cases := []struct {
+		name       string
+		status     int
+		retryAfter string
+		reset      string
+		want       string
+	}{
+		{"429 with only the window reset", 429, "", "1800000012", "12"},
+		{"429 with its own Retry-After", 429, "3", "1800000012", "3"},
+		{"429 with a reset already past", 429, "", "1799999990", ""},
+		{"not a 429", 503, "", "1800000012", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.retryAfter != "" {
+					w.Header().Set("Retry-After", tc.retryAfter)
+				}
+				w.Header().Set("X-RateLimit-Reset", tc.reset)
+				w.WriteHeader(tc.status)
+			}))
+			defer srv.Close()
+			c := &http.Client{Transport: &ResetAsRetryAfter{Now: func() time.Time { return now }}}
+			resp, err := c.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Retry-After"); got != tc.want {
+				t.Fatalf("Retry-After %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
