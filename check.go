@@ -60,9 +60,6 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 				out = append(out, f)
 			}
 		}
-		if f, ok := checkATS(cfg); ok {
-			out = append(out, f)
-		}
 	}
 	if cfg.Server.Domain == "" {
 		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
@@ -102,6 +99,7 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 // host a warning. Adding a probe is one line here.
 var onlineProbes = []func(config.Config) (finding, bool){
 	checkBucket, // [archive.s3]: the bucket answers and takes the keys
+	checkATS,    // [ats]: one authenticated read
 }
 
 // checkPort reports whether addr can be bound now; a port already held by a
