@@ -109,14 +109,21 @@ func checkPort(key, addr, probe string) (finding, bool) {
 	if err == nil {
 		return finding{}, false
 	}
-	c := &http.Client{Timeout: 2 * time.Second}
-	if resp, herr := c.Get(probe + "/healthz"); herr == nil {
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return warning("%s: %s is held by a running notekeeper", key, addr), true
-		}
+	if notekeeperAt(probe) {
+		return warning("%s: %s is held by a running notekeeper", key, addr), true
 	}
 	return problem("%s: %v", key, err), true
+}
+
+// notekeeperAt reports whether a notekeeper answers /healthz at base.
+func notekeeperAt(base string) bool {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(base + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // anyLocal reports whether one of addrs is an address of this machine.

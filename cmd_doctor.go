@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -251,12 +250,8 @@ func portState(addr, probe string) string {
 	if err == nil {
 		return "free (nothing listens there now)"
 	}
-	c := &http.Client{Timeout: 2 * time.Second}
-	if resp, herr := c.Get(probe + "/healthz"); herr == nil {
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return "held by a running notekeeper"
-		}
+	if notekeeperAt(probe) {
+		return "held by a running notekeeper"
 	}
 	return err.Error()
 }
