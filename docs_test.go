@@ -41,12 +41,54 @@ type mdDoc struct {
 	anchors map[string]bool
 }
 
+// paragraph is prose lines up to a blank line (or a table row, heading or
+// list item of its own), joined with spaces so that a code span or a link
+// that wraps reads as one; line is where it starts (1-based).
+type paragraph struct {
+	line int
+	text string
+}
+
+// paragraphs joins d's prose into paragraphs.
+func (d *mdDoc) paragraphs() []paragraph {
+	var out []paragraph
+	var cur []string
+	start := 0
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, paragraph{start, strings.Join(cur, " ")})
+		}
+		cur = nil
+	}
+	for i, line := range d.prose {
+		t := strings.TrimSpace(line)
+		switch {
+		case t == "":
+			flush()
+			continue
+		case strings.HasPrefix(t, "|"), strings.HasPrefix(t, "#"), strings.HasPrefix(t, "- "),
+			strings.HasPrefix(t, "* "), listItemRE.MatchString(t):
+			flush()
+		}
+		if len(cur) == 0 {
+			start = i + 1
+		}
+		cur = append(cur, t)
+		if strings.HasPrefix(t, "|") || strings.HasPrefix(t, "#") {
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
 var (
 	fenceRE    = regexp.MustCompile("^\\s*(```|~~~)")
 	headingRE  = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
 	codeSpanRE = regexp.MustCompile("`+([^`]+)`+")
 	linkRE     = regexp.MustCompile(`!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
 	anchorDrop = regexp.MustCompile(`[^\p{L}\p{N} _-]`)
+	listItemRE = regexp.MustCompile(`^\d+\. `)
 )
 
 // readMarkdown reads path into an mdDoc.
@@ -101,9 +143,9 @@ func TestDocs_Links(t *testing.T) {
 		return docs[p]
 	}
 	for _, file := range docFiles(t) {
-		for i, line := range load(file).prose {
-			line = codeSpanRE.ReplaceAllString(line, "")
-			for _, m := range linkRE.FindAllStringSubmatch(line, -1) {
+		for _, p := range load(file).paragraphs() {
+			text := codeSpanRE.ReplaceAllString(p.text, "")
+			for _, m := range linkRE.FindAllStringSubmatch(text, -1) {
 				target := m[1]
 				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 					continue
@@ -113,7 +155,7 @@ func TestDocs_Links(t *testing.T) {
 				if path != "" {
 					resolved = filepath.Clean(filepath.Join(filepath.Dir(file), path))
 				}
-				where := fmt.Sprintf("%s:%d: %s", file, i+1, target)
+				where := fmt.Sprintf("%s:%d: %s", file, p.line, target)
 				if _, err := os.Stat(resolved); err != nil {
 					t.Errorf("%s: no such file %s", where, resolved)
 					continue
@@ -228,10 +270,10 @@ func (s exampleSchema) configKey(span string) (string, bool) {
 func TestDocs_ConfigKeys(t *testing.T) {
 	schema := readExample(t)
 	for _, file := range docFiles(t) {
-		for i, line := range readMarkdown(t, file).prose {
-			for _, m := range codeSpanRE.FindAllStringSubmatch(line, -1) {
+		for _, p := range readMarkdown(t, file).paragraphs() {
+			for _, m := range codeSpanRE.FindAllStringSubmatch(p.text, -1) {
 				if key, ok := schema.configKey(m[1]); ok && !schema.has(key) {
-					t.Errorf("%s:%d: `%s` names %s, which config.example.toml does not have", file, i+1, m[1], key)
+					t.Errorf("%s:%d: `%s` names %s, which config.example.toml does not have", file, p.line, m[1], key)
 				}
 			}
 		}
