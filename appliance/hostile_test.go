@@ -177,7 +177,9 @@ func (a *hostileApp) counts(t *testing.T) counts {
 
 const okBody = `{"specversion":"1.0","type":"grant.updated","id":"evt-hostile-1","time":1700000000,"data":{"object":{"grant_id":"g1"}}}`
 
-func sig(secret string, body []byte) string { return "X-Nylas-Signature: " + appliance.Sign(secret, body) }
+func sig(secret string, body []byte) string {
+	return "X-Nylas-Signature: " + appliance.Sign(secret, body)
+}
 
 func signed(body string, extra ...string) raw {
 	return raw{method: "POST", target: "/webhooks/nylas", body: []byte(body), header: append([]string{sig(testSecret, []byte(body))}, extra...)}
