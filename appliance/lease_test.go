@@ -3,12 +3,18 @@ package appliance_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -93,5 +99,51 @@ func TestPool_SlowHandlerKeepsItsLease(t *testing.T) {
 				t.Errorf("alerts %+v, want none", alerts)
 			}
 		})
+	}
+}
+
+// TestArchive_FileBeingFetchedIsLater: when another download is writing the
+// same partial file (a run whose lease was lost, before fencing), the
+// archive task is postponed without spending an attempt instead of failing
+// (issue 18 #2).
+func TestArchive_FileBeingFetchedIsLater(t *testing.T) {
+	release := make(chan struct{})
+	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "video/mp4")
+		w.Header().Set("Content-Length", "4")
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.Write([]byte("mp4!"))
+	}))
+	t.Cleanup(storage.Close)
+	t.Cleanup(func() { close(release) })
+	fake := newFakeNylas(t)
+	app := openArchiveApp(t, fake, func(a *appliance.Archiver) { a.Kinds = []string{"recording"} })
+	link := storage.URL + "/rec.mp4?sig=1"
+	dir := filepath.Join(app.DataDir, "media", "ntBusy1")
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		app.Archiver.Fetcher.Fetch(context.Background(), archive.Request{URL: link, Dir: dir, Name: "recording.mp4"})
+	}()
+	<-started
+	waitFor(t, "the first download to start", func() bool {
+		_, err := os.Stat(filepath.Join(dir, ".recording.mp4.partial"))
+		return err == nil
+	})
+	if status, _ := app.postSigned(t, recordingNotification("n-busy", "ntBusy1", link)); status != 200 {
+		t.Fatalf("webhook status %d", status)
+	}
+	waitFor(t, "the archive task to be postponed", func() bool {
+		task, err := app.DB.Task("archive/ntBusy1")
+		return err == nil && !task.Leased(time.Now()) && task.NextRun.After(time.Now().Add(30*time.Second))
+	})
+	task, _ := app.DB.Task("archive/ntBusy1")
+	if task.Attempts != 0 || task.Dead || !strings.Contains(task.LastError, "already being fetched") {
+		t.Fatalf("task %+v: want postponed, no attempt spent", task)
 	}
 }
