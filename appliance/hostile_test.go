@@ -27,6 +27,8 @@ import (
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -51,7 +53,7 @@ const (
 type hostileApp struct {
 	DB    *store.DB
 	Srv   *appliance.Server
-	Links *appliance.Links
+	Links *links.Signer
 	Dir   string
 }
 
@@ -64,7 +66,7 @@ func openHostile(t *testing.T) *hostileApp {
 		t.Fatal(err)
 	}
 	os.MkdirAll(dir, 0o700)
-	if err := archive.WriteFileAtomic(dir, hostileFile, []byte(hostileData)); err != nil {
+	if err := datadir.WriteFileAtomic(dir, hostileFile, []byte(hostileData)); err != nil {
 		t.Fatal(err)
 	}
 	if err := archive.WriteManifest(dir, &archive.Manifest{NotetakerID: hostileNT, Files: map[string]archive.FileEntry{
@@ -82,9 +84,9 @@ func openHostile(t *testing.T) *hostileApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := &appliance.Links{Key: []byte("0123456789abcdef0123456789abcdef"), TTL: time.Hour, Now: time.Now}
+	signer := &links.Signer{Key: []byte("0123456789abcdef0123456789abcdef"), TTL: time.Hour, Now: time.Now}
 	s := appliance.NewServer()
-	s.Addr, s.Admin, s.Links, s.DataDir = "127.0.0.1:0", ui, links, dataDir
+	s.Addr, s.Admin, s.Links, s.DataDir = "127.0.0.1:0", ui, signer, dataDir
 	s.Receiver = &appliance.Receiver{DB: db, Verifier: appliance.NewVerifier(testSecret, rotatedSecret),
 		MaxBodyBytes: testMaxBody, Logger: s.Logger}
 	s.Checks = []appliance.Check{appliance.DiskCheck(dataDir, 1, func(string) (uint64, error) { return 1 << 30, nil })}
@@ -92,8 +94,8 @@ func openHostile(t *testing.T) *hostileApp {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close(context.Background()) })
-	links.BaseURL = s.URL()
-	return &hostileApp{DB: db, Srv: s, Links: links, Dir: dataDir}
+	signer.BaseURL = s.URL()
+	return &hostileApp{DB: db, Srv: s, Links: signer, Dir: dataDir}
 }
 
 // raw is one request as written on the wire.
@@ -193,7 +195,7 @@ func withSig(body, signature string) raw {
 	return raw{method: "POST", target: "/webhooks/nylas", body: []byte(body), header: []string{"X-Nylas-Signature: " + signature}}
 }
 
-func envelope(id, typ string) string {
+func envBody(id, typ string) string {
 	return `{"id":"` + id + `","type":"` + typ + `","data":{"object":{"grant_id":"g1","id":"nt1"}}}`
 }
 
@@ -347,31 +349,31 @@ func hostileCases() []hostileCase {
 		{name: "id missing", build: one(signed(`{"type":"grant.updated"}`)), want: 400, quarantined: 1},
 		{name: "id a number", build: one(signed(`{"id":42,"type":"grant.updated"}`)), want: 400, quarantined: 1},
 		{name: "id null", build: one(signed(`{"id":null,"type":"grant.updated"}`)), want: 400, quarantined: 1},
-		{name: "id empty", build: one(signed(envelope("", "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id over 512 bytes", build: one(signed(envelope(strings.Repeat("i", store.MaxEnvelopeIDLen+1), "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id of 512 bytes", build: one(signed(envelope(strings.Repeat("i", store.MaxEnvelopeIDLen), "grant.updated"))), want: 200, stored: 1},
+		{name: "id empty", build: one(signed(envBody("", "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id over 512 bytes", build: one(signed(envBody(strings.Repeat("i", store.MaxEnvelopeIDLen+1), "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id of 512 bytes", build: one(signed(envBody(strings.Repeat("i", store.MaxEnvelopeIDLen), "grant.updated"))), want: 200, stored: 1},
 		{name: "type missing", build: one(signed(`{"id":"evt-t"}`)), want: 400, quarantined: 1},
 		{name: "type an object", build: one(signed(`{"id":"evt-t","type":{"a":1}}`)), want: 400, quarantined: 1},
-		{name: "type empty", build: one(signed(envelope("evt-t", ""))), want: 400, quarantined: 1},
-		{name: "id with an invalid UTF-8 byte", build: one(signed(envelope("evt-\xff", "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with an overlong UTF-8 encoding", build: one(signed(envelope("evt-\xc0\xaf", "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with a lone surrogate escape", build: one(signed(envelope(`evt-\ud800`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with a U+FFFD escape", build: one(signed(envelope(`evt-\ufffd`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with NUL", build: one(signed(envelope(`evt-\u0000`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with a newline", build: one(signed(envelope(`evt-\n`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with DEL", build: one(signed(envelope("evt-\x7f", "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with a C1 control", build: one(signed(envelope(`evt-\u009b`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with a right-to-left override", build: one(signed(envelope(`evt-\u202e`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with a bidi isolate", build: one(signed(envelope(`evt-\u2067`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "id with a zero-width space", build: one(signed(envelope(`evt-\u200b`, "grant.updated"))), want: 400, quarantined: 1},
-		{name: "type with a right-to-left override", build: one(signed(envelope("evt-t", `grant.\u202eupdated`))), want: 400, quarantined: 1},
-		{name: "unicode id (printable)", build: one(signed(envelope("evt-ünïcødé-会議", "grant.updated"))), want: 200, stored: 1},
+		{name: "type empty", build: one(signed(envBody("evt-t", ""))), want: 400, quarantined: 1},
+		{name: "id with an invalid UTF-8 byte", build: one(signed(envBody("evt-\xff", "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with an overlong UTF-8 encoding", build: one(signed(envBody("evt-\xc0\xaf", "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with a lone surrogate escape", build: one(signed(envBody(`evt-\ud800`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with a U+FFFD escape", build: one(signed(envBody(`evt-\ufffd`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with NUL", build: one(signed(envBody(`evt-\u0000`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with a newline", build: one(signed(envBody(`evt-\n`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with DEL", build: one(signed(envBody("evt-\x7f", "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with a C1 control", build: one(signed(envBody(`evt-\u009b`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with a right-to-left override", build: one(signed(envBody(`evt-\u202e`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with a bidi isolate", build: one(signed(envBody(`evt-\u2067`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "id with a zero-width space", build: one(signed(envBody(`evt-\u200b`, "grant.updated"))), want: 400, quarantined: 1},
+		{name: "type with a right-to-left override", build: one(signed(envBody("evt-t", `grant.\u202eupdated`))), want: 400, quarantined: 1},
+		{name: "unicode id (printable)", build: one(signed(envBody("evt-ünïcødé-会議", "grant.updated"))), want: 200, stored: 1},
 
 		// --- notifications that are stored but not (fully) processed ---
-		{name: "unknown type", build: one(signed(envelope("evt-u", "calendar.created"))), want: 200, stored: 1},
+		{name: "unknown type", build: one(signed(envBody("evt-u", "calendar.created"))), want: 200, stored: 1},
 		{name: "known type without data.object", build: one(signed(`{"id":"evt-n","type":"notetaker.media"}`)), want: 200, stored: 1},
 		{name: "known type with data a string", build: one(signed(`{"id":"evt-n","type":"notetaker.media","data":"x"}`)), want: 200, stored: 1},
-		{name: "truncated type suffix", build: one(signed(envelope("evt-tr", "grant.updated.truncated"))), want: 200, stored: 1},
+		{name: "truncated type suffix", build: one(signed(envBody("evt-tr", "grant.updated.truncated"))), want: 200, stored: 1},
 		{name: "Notetaker ID with a right-to-left override", build: one(signed(`{"id":"evt-rlo","type":"notetaker.media","data":{"object":{"id":"nt\u202egpj.exe","state":"available"}}}`)),
 			want: 200, stored: 1, alerts: 1},
 		{name: "Notetaker ID with a control character", build: one(signed(`{"id":"evt-bel","type":"notetaker.updated","data":{"object":{"id":"nt\u0007"}}}`)),
@@ -391,13 +393,13 @@ func hostileCases() []hostileCase {
 				}
 			}},
 		{name: "same id, another body", build: func(*hostileApp, *testing.T) []raw {
-			return []raw{signed(envelope("evt-d", "grant.updated")), signed(envelope("evt-d", "grant.expired"))}
+			return []raw{signed(envBody("evt-d", "grant.updated")), signed(envBody("evt-d", "grant.expired"))}
 		}, want: 200, stored: 1},
 		{name: "ids differing only in an invalid byte", build: func(*hostileApp, *testing.T) []raw {
-			return []raw{signed(envelope("evt-\xfe", "grant.updated")), signed(envelope("evt-\xff", "grant.updated"))}
+			return []raw{signed(envBody("evt-\xfe", "grant.updated")), signed(envBody("evt-\xff", "grant.updated"))}
 		}, want: 400, quarantined: 2},
 		{name: "ids differing in case are two", build: func(*hostileApp, *testing.T) []raw {
-			return []raw{signed(envelope("evt-Case", "grant.updated")), signed(envelope("evt-case", "grant.updated"))}
+			return []raw{signed(envBody("evt-Case", "grant.updated")), signed(envBody("evt-case", "grant.updated"))}
 		}, want: 200, stored: 2},
 
 		// --- methods and paths on the webhook ---
@@ -472,7 +474,7 @@ func hostileCases() []hostileCase {
 			return []raw{getNoBody(a.fileTarget(hostileNT, "manifest.json", hostileNT, "manifest.json", future, nil))}
 		}, want: 404},
 		{name: "signed link to the link key", build: func(a *hostileApp, _ *testing.T) []raw {
-			return []raw{getNoBody(a.fileTarget("..", appliance.LinkKeyFile, "%2e%2e", appliance.LinkKeyFile, future, nil))}
+			return []raw{getNoBody(a.fileTarget("..", datadir.LinkKeyFile, "%2e%2e", datadir.LinkKeyFile, future, nil))}
 		}, want: 404},
 		{name: "POST to a file", build: func(a *hostileApp, _ *testing.T) []raw {
 			return []raw{{method: "POST", target: a.fileTarget(hostileNT, hostileFile, hostileNT, hostileFile, future, nil), body: []byte("x")}}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/notekeeper/notekeeper/appliance/envelope"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -16,8 +17,8 @@ import (
 // every unsafe ID (SPEC §5; issue 18 #5). The ID is shown escaped
 // (strconv.QuoteToASCII) in the alert's subject and message, so it can
 // neither break a mail header nor reorder the text around it.
-func unsafeIDAlerts(env *Envelope, problem string) []store.Alert {
-	if problem == "" || env.Object == nil || !strings.HasPrefix(BaseType(env.Type), "notetaker.") {
+func unsafeIDAlerts(env *envelope.Envelope, problem string) []store.Alert {
+	if problem == "" || env.Object == nil || !strings.HasPrefix(envelope.BaseType(env.Type), "notetaker.") {
 		return nil
 	}
 	raw := env.Object.ID
