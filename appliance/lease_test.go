@@ -147,3 +147,47 @@ func TestArchive_FileBeingFetchedIsLater(t *testing.T) {
 		t.Fatalf("task %+v: want postponed, no attempt spent", task)
 	}
 }
+
+// TestPool_LostLeaseStopsTheRun: when the task is taken from a running
+// handler (here: its lease is released under it, as a rival's outcome
+// would), the next renewal finds out, the handler's ctx is cancelled, and
+// its outcome is dropped and counted instead of overwriting the task.
+func TestPool_LostLeaseStopsTheRun(t *testing.T) {
+	db := storetest.MustOpen(t)
+	const lease = 150 * time.Millisecond
+	cancelled := make(chan time.Duration, 1)
+	pool := openPool(t, db, func(ctx context.Context, task *store.Task) error {
+		if task.Attempts == 1 {
+			// Another party settles the task while this run goes on.
+			if err := db.Postpone(task, "taken over", time.Now().Add(time.Hour)); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		select {
+		case <-ctx.Done():
+			cancelled <- time.Since(start)
+			return errors.New("CRM call aborted")
+		case <-time.After(10 * lease):
+			return nil
+		}
+	}, func(p *appliance.Pool) { p.Lease, p.MaxAttempts = lease, 1 })
+	if err := db.Enqueue(store.TaskRef{Kind: "k", Subject: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	var after time.Duration
+	select {
+	case after = <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler was not cancelled when its lease was lost")
+	}
+	waitFor(t, "the dropped outcome to be counted", func() bool { return pool.LeasesLost() == 1 })
+	task, err := db.Task("k/s")
+	if err != nil || task.Dead || task.LastError != "taken over" {
+		t.Fatalf("task %+v, %v: the stale run's dead letter must not count", task, err)
+	}
+	t.Logf("handler cancelled %v after its lease was lost (lease %v)", after, lease)
+	if after > lease {
+		t.Errorf("cancelled after %v, want within a renewal period (%v)", after, lease/3)
+	}
+}
