@@ -72,9 +72,12 @@ var (
 	//   "reconciled/{grant id}" → JSON time of the last successful reconciliation
 	//   "webhook/status"        → JSON WebhookStatus
 	//   "crm/{notetaker id}"    → JSON CRMDelivery
-	//   "ats/{booking id}"      → JSON ATSDelivery
 	// (names in state.go).
 	bucketState = []byte("state")
+
+	// ats_delivery: what the ATS was told about each booking (delivery_ats.go).
+	//   booking id → JSON ATSDelivery
+	bucketATSDelivery = []byte("ats_delivery")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -83,6 +86,7 @@ var allBuckets = [][]byte{
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
+	bucketATSDelivery,
 }
 
 var (
