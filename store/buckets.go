@@ -28,6 +28,7 @@ var (
 
 	// tasks: the durable work queue, one record per task key.
 	//   task key "{kind}/{subject}" → JSON Task
+	//   The bucket's sequence numbers leases (Task.LeaseID).
 	bucketTasks = []byte("tasks")
 
 	// tasks_due: when each live (not dead-lettered) task next becomes runnable;
