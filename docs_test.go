@@ -398,3 +398,22 @@ func TestDocs_Checker(t *testing.T) {
 		}
 	}
 }
+
+// TestDocs_ReadmeTestCommand: the README's test command is the one .ci/run
+// runs last (the line after its "== tests" banner).
+func TestDocs_ReadmeTestCommand(t *testing.T) {
+	ci := strings.Split(string(must(os.ReadFile(".ci/run"))), "\n")
+	cmd := ""
+	for i, line := range ci {
+		if strings.HasPrefix(line, `echo "== tests`) && i+1 < len(ci) {
+			cmd = strings.TrimSpace(ci[i+1])
+		}
+	}
+	if !strings.HasPrefix(cmd, "go test ") {
+		t.Fatalf(".ci/run has no go test line after its \"== tests\" banner (found %q)", cmd)
+	}
+	readme := string(must(os.ReadFile("README.md")))
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cmd) + `(\s|$)`).MatchString(readme) {
+		t.Errorf("README.md does not show .ci/run's test command %q at the start of a line", cmd)
+	}
+}
