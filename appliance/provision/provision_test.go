@@ -250,10 +250,10 @@ func TestDriftIsReportedByPlanAndUndoneByApply(t *testing.T) {
 			},
 			wantLine: "~ calendar grant-sales/primary: summary false → true"},
 		{name: "calendar rules removed",
-			drift: func(s *nylastestServer, _ string) { s.SetCalendar(salesGrant, repCalendar, "notetaker", nil) },
+			drift:    func(s *nylastestServer, _ string) { s.SetCalendar(salesGrant, repCalendar, "notetaker", nil) },
 			wantLine: "+ calendar grant-sales/primary: add Notetaker rules"},
 		{name: "duration changed in the Scheduler editor",
-			drift: func(s *nylastestServer, id string) { s.SetConfiguration(id, "availability.duration_minutes", 30) },
+			drift:    func(s *nylastestServer, id string) { s.SetConfiguration(id, "availability.duration_minutes", 30) },
 			wantLine: "~ scheduler interviews: duration_minutes 30 → 45"},
 		{name: "method changed",
 			drift: func(s *nylastestServer, id string) {
@@ -261,10 +261,14 @@ func TestDriftIsReportedByPlanAndUndoneByApply(t *testing.T) {
 			},
 			wantLine: "~ scheduler interviews: availability_method collective → max-fairness"},
 		{name: "participant renamed",
-			drift: func(s *nylastestServer, id string) { s.SetConfiguration(id, "participants", []any{participant("alice@example.com", "Al", true), participant("bob@example.com", "Bob Engineer", false)}) },
+			drift: func(s *nylastestServer, id string) {
+				s.SetConfiguration(id, "participants", []any{participant("alice@example.com", "Al", true), participant("bob@example.com", "Bob Engineer", false)})
+			},
 			wantLine: `~ scheduler interviews: participant alice@example.com name "Al" → "Alice Recruiter"`},
 		{name: "participant removed",
-			drift: func(s *nylastestServer, id string) { s.SetConfiguration(id, "participants", []any{participant("alice@example.com", "Alice Recruiter", true)}) },
+			drift: func(s *nylastestServer, id string) {
+				s.SetConfiguration(id, "participants", []any{participant("alice@example.com", "Alice Recruiter", true)})
+			},
 			wantLine: "~ scheduler interviews: participants [alice@example.com] → [alice@example.com bob@example.com]"},
 		{name: "bot renamed in the editor",
 			drift: func(s *nylastestServer, id string) {
@@ -277,7 +281,7 @@ func TestDriftIsReportedByPlanAndUndoneByApply(t *testing.T) {
 			},
 			wantLine: "~ scheduler interviews: notetaker.enabled false → true"},
 		{name: "conferencing removed",
-			drift: func(s *nylastestServer, id string) { s.SetConfiguration(id, "event_booking.conferencing", nil) },
+			drift:    func(s *nylastestServer, id string) { s.SetConfiguration(id, "event_booking.conferencing", nil) },
 			wantLine: `~ scheduler interviews: conferencing "" → "Google Meet"`},
 	}
 	for _, tc := range cases {
@@ -362,7 +366,7 @@ func TestApplyFailsNamingTheFieldNylasDidNotTake(t *testing.T) {
 			},
 			wantError: []string{"scheduler interviews", `notetaker.name (sent "Interview Recorder", Nylas has "Nylas Notetaker")`}},
 		{name: "round-robin organizer dropped",
-			ignore: func(s *nylastestServer) { s.IgnoreConfigurationField("participants") },
+			ignore:    func(s *nylastestServer) { s.IgnoreConfigurationField("participants") },
 			wantError: []string{"scheduler interviews", "participants (sent [alice@example.com bob@example.com], Nylas has [])"}},
 	}
 	for _, tc := range cases {
