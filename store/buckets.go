@@ -59,13 +59,18 @@ var (
 	// reconciliation per grant, the webhook destination ID, …).
 	//   name → JSON value
 	bucketState = []byte("state")
+
+	// followups: the follow-up e-mail of each archived meeting ([followup]):
+	// intent recorded before the send, sent after it.
+	//   Notetaker id → JSON Followup
+	bucketFollowups = []byte("followups")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
 var allBuckets = [][]byte{
 	bucketMeta, bucketNotifications, bucketDedupe, bucketQuarantine,
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
-	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
+	bucketGrants, bucketAlerts, bucketAlertLog, bucketState, bucketFollowups,
 }
 
 var (

@@ -80,6 +80,9 @@ type Server struct {
 	// the request out and then close the connection without answering: the
 	// client cannot know whether it happened. Set it before use.
 	DropAnswer func(method, path string) bool
+	// Refuse, when set and returning a status, makes the stand-in answer
+	// that error (Nylas' envelope with typ and msg) without doing anything.
+	Refuse func(method, path string) (status int, typ, msg string)
 
 	srv *httptest.Server
 	mu  sync.Mutex
@@ -163,6 +166,12 @@ func (s *Server) routes() http.Handler {
 		if r.Header.Get("Authorization") != "Bearer "+s.APIKey {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Unauthorized")
 			return
+		}
+		if s.Refuse != nil {
+			if status, typ, msg := s.Refuse(r.Method, r.URL.Path); status != 0 {
+				writeError(w, status, typ, msg)
+				return
+			}
 		}
 		if s.DropAnswer == nil || !s.DropAnswer(r.Method, r.URL.Path) {
 			mux.ServeHTTP(w, r)
