@@ -32,7 +32,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -84,9 +83,10 @@ type Server struct {
 	// that error (Nylas' envelope with typ and msg) without doing anything.
 	Refuse func(method, path string) (status int, typ, msg string)
 
-	srv *httptest.Server
-	mu  sync.Mutex
-	seq int
+	srv     *httptest.Server
+	handler http.Handler
+	mu      sync.Mutex
+	seq     int
 
 	grants       []map[string]any
 	calendars    map[string]map[string]any // grant ‖ "/" ‖ calendar id → calendar
@@ -111,26 +111,42 @@ type idemAnswer struct {
 	reply  []byte
 }
 
-// New starts a stand-in demanding apiKey, closed when t ends.
-func New(t testing.TB, apiKey string) *Server {
+// TB is the part of testing.TB New uses (so that this package does not
+// import testing and can serve the demo simulator in the binary).
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
+// New starts a stand-in demanding apiKey on a loopback port, closed when t
+// ends.
+func New(t TB, apiKey string) *Server {
 	t.Helper()
-	s := NewServer(apiKey)
+	s := NewHandler(apiKey)
+	s.srv = httptest.NewServer(s.Handler())
+	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
 	return s
 }
 
-// NewServer starts a stand-in demanding apiKey; Close stops it. The demo
-// simulator uses it outside tests.
-func NewServer(apiKey string) *Server {
+// NewHandler returns a stand-in demanding apiKey that does not listen:
+// serve Handler yourself (the demo simulator mounts it). URL stays empty.
+func NewHandler(apiKey string) *Server {
 	s := &Server{APIKey: apiKey, calendars: map[string]map[string]any{}, events: map[string]map[string]any{},
 		idempotent: map[string]idemAnswer{}}
-	s.srv = httptest.NewServer(s.routes())
-	s.URL = s.srv.URL
+	s.handler = s.routes()
 	return s
 }
 
-// Close stops the stand-in.
-func (s *Server) Close() { s.srv.Close() }
+// Handler serves the stand-in's API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops a stand-in made by New.
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {
