@@ -140,7 +140,7 @@ func TestFollowupSentOnceAcrossACrashAndAReplay(t *testing.T) {
 	w := newFollowupWorld(t, "Pilot agreed.")
 	// The send reaches Nylas, but the process dies before the answer is
 	// recorded: the answer is lost and the store is closed as it is.
-	w.nylas.DropAnswer = func(method, path string) bool { return strings.HasSuffix(path, "/messages/send") }
+	w.nylas.DropAnswer(func(method, path string) bool { return strings.HasSuffix(path, "/messages/send") })
 	f, db := w.followup(t, 1)
 	if err := runFollowup(f); err == nil {
 		t.Fatal("the first run succeeded without an answer")
@@ -150,7 +150,7 @@ func TestFollowupSentOnceAcrossACrashAndAReplay(t *testing.T) {
 	}
 	storetest.MustClose(t, db) // the kill: nothing else is written
 
-	w.nylas.DropAnswer = nil
+	w.nylas.DropAnswer(nil)
 	f, db = w.followup(t, 3) // the restart: the task runs again
 	if err := runFollowup(f); err != nil {
 		t.Fatal(err)
@@ -176,11 +176,11 @@ func TestFollowupSentOnceAcrossACrashAndAReplay(t *testing.T) {
 
 func TestFollowupIntentPastTheIdempotencyWindowIsNotSentAgain(t *testing.T) {
 	w := newFollowupWorld(t, "Pilot agreed.")
-	w.nylas.DropAnswer = func(method, path string) bool { return strings.HasSuffix(path, "/messages/send") }
+	w.nylas.DropAnswer(func(method, path string) bool { return strings.HasSuffix(path, "/messages/send") })
 	f, _ := w.followup(t, 1)
 	runFollowup(f)
 	before := len(sends(w.nylas))
-	w.nylas.DropAnswer = nil
+	w.nylas.DropAnswer(nil)
 	f.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	if err := runFollowup(f); err != nil {
 		t.Fatal(err)
@@ -216,23 +216,23 @@ func TestFollowupCases(t *testing.T) {
 			})
 		}, wantTo: []string{"recruiter@acme.example"}, wantState: store.FollowupSent},
 		{name: "a grant that may not send dead-letters", summary: "S", edit: func(w *followupWorld, _ *appliance.Followup) {
-			w.nylas.Refuse = func(method, path string) (int, string, string) {
+			w.nylas.Refuse(func(method, path string) (int, string, string) {
 				if strings.HasSuffix(path, "/messages/send") {
 					return http.StatusForbidden, "insufficient_scopes", "missing provider scopes required to send email"
 				}
 				return 0, "", ""
-			}
+			})
 		}, wantState: store.FollowupIntent, wantErr: func(err error) bool {
 			var p *apperr.PermanentError
 			return errors.As(err, &p) && strings.Contains(err.Error(), "insufficient_scopes")
 		}},
 		{name: "rate limited: retried later", summary: "S", edit: func(w *followupWorld, _ *appliance.Followup) {
-			w.nylas.Refuse = func(method, path string) (int, string, string) {
+			w.nylas.Refuse(func(method, path string) (int, string, string) {
 				if strings.HasSuffix(path, "/messages/send") {
 					return http.StatusTooManyRequests, "rate_limit_error", "slow down"
 				}
 				return 0, "", ""
-			}
+			})
 		}, wantState: store.FollowupIntent, wantErr: func(err error) bool {
 			var p *apperr.PermanentError
 			return err != nil && !errors.As(err, &p)

@@ -35,7 +35,7 @@ func TestBotJoinRetriedAfterATimeoutCreatesOneBot(t *testing.T) {
 			c.HTTP = &http.Client{Timeout: 100 * time.Millisecond}
 		}},
 		{name: "connection dropped after the create", setup: func(s *nylastestServer, _ *nylas.Client) {
-			s.DropAnswer = func(method, path string) bool { return method == "POST" && strings.HasSuffix(path, "/notetakers") }
+			s.DropAnswer(func(method, path string) bool { return method == "POST" && strings.HasSuffix(path, "/notetakers") })
 		}},
 	}
 	for _, tc := range cases {

@@ -389,9 +389,9 @@ func TestApplyFailsNamingTheFieldNylasDidNotTake(t *testing.T) {
 
 func TestCreateWithALostAnswerIsNotRepeated(t *testing.T) {
 	s := account(t)
-	s.DropAnswer = func(method, path string) bool {
+	s.DropAnswer(func(method, path string) bool {
 		return method == "POST" && strings.HasSuffix(path, "/scheduling/configurations")
-	}
+	})
 	p := provisioner(t, s)
 	mustApply(t, p) // the create's answer is lost; apply finds it by slug
 	cfgs := s.Configurations(recruitGrant)
@@ -401,7 +401,7 @@ func TestCreateWithALostAnswerIsNotRepeated(t *testing.T) {
 	if got := storedIDs(t, p)["interviews"]; got != cfgs[0]["id"] {
 		t.Errorf("stored %q, want %v", got, cfgs[0]["id"])
 	}
-	s.DropAnswer = nil
+	s.DropAnswer(nil)
 	before := len(s.Writes())
 	mustApply(t, p)
 	if w := writes(s)[before:]; len(w) != 0 {
@@ -411,9 +411,9 @@ func TestCreateWithALostAnswerIsNotRepeated(t *testing.T) {
 
 func TestPrivateConfigurationWithALostAnswerSaysSo(t *testing.T) {
 	s := account(t)
-	s.DropAnswer = func(method, path string) bool {
+	s.DropAnswer(func(method, path string) bool {
 		return method == "POST" && strings.HasSuffix(path, "/scheduling/configurations")
-	}
+	})
 	p := provisioner(t, s)
 	p.Schedulers[0].Slug = ""
 	err := p.Apply(context.Background(), &strings.Builder{})

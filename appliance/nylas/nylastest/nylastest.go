@@ -16,7 +16,8 @@
 //
 // Tests change it behind the client's back to simulate drift (SetCalendar,
 // SetConfiguration), make it drop a field on every write (Ignore…), make a
-// bot create answer too late (CreateDelay), and read what ended up in it
+// bot create answer too late (CreateDelay), lose answers (DropAnswer),
+// refuse requests (Refuse), and read what ended up in it
 // (Calendar, Configurations, Notetakers, Messages, Writes).
 package nylastest
 
@@ -75,18 +76,14 @@ type Server struct {
 	CreateDelay time.Duration
 	// Now is the stand-in's clock; default time.Now.
 	Now func() time.Time
-	// DropAnswer, when set and true for a request, makes the stand-in carry
-	// the request out and then close the connection without answering: the
-	// client cannot know whether it happened. Set it before use.
-	DropAnswer func(method, path string) bool
-	// Refuse, when set and returning a status, makes the stand-in answer
-	// that error (Nylas' envelope with typ and msg) without doing anything.
-	Refuse func(method, path string) (status int, typ, msg string)
 
 	srv     *httptest.Server
 	handler http.Handler
 	mu      sync.Mutex
 	seq     int
+
+	dropAnswer func(method, path string) bool
+	refuse     func(method, path string) (status int, typ, msg string)
 
 	grants       []map[string]any
 	calendars    map[string]map[string]any // grant ‖ "/" ‖ calendar id → calendar
@@ -183,13 +180,16 @@ func (s *Server) routes() http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Unauthorized")
 			return
 		}
-		if s.Refuse != nil {
-			if status, typ, msg := s.Refuse(r.Method, r.URL.Path); status != 0 {
+		s.mu.Lock()
+		refuse, drop := s.refuse, s.dropAnswer
+		s.mu.Unlock()
+		if refuse != nil {
+			if status, typ, msg := refuse(r.Method, r.URL.Path); status != 0 {
 				writeError(w, status, typ, msg)
 				return
 			}
 		}
-		if s.DropAnswer == nil || !s.DropAnswer(r.Method, r.URL.Path) {
+		if drop == nil || !drop(r.Method, r.URL.Path) {
 			mux.ServeHTTP(w, r)
 			return
 		}
@@ -201,6 +201,24 @@ func (s *Server) routes() http.Handler {
 }
 
 // --- what tests set up and read ---
+
+// DropAnswer makes the stand-in carry out each request fn is true for and
+// then close the connection without answering: the client cannot know
+// whether it happened. nil ends it.
+func (s *Server) DropAnswer(fn func(method, path string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAnswer = fn
+}
+
+// Refuse makes the stand-in answer each request fn returns a status for
+// with that error (Nylas' envelope with typ and msg), doing nothing. nil
+// ends it.
+func (s *Server) Refuse(fn func(method, path string) (status int, typ, msg string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = fn
+}
 
 // AddGrant adds a valid grant.
 func (s *Server) AddGrant(id, email, provider string) {
