@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,13 +16,10 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// TaskFollowup is the task kind that e-mails one archived meeting's notes
-// to its participants ([followup]); its subject is the Notetaker ID.
-const TaskFollowup = "followup"
 
 // followupWindow is how long after an intent a send may be repeated: Nylas
 // keeps an Idempotency-Key's answer for an hour, so a repeat inside that
@@ -47,7 +45,7 @@ const followupWindow = 55 * time.Minute
 type Followup struct {
 	DB              *store.DB
 	Nylas           *nylas.Client
-	Links           *Links
+	Links           *links.Signer
 	DataDir         string
 	InternalDomains []string
 	To              string // "internal" (default) or "all"
@@ -57,12 +55,12 @@ type Followup struct {
 }
 
 // Register installs the follow-up handler on pool.
-func (f *Followup) Register(pool *Pool) { pool.Handle(TaskFollowup, f.handle) }
+func (f *Followup) Register(pool *Pool) { (&Pipeline{Followup: f}).register(pool) }
 
 // Schedule queues an archived meeting's follow-up; the pipeline calls it
 // once the archive is complete (the handler checks again).
 func (f *Followup) Schedule(_ context.Context, nt *store.Notetaker) error {
-	return f.DB.Enqueue(store.TaskRef{Kind: TaskFollowup, Subject: nt.ID})
+	return f.DB.Enqueue(store.TaskRef{Kind: store.TaskFollowup, Subject: nt.ID})
 }
 
 func (f *Followup) now() time.Time {
@@ -117,7 +115,7 @@ func (f *Followup) handle(ctx context.Context, t *store.Task) error {
 			return err
 		}
 		to = f.recipients(people)
-		subject = strings.ReplaceAll(cmpOr(f.Subject, "Notes: {{title}}"), "{{title}}", cmpOr(title, "your meeting"))
+		subject = strings.ReplaceAll(cmp.Or(f.Subject, "Notes: {{title}}"), "{{title}}", cmp.Or(title, "your meeting"))
 		subject = strings.Join(strings.Fields(subject), " ") // no line breaks from a title
 	}
 	if len(to) == 0 {
@@ -205,7 +203,7 @@ func (f *Followup) participants(ctx context.Context, nt *store.Notetaker) (strin
 	if calendar == "" && b != nil {
 		calendar = b.OrganizerCalendarID
 	}
-	ev, err := f.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, cmpOr(calendar, "primary"))
+	ev, err := f.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, cmp.Or(calendar, "primary"))
 	if errors.Is(err, nylas.ErrNotFound) {
 		return "", nil, nil
 	} else if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/nylas/nylastest"
 	"github.com/notekeeper/notekeeper/store"
@@ -70,14 +71,14 @@ func (w *followupWorld) followup(t *testing.T, attempts int) (*appliance.Followu
 	db := storetest.MustOpenAt(t, w.dbPath)
 	c := nylas.New(w.nylas.URL, followupKey)
 	c.MaxAttempts, c.BackoffBase, c.BackoffMax = attempts, time.Millisecond, time.Millisecond
-	links := &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.acme.example", TTL: time.Hour, Now: time.Now}
+	links := &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.acme.example", TTL: time.Hour, Now: time.Now}
 	return &appliance.Followup{DB: db, Nylas: c, Links: links, DataDir: w.dataDir,
 		InternalDomains: []string{"acme.example"}, To: "internal", Subject: "Notes: {{title}}",
 		Logger: slog.New(slog.DiscardHandler)}, db
 }
 
 func runFollowup(f *appliance.Followup) error {
-	return f.HandleFollowup(context.Background(), &store.Task{TaskRef: store.TaskRef{Kind: appliance.TaskFollowup, Subject: followupNT}})
+	return f.HandleFollowup(context.Background(), &store.Task{TaskRef: store.TaskRef{Kind: store.TaskFollowup, Subject: followupNT}})
 }
 
 // sends counts the messages/send requests the stand-in received.
