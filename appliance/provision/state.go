@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // StateFile is the name, in the data dir, of the file that keeps the ID of
@@ -21,7 +23,7 @@ import (
 // later apply create the configuration a second time. Losing the file is
 // not fatal: apply finds a configuration with a slug again among the
 // grant's configurations.
-const StateFile = "nylas-configurations.json"
+const StateFile = datadir.NylasConfigurationsFile
 
 // state is the content of StateFile.
 type state struct {
@@ -61,43 +63,8 @@ func (st *state) save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", StateFile, err)
 	}
-	if err := writeAtomic(dir, StateFile, append(b, '\n')); err != nil {
+	if err := datadir.WriteFileAtomic(dir, StateFile, append(b, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", StateFile, err)
 	}
 	return nil
-}
-
-// writeAtomic replaces dir/name with b: a temporary file in dir, written,
-// fsynced and renamed over name, then dir fsynced.
-func writeAtomic(dir, name string, b []byte) error {
-	f, err := os.CreateTemp(dir, "."+name+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly once renamed
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
