@@ -345,6 +345,18 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 			Logger:          m.Logger.With(slog.String("component", "ats")),
 		}
 	}
+	if cfg.Followup.Enabled {
+		p.Followup = &appliance.Followup{
+			DB:              m.DB,
+			Nylas:           client,
+			Links:           signer,
+			DataDir:         cfg.DataDir,
+			InternalDomains: cfg.InternalDomains,
+			To:              cfg.Followup.To,
+			Subject:         cfg.Followup.Subject,
+			Logger:          m.Logger.With(slog.String("component", "followup")),
+		}
+	}
 	p.Install(m.Pool)
 	return m.Pool.Open()
 }
