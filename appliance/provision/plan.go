@@ -167,7 +167,11 @@ func (p *Provisioner) planScheduler(ctx context.Context, st *state, s *Scheduler
 	it.current, it.adopt = cur, how == "slug"
 	if cur == nil {
 		it.Action = ActionCreate
-		it.Note = fmt.Sprintf("create (%d participants, %s, %d min", len(s.Participants), s.AvailabilityMethod, s.DurationMinutes)
+		people := "participants"
+		if len(s.Participants) == 1 {
+			people = "participant"
+		}
+		it.Note = fmt.Sprintf("create (%d %s, %s, %d min", len(s.Participants), people, s.AvailabilityMethod, s.DurationMinutes)
 		if s.Slug != "" {
 			it.Note += ", page " + BookingURL(s.Slug)
 		}
