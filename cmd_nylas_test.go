@@ -127,7 +127,7 @@ func TestNylasErrors(t *testing.T) {
 func TestBotCommands(t *testing.T) {
 	nyl, cfg, dataDir := nylasSide(t)
 	link := "https://teams.microsoft.com/l/meetup-join/abc"
-	out, _, err := runArgs(t, "bot", "join", link, "-grant", "g-sales", "-at", "10m", "-name", "Ad-hoc")
+	_, _, err := runArgs(t, "bot", "join", link, "-grant", "g-sales", "-at", "10m", "-name", "Ad-hoc")
 	if err == nil {
 		t.Fatal("join without -config found a config")
 	}

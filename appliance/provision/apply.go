@@ -86,9 +86,9 @@ func (p *Provisioner) applyCalendar(ctx context.Context, it *Item) error {
 	case action == ActionNone:
 		return nil
 	case action == ActionDisable:
-		return errors.New(`Nylas kept the Notetaker rules after {"notetaker": null}: switch calendar sync off in the dashboard`)
+		return errors.New(`calendar sync still on: Nylas kept the Notetaker rules after {"notetaker": null}; switch it off in the dashboard`)
 	case action == ActionCreate:
-		return errors.New("Nylas did not keep the Notetaker rules")
+		return errors.New("the Notetaker rules were sent, but Nylas did not keep them")
 	default:
 		return notTaken(diffs)
 	}
