@@ -192,10 +192,7 @@ func (c *Client) GetCalendar(ctx context.Context, grantID, calendarID string) (*
 	if err != nil {
 		return nil, fmt.Errorf("get calendar: %w", err)
 	}
-	data, err := c.get(ctx, path, nil)
-	if err == nil && data == nil {
-		err = errNoData
-	}
+	data, err := c.getData(ctx, path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("get calendar %q of grant %q: %w", calendarID, grantID, err)
 	}

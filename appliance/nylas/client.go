@@ -79,6 +79,16 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (json.R
 	return envelopeData(raw)
 }
 
+// getData GETs path with query and returns the envelope's data; absent or
+// null data is errNoData.
+func (c *Client) getData(ctx context.Context, path string, query url.Values) (json.RawMessage, error) {
+	data, err := c.get(ctx, path, query)
+	if err == nil && data == nil {
+		err = errNoData
+	}
+	return data, err
+}
+
 // object sends method path with body in (nil for none) and decodes the
 // envelope's data into out; absent or null data is an error.
 func (c *Client) object(ctx context.Context, method, path string, query url.Values, in, out any) error {

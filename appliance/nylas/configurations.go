@@ -311,10 +311,7 @@ func (c *Client) GetConfiguration(ctx context.Context, grantID, id string) (*Con
 	if err != nil {
 		return nil, fmt.Errorf("get configuration: %w", err)
 	}
-	data, err := c.get(ctx, path, nil)
-	if err == nil && data == nil {
-		err = errNoData
-	}
+	data, err := c.getData(ctx, path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("get configuration %q: %w", id, err)
 	}
