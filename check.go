@@ -58,6 +58,9 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 		if f, ok := checkBucket(cfg); ok {
 			out = append(out, f)
 		}
+		if f, ok := checkATS(cfg); ok {
+			out = append(out, f)
+		}
 	}
 	if cfg.Server.Domain == "" {
 		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
@@ -200,7 +203,7 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
-	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket)")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, the ATS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -346,12 +346,14 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 		}
 	}
 	if cfg.ATS.Enabled {
+		conn, err := atsConnector(cfg.ATS)
+		if err != nil {
+			return err
+		}
 		p.ATS = &appliance.ATS{
 			DB:              m.DB,
 			Nylas:           client,
-			API:             &outbound.Client{BaseURL: cfg.ATS.BaseURL, APIKey: cfg.ATS.APIKey.Value()},
-			InterviewsPath:  cfg.ATS.InterviewsPath,
-			RecordingsPath:  cfg.ATS.RecordingsPath,
+			Conn:            conn,
 			InternalDomains: cfg.InternalDomains,
 			Links:           signer,
 			DataDir:         cfg.DataDir,

@@ -71,12 +71,15 @@ var (
 	//   "reconciled/{grant id}" → JSON time of the last successful reconciliation
 	//   "webhook/status"        → JSON WebhookStatus
 	//   "crm/{notetaker id}"    → JSON CRMDelivery
-	//   "ats/{booking id}"      → JSON ATSDelivery
 	// (names in state.go).
 	bucketState = []byte("state")
 
+	// ats_delivery: what the ATS was told about each booking (delivery_ats.go).
+	//   booking id → JSON ATSDelivery
+	bucketATSDelivery = []byte("ats_delivery")
+
 	// followups: the follow-up e-mail of each archived meeting ([followup]):
-	// intent recorded before the send, sent after it.
+	// intent recorded before the send, sent after it (followup.go).
 	//   Notetaker id → JSON Followup
 	bucketFollowups = []byte("followups")
 )
@@ -86,7 +89,8 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketNotifications, bucketDedupe, bucketQuarantine,
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
-	bucketGrants, bucketAlerts, bucketAlertLog, bucketState, bucketFollowups,
+	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
+	bucketATSDelivery, bucketFollowups,
 }
 
 var (

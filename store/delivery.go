@@ -5,9 +5,8 @@ import (
 	"time"
 )
 
-// What was delivered to the CRM and the ATS, one record per meeting or
-// booking. They live in the state bucket, under StateCRMPrefix + Notetaker
-// ID and StateATSPrefix + booking ID.
+// What was delivered to the CRM, one record per meeting, in the state bucket
+// under StateCRMPrefix + Notetaker ID. The ATS's is in delivery_ats.go.
 
 // CRMDelivery is what notekeeper remembers of one meeting's CRM record.
 type CRMDelivery struct {
@@ -16,17 +15,6 @@ type CRMDelivery struct {
 	Unmatched   []string  `json:"unmatched,omitempty"` // external e-mails with no CRM contact
 	Skipped     string    `json:"skipped,omitempty"`   // why nothing was sent
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
-}
-
-// ATSDelivery is what the ATS was told about one booking.
-type ATSDelivery struct {
-	Created         bool      `json:"created,omitempty"`
-	Start           time.Time `json:"start,omitzero"`
-	End             time.Time `json:"end,omitzero"`
-	Status          string    `json:"status,omitempty"`
-	CandidateEmail  string    `json:"candidate_email,omitempty"`
-	PreviousBooking string    `json:"previous_booking,omitempty"` // an earlier booking of the same candidate
-	Recordings      []string  `json:"recordings,omitempty"`       // Notetaker IDs whose recording was posted
 }
 
 // CRMDelivery returns the CRM record of Notetaker id, or ErrNotFound when
@@ -38,17 +26,6 @@ func (db *DB) CRMDelivery(id string) (*CRMDelivery, error) {
 // PutCRMDelivery stores the CRM record of Notetaker id.
 func (db *DB) PutCRMDelivery(id string, d *CRMDelivery) error {
 	return db.PutState(StateCRMPrefix+id, d)
-}
-
-// ATSDelivery returns the ATS record of booking id, or ErrNotFound when
-// nothing was delivered or attempted yet.
-func (db *DB) ATSDelivery(id string) (*ATSDelivery, error) {
-	return getDelivery[ATSDelivery](db, "ats", StateATSPrefix+id)
-}
-
-// PutATSDelivery stores the ATS record of booking id.
-func (db *DB) PutATSDelivery(id string, d *ATSDelivery) error {
-	return db.PutState(StateATSPrefix+id, d)
 }
 
 func getDelivery[T any](db *DB, what, name string) (*T, error) {

@@ -18,7 +18,8 @@ const (
 	StateWebhook = "webhook/status"
 	// StateCRMPrefix + Notetaker ID is the meeting's CRMDelivery.
 	StateCRMPrefix = "crm/"
-	// StateATSPrefix + booking ID is the booking's ATSDelivery.
+	// StateATSPrefix + booking ID held the booking's ATS delivery before
+	// schema 3 moved it to the ats_delivery bucket (delivery_ats.go).
 	StateATSPrefix = "ats/"
 )
 
