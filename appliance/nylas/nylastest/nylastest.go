@@ -413,7 +413,7 @@ func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	c := s.calendar(s.grant(r.PathValue("grant")), r.PathValue("id"))
 	if c == nil {
-		writeError(w, http.StatusNotFound, "not_found_error", "Calendar not found")
+		notFound(w, "Calendar")
 		return
 	}
 	s.writeData(w, http.StatusOK, c)
@@ -428,7 +428,7 @@ func (s *Server) putCalendar(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	c := s.calendar(s.grant(r.PathValue("grant")), r.PathValue("id"))
 	if c == nil {
-		writeError(w, http.StatusNotFound, "not_found_error", "Calendar not found")
+		notFound(w, "Calendar")
 		return
 	}
 	for k, v := range body {
@@ -516,7 +516,7 @@ func (s *Server) getConfiguration(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	c := s.config(s.grant(r.PathValue("grant")), r.PathValue("id"))
 	if c == nil {
-		writeError(w, http.StatusNotFound, "not_found_error", "Configuration not found")
+		notFound(w, "Configuration")
 		return
 	}
 	s.writeData(w, http.StatusOK, c.obj)
@@ -531,7 +531,7 @@ func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	grant := s.grant(r.PathValue("grant"))
 	if grant == "" {
-		writeError(w, http.StatusNotFound, "not_found_error", "Grant not found")
+		notFound(w, "Grant")
 		return
 	}
 	for _, k := range []string{"participants", "availability", "event_booking"} {
@@ -561,7 +561,7 @@ func (s *Server) putConfiguration(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	c := s.config(s.grant(r.PathValue("grant")), r.PathValue("id"))
 	if c == nil {
-		writeError(w, http.StatusNotFound, "not_found_error", "Configuration not found")
+		notFound(w, "Configuration")
 		return
 	}
 	next := clone(c.obj).(map[string]any)
@@ -590,7 +590,7 @@ func (s *Server) deleteConfiguration(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "not_found_error", "Configuration not found")
+	notFound(w, "Configuration")
 }
 
 // storeConfiguration drops the ignored fields and fills the defaults
@@ -655,7 +655,7 @@ func (s *Server) createNotetaker(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case grant == "":
 		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, "not_found_error", "Grant not found")
+		notFound(w, "Grant")
 		return
 	case link == "":
 		msg = "meeting_link is required"
@@ -711,7 +711,7 @@ func (s *Server) getNotetaker(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	n := s.notetaker(s.grant(r.PathValue("grant")), r.PathValue("id"))
 	if n == nil {
-		writeError(w, http.StatusNotFound, "not_found_error", "Notetaker not found")
+		notFound(w, "Notetaker")
 		return
 	}
 	s.writeData(w, http.StatusOK, n)
@@ -730,7 +730,7 @@ func (s *Server) botTransition(w http.ResponseWriter, r *http.Request, from []st
 	defer s.mu.Unlock()
 	n := s.notetaker(s.grant(r.PathValue("grant")), r.PathValue("id"))
 	if n == nil {
-		writeError(w, http.StatusNotFound, "not_found_error", "Notetaker not found")
+		notFound(w, "Notetaker")
 		return
 	}
 	if !slices.Contains(from, fmt.Sprint(n["state"])) {
@@ -750,7 +750,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	ev, ok := s.events[s.grant(r.PathValue("grant"))+"/"+r.PathValue("id")]
 	if !ok {
-		writeError(w, http.StatusNotFound, "not_found_error", "Event not found")
+		notFound(w, "Event")
 		return
 	}
 	s.writeData(w, http.StatusOK, ev)
@@ -767,7 +767,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	grant := s.grant(r.PathValue("grant"))
 	if grant == "" {
-		writeError(w, http.StatusNotFound, "not_found_error", "Grant not found")
+		notFound(w, "Grant")
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")
@@ -825,6 +825,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// notFound answers Nylas' 404 for what.
+func notFound(w http.ResponseWriter, what string) {
+	writeError(w, http.StatusNotFound, "not_found_error", what+" not found")
 }
 
 // writeError answers Nylas' error envelope.
