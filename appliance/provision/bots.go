@@ -93,19 +93,33 @@ func (jn *Joiner) Join(ctx context.Context, j BotJoin) (nt *nylas.Notetaker, fou
 }
 
 // find returns a live bot of j.Grant for the same meeting link joining
-// within joinWindow of target, nil when there is none.
+// within joinWindow of target, nil when there is none. For a join "now",
+// whose bot Nylas may list without a join time ([UNCONFIRMED]), the newest
+// page of bots is searched too, by creation time.
 func (jn *Joiner) find(ctx context.Context, j BotJoin, target time.Time) (*nylas.Notetaker, error) {
-	q := nylas.ListQuery{Limit: 200, JoinTimeStart: target.Add(-joinWindow).Unix(), JoinTimeEnd: target.Add(joinWindow).Unix()}
-	var match *nylas.Notetaker
+	lo, hi := target.Add(-joinWindow).Unix(), target.Add(joinWindow).Unix()
 	link := sameLink(j.MeetingLink)
-	err := jn.Nylas.EachNotetaker(ctx, j.Grant, q, func(n *nylas.Notetaker) error {
-		if match == nil && sameLink(n.MeetingLink) == link && slices.Contains(liveStates, n.CurrentState()) &&
-			(j.Name == "" || n.Name == j.Name) {
+	ours := func(n *nylas.Notetaker) bool {
+		return sameLink(n.MeetingLink) == link && slices.Contains(liveStates, n.CurrentState()) && (j.Name == "" || n.Name == j.Name)
+	}
+	var match *nylas.Notetaker
+	err := jn.Nylas.EachNotetaker(ctx, j.Grant, nylas.ListQuery{Limit: 200, JoinTimeStart: lo, JoinTimeEnd: hi}, func(n *nylas.Notetaker) error {
+		if match == nil && ours(n) {
 			c := *n
 			match = &c
 		}
 		return nil
 	})
+	if err == nil && match == nil && j.At.IsZero() {
+		var recent []nylas.Notetaker
+		recent, _, err = jn.Nylas.ListNotetakers(ctx, j.Grant, nylas.ListQuery{Limit: 200})
+		for i := range recent {
+			n := &recent[i]
+			if match == nil && ours(n) && n.JoinTime == 0 && n.CreatedAt >= lo && n.CreatedAt <= hi {
+				match = n
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bot join: look for a bot already sent: %w", err)
 	}

@@ -68,6 +68,31 @@ func TestBotJoinRetriedAfterATimeoutCreatesOneBot(t *testing.T) {
 	}
 }
 
+func TestBotJoinFindsABotListedWithoutAJoinTime(t *testing.T) {
+	s := account(t)
+	s.CreateDelay = 2 * time.Second
+	c := client(s)
+	c.HTTP = &http.Client{Timeout: 100 * time.Millisecond}
+	jn := &provision.Joiner{Nylas: c, Settle: time.Millisecond}
+	j := provision.BotJoin{Grant: salesGrant, MeetingLink: meetLink}
+	if _, _, err := jn.Join(context.Background(), j); err != nil {
+		t.Logf("first join: %v", err)
+	}
+	bots := s.Notetakers()
+	if len(bots) != 1 {
+		t.Fatalf("%d bots", len(bots))
+	}
+	s.SetNotetaker(bots[0]["id"].(string), "join_time", nil) // Nylas lists a join-now bot without one
+	s.CreateDelay = 0
+	nt, found, err := jn.Join(context.Background(), j)
+	if err != nil || !found || nt.ID != bots[0]["id"] {
+		t.Errorf("join again: %+v found %v err %v, want the bot already sent", nt, found, err)
+	}
+	if n := joins(s); n != 1 {
+		t.Errorf("%d creates, want 1", n)
+	}
+}
+
 func TestBotJoin(t *testing.T) {
 	s := account(t)
 	now := time.Now()

@@ -306,6 +306,18 @@ func (s *Server) SetNotetakerState(id, state string) {
 	}
 }
 
+// SetNotetaker changes bot id behind the client's back, as SetCalendar
+// does (e.g. "join_time").
+func (s *Server) SetNotetaker(id, path string, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.notetakers {
+		if n["id"] == id {
+			setPath(n, path, v)
+		}
+	}
+}
+
 // Messages returns the e-mails sent, oldest first (a replayed key is not
 // sent again).
 func (s *Server) Messages() []Message {
@@ -632,8 +644,8 @@ func (s *Server) listNotetakers(w http.ResponseWriter, r *http.Request) {
 	from, to := int64(intQuery(r, "join_time_start", 0)), int64(intQuery(r, "join_time_end", 0))
 	page := []map[string]any{}
 	for _, n := range s.notetakers {
-		jt := int64(n["join_time"].(float64))
-		if n["grant_id"] != grant || (from > 0 && jt < from) || (to > 0 && jt > to) {
+		jt, _ := n["join_time"].(float64)
+		if n["grant_id"] != grant || (from > 0 && int64(jt) < from) || (to > 0 && int64(jt) > to) {
 			continue
 		}
 		page = append(page, n)
@@ -670,7 +682,7 @@ func (s *Server) createNotetaker(w http.ResponseWriter, r *http.Request) {
 	n := sampleData(notetakerSample)
 	s.seq++
 	n["id"], n["grant_id"], n["meeting_link"] = fmt.Sprintf("nt%04d", s.seq), grant, link
-	n["join_time"] = float64(now)
+	n["join_time"], n["created_at"] = float64(now), float64(now)
 	if jt != 0 {
 		n["join_time"] = jt
 	}
