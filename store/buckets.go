@@ -78,6 +78,11 @@ var (
 	// ats_delivery: what the ATS was told about each booking (delivery_ats.go).
 	//   booking id → JSON ATSDelivery
 	bucketATSDelivery = []byte("ats_delivery")
+
+	// followups: the follow-up e-mail of each archived meeting ([followup]):
+	// intent recorded before the send, sent after it (followup.go).
+	//   Notetaker id → JSON Followup
+	bucketFollowups = []byte("followups")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -86,7 +91,7 @@ var allBuckets = [][]byte{
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
-	bucketATSDelivery,
+	bucketATSDelivery, bucketFollowups,
 }
 
 var (
