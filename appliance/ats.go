@@ -22,7 +22,7 @@ import (
 )
 
 // ATS keeps interviews booked through Nylas Scheduler in step in the ATS
-// behind Conn (SPEC §6, §6.1), exactly once whatever crashes, retries and
+// behind Conn (docs/connectors.md, docs/ats.md), exactly once whatever crashes, retries and
 // redeliveries happen:
 //
 //   - the candidate and their application are found once and kept in the

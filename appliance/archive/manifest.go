@@ -34,13 +34,13 @@ const ManifestName = "manifest.json"
 //	}
 //
 // Times are RFC 3339 in UTC, to the second. deletes_at is always present
-// (SPEC §5 lists it; zero time while unknown); grant_id and event_id are "" when unknown. files is
+// (docs/archive.md lists it; zero time while unknown); grant_id and event_id are "" when unknown. files is
 // always an object, {} when empty.
 type Manifest struct {
 	NotetakerID string               `json:"notetaker_id"`
 	GrantID     string               `json:"grant_id"`
 	EventID     string               `json:"event_id"`
-	DeletesAt   time.Time            `json:"deletes_at"` // when Nylas deletes the media (always present: SPEC §5 lists it)
+	DeletesAt   time.Time            `json:"deletes_at"` // when Nylas deletes the media (always present: docs/archive.md lists it)
 	Files       map[string]FileEntry `json:"files"`      // final file name → entry
 }
 
