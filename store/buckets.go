@@ -59,6 +59,10 @@ var (
 	// reconciliation per grant, the webhook destination ID, …).
 	//   name → JSON value
 	bucketState = []byte("state")
+
+	// delivery_crm: what was delivered to the CRM per meeting.
+	//   Notetaker id → JSON CRMDelivery (delivery_crm.go)
+	bucketDeliveryCRM = []byte("delivery_crm")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -66,6 +70,7 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketNotifications, bucketDedupe, bucketQuarantine,
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
+	bucketDeliveryCRM,
 }
 
 var (

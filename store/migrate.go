@@ -18,6 +18,9 @@ import (
 var migrations = []func(tx *bolt.Tx) error{
 	// 0 → 1: the initial layout; creating the buckets is all it needs.
 	func(*bolt.Tx) error { return nil },
+	// 1 → 2: CRM delivery records leave the state bucket ("crm/{id}") for
+	// their own bucket, delivery_crm.
+	migrateCRMDelivery,
 }
 
 // schemaVersion reads the recorded version; a new file is version 0.
