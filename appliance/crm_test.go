@@ -223,8 +223,11 @@ func TestCRM_Routing(t *testing.T) {
 			app.postSigned(t, fake.mediaNotification("n-route", "ntRoute1", "grant-1", "available", "mp4", allKinds...))
 			app.waitArchived(t, "ntRoute1")
 			waitFor(t, "queue to drain", drained(app.DB))
-			var st appliance.CRMDelivery
-			err := app.DB.GetState("crm/ntRoute1", &st)
+			st := &appliance.CRMDelivery{}
+			got, err := app.DB.CRMDelivery("ntRoute1")
+			if err == nil {
+				st = got
+			}
 			posts, _, _ := crm.counts()
 			switch {
 			case tc.booked:

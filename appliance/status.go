@@ -83,14 +83,14 @@ type Delivery struct {
 
 // CRMDeliveryOf returns the CRM state of Notetaker id, or nil.
 func CRMDeliveryOf(db *store.DB, id string) (*CRMDelivery, error) {
-	var st CRMDelivery
-	switch err := db.GetState(crmStatePrefix+id, &st); {
+	st, err := db.CRMDelivery(id)
+	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("crm delivery of %s: %w", id, err)
 	}
-	return &st, nil
+	return st, nil
 }
 
 // ATSDeliveryOf returns the ATS state of booking id, or nil.

@@ -35,14 +35,21 @@ type CRMDelivery struct {
 	Unmatched  []string `json:"unmatched,omitempty"`
 	// Created: e-mail → contact ID of the contacts notekeeper created;
 	// ContactIntents: e-mail → when a contact create was started.
-	Created        map[string]string    `json:"created,omitempty"`
-	ContactIntents map[string]time.Time `json:"contact_intents,omitempty"`
+	Created        map[string]CRMContact `json:"created,omitempty"`
+	ContactIntents map[string]time.Time  `json:"contact_intents,omitempty"`
 	// Tasks: task marker → vendor task ID; TaskIntents: marker → when its
 	// create was started.
 	Tasks       map[string]string    `json:"tasks,omitempty"`
 	TaskIntents map[string]time.Time `json:"task_intents,omitempty"`
 	Skipped     string               `json:"skipped,omitempty"` // why nothing was sent
 	DeliveredAt time.Time            `json:"delivered_at,omitzero"`
+}
+
+// CRMContact is a contact notekeeper created in the CRM.
+type CRMContact struct {
+	ID        string `json:"id"`
+	DealID    string `json:"deal_id,omitempty"`
+	CompanyID string `json:"company_id,omitempty"`
 }
 
 // CRMDelivery returns the CRM delivery record of Notetaker id, or

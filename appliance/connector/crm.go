@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -92,3 +93,8 @@ type CRM interface {
 	// lookups see creates at once.
 	SearchLag() time.Duration
 }
+
+// ErrUnsupported is returned (wrapped) by a connector for a call its vendor
+// or contract cannot make (the rest contract creates neither contacts nor
+// tasks): the caller skips that step instead of failing the delivery.
+var ErrUnsupported = errors.New("not supported by this connector")
