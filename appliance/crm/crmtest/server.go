@@ -266,3 +266,6 @@ func (i *ids) next(prefix string) string {
 
 // lower is strings.ToLower(strings.TrimSpace(s)).
 func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func (b *base) visible(t time.Time) bool { return b.k.visible(t) }
+func (b *base) clock() time.Time         { return b.k.clock() }
