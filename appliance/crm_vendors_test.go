@@ -12,6 +12,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/crm/hubspot"
+	"github.com/notekeeper/notekeeper/appliance/crm/pipedrive"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -33,6 +34,13 @@ var vendors = []vendor{
 		t.Cleanup(s.Close)
 		s.Knobs().SetLag(150 * time.Millisecond)
 		return s, &hubspot.Client{BaseURL: s.URL(), Token: "pat-na1-test", Lag: 250 * time.Millisecond}
+	}},
+	{name: "pipedrive", outage: 429, tasks: true, open: func(t *testing.T) (crmtest.StandIn, connector.CRM) {
+		s := crmtest.NewPipedrive("pd-token-test")
+		s.RateLimitReset = 20 * time.Millisecond
+		t.Cleanup(s.Close)
+		s.Knobs().SetLag(100 * time.Millisecond)
+		return s, &pipedrive.Client{BaseURL: s.URL(), APIToken: "pd-token-test", Lag: 250 * time.Millisecond}
 	}},
 }
 

@@ -47,7 +47,7 @@ func (h *HubSpot) authorized(r *http.Request) bool {
 	return r.Header.Get("Authorization") == "Bearer "+h.Token
 }
 
-func (h *HubSpot) unauthorized(w http.ResponseWriter) {
+func (h *HubSpot) unauthorized(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, 401, map[string]any{"status": "error", "message": "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
 		"correlationId": "0b5f7c2e-7d4a-4c1e-9d8e-2a1b3c4d5e6f", "category": "INVALID_AUTHENTICATION"})
 }

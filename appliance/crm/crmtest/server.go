@@ -165,7 +165,7 @@ type vendor interface {
 	// authorized checks the vendor's credentials on r.
 	authorized(r *http.Request) bool
 	// unauthorized writes the vendor's invalid-credentials answer.
-	unauthorized(w http.ResponseWriter)
+	unauthorized(w http.ResponseWriter, r *http.Request)
 	// fail writes the vendor's answer for a forced status (rate-limit
 	// headers with a 429).
 	fail(w http.ResponseWriter, status int)
@@ -208,7 +208,7 @@ func (b *base) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	b.k.mu.Unlock()
 	if revoked || !b.v.authorized(r) {
-		b.v.unauthorized(w)
+		b.v.unauthorized(w, r)
 		return
 	}
 	if f != nil {
