@@ -13,6 +13,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/crm/hubspot"
 	"github.com/notekeeper/notekeeper/appliance/crm/pipedrive"
+	"github.com/notekeeper/notekeeper/appliance/crm/salesforce"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -41,6 +42,11 @@ var vendors = []vendor{
 		t.Cleanup(s.Close)
 		s.Knobs().SetLag(100 * time.Millisecond)
 		return s, &pipedrive.Client{BaseURL: s.URL(), APIToken: "pd-token-test", Lag: 250 * time.Millisecond}
+	}},
+	{name: "salesforce", outage: 503, tasks: true, open: func(t *testing.T) (crmtest.StandIn, connector.CRM) {
+		s := crmtest.NewSalesforce("3MVG9-test-client", "sf-secret-test")
+		t.Cleanup(s.Close)
+		return s, &salesforce.Client{LoginURL: s.URL(), ClientID: "3MVG9-test-client", ClientSecret: "sf-secret-test"}
 	}},
 }
 
