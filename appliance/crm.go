@@ -170,7 +170,12 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	if d.RecordID != "" && d.Hash == hash && tasksDone(d, items) {
 		return nil // delivered, and nothing changed
 	}
-	if err := c.meeting(ctx, conn, d, m, contacts, deal, hash); err != nil {
+	if err := c.meeting(ctx, conn, d, m, contacts, deal, hash); errors.Is(err, connector.ErrUnsupported) {
+		// The vendor cannot hold this record (Close: no matched contact,
+		// so no lead for the note). A later run, once it can, creates it.
+		d.Intent, d.Skipped = time.Time{}, err.Error()
+		return c.DB.PutCRMDelivery(d)
+	} else if err != nil {
 		return err
 	}
 	if err := c.tasks(ctx, conn, d, items, contacts, deal); err != nil {

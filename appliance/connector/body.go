@@ -3,6 +3,7 @@ package connector
 import (
 	"html"
 	"strings"
+	"time"
 )
 
 // Format is how a vendor takes a record's text.
@@ -32,6 +33,9 @@ func Body(m *Meeting, f Format, limit int) string {
 				links = append(links, l[0]+`: <a href="`+html.EscapeString(l[1])+`">`+html.EscapeString(l[1])+`</a>`)
 			}
 		}
+		if when := When(m); when != "" {
+			links = append(links, "When: "+html.EscapeString(when))
+		}
 		if len(links) > 0 {
 			head = "<p>" + strings.Join(links, "<br>") + "</p>"
 		}
@@ -42,6 +46,9 @@ func Body(m *Meeting, f Format, limit int) string {
 		}
 		if m.TranscriptURL != "" {
 			head += "Transcript: " + m.TranscriptURL + "\n"
+		}
+		if when := When(m); when != "" {
+			head += "When: " + when + "\n"
 		}
 		if head != "" {
 			head += "\n"
@@ -71,6 +78,23 @@ func Body(m *Meeting, f Format, limit int) string {
 		default:
 			return Cut(head, tail, limit)
 		}
+	}
+}
+
+// When is the meeting's time span in UTC ("2026-05-04 15:00–15:45 UTC"),
+// "" when the start is unknown.
+func When(m *Meeting) string {
+	if m.StartsAt.IsZero() {
+		return ""
+	}
+	s, e := m.StartsAt.UTC(), m.EndsAt.UTC()
+	switch {
+	case m.EndsAt.IsZero():
+		return s.Format("2006-01-02 15:04 UTC")
+	case s.Format(time.DateOnly) == e.Format(time.DateOnly):
+		return s.Format("2006-01-02 15:04") + "–" + e.Format("15:04 UTC")
+	default:
+		return s.Format("2006-01-02 15:04") + " – " + e.Format("2006-01-02 15:04 UTC")
 	}
 }
 
