@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -102,7 +103,24 @@ func (c *CRM) now() time.Time {
 	return time.Now().UTC()
 }
 
+// handle delivers one meeting; its errors name the connector, and say so
+// plainly when the vendor rejected the credentials, for the dead letter's
+// delivery.failed alert.
 func (c *CRM) handle(ctx context.Context, t *store.Task) error {
+	err := c.deliver(ctx, t)
+	var later *apperr.LaterError
+	var se *outbound.StatusError
+	switch {
+	case err == nil || errors.As(err, &later):
+		return err
+	case errors.As(err, &se) && se.Unauthorized():
+		return fmt.Errorf("crm %s rejected the credentials: %w", c.conn().Name(), err)
+	default:
+		return fmt.Errorf("crm %s: %w", c.conn().Name(), err)
+	}
+}
+
+func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
 	nt, err := c.DB.Notetaker(t.Subject)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil

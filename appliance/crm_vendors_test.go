@@ -247,7 +247,8 @@ func TestCRMVendors(t *testing.T) {
 				})
 				waitFor(t, "delivery.failed", func() bool {
 					alerts, _ := app.DB.Alerts()
-					return len(alerts) == 1 && alerts[0].Kind == "delivery.failed" && alerts[0].Subject == "nt7Hq2LmZ"
+					return len(alerts) == 1 && alerts[0].Kind == "delivery.failed" && alerts[0].Subject == "nt7Hq2LmZ" &&
+						strings.Contains(alerts[0].Message, "crm "+v.name+" rejected the credentials")
 				})
 				if n := crm.Knobs().Requests(); n > 3 {
 					t.Fatalf("%d requests with revoked credentials", n)
@@ -309,3 +310,84 @@ func TestCRMVendors(t *testing.T) {
 		})
 	}
 }
+
+// The intent is committed before the create is sent: a process killed while
+// the create is in flight leaves a record that says "look first".
+func TestCRM_IntentCommittedBeforeCreate(t *testing.T) {
+	fake := newFakeNylas(t)
+	crm, conn := vendors[0].open(t)
+	jo, li, deal := salesMeeting(t, fake, crm, "")
+	commit := crm.Knobs().HoldNextCreate()
+	defer commit()
+	app := openVendorApp(t, fake, conn, nil)
+	app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
+	waitFor(t, "intent", func() bool {
+		d, err := app.DB.CRMDelivery("nt7Hq2LmZ")
+		return err == nil && !d.Intent.IsZero() && d.RecordID == ""
+	})
+	if len(crm.Meetings()) != 0 {
+		t.Fatal("the held create committed early")
+	}
+	commit()
+	waitFor(t, "record ID", func() bool {
+		d, err := app.DB.CRMDelivery("nt7Hq2LmZ")
+		return err == nil && d.Intent.IsZero() && d.RecordID != ""
+	})
+	checkSalesRecord(t, vendors[0], crm, jo, li, deal)
+}
+
+func TestCRM_Cases(t *testing.T) {
+	cases := []struct {
+		name   string
+		vendor string
+		// prior, when set, is a delivery record left by another connector.
+		prior *store.CRMDelivery
+		seed  bool // seed Jo and Li in the CRM
+		check func(t *testing.T, d *store.CRMDelivery, crm crmtest.StandIn)
+	}{
+		{name: "close: no matched contact, no lead to hold a note: skipped, not failed", vendor: "close",
+			check: func(t *testing.T, d *store.CRMDelivery, crm crmtest.StandIn) {
+				if len(crm.Meetings()) != 0 || !strings.Contains(d.Skipped, "needs a lead") || len(d.Unmatched) != 2 || !d.Intent.IsZero() {
+					t.Fatalf("delivery %+v", d)
+				}
+			}},
+		{name: "a record of another connector is not this one's", vendor: "hubspot", seed: true,
+			prior: &store.CRMDelivery{NotetakerID: "nt7Hq2LmZ", Connector: "rest", RecordID: "m1", Hash: "h"},
+			check: func(t *testing.T, d *store.CRMDelivery, crm crmtest.StandIn) {
+				if len(crm.Meetings()) != 1 || d.Connector != "hubspot" || d.RecordID != crm.Meetings()[0].ID {
+					t.Fatalf("delivery %+v records %d", d, len(crm.Meetings()))
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			i := slices.IndexFunc(vendors, func(v vendor) bool { return v.name == tc.vendor })
+			fake := newFakeNylas(t)
+			crm, conn := vendors[i].open(t)
+			if tc.seed {
+				salesMeeting(t, fake, crm, "")
+			} else {
+				salesMeeting(t, fake, nopContacts{crm}, "")
+			}
+			app := openVendorApp(t, fake, conn, nil)
+			if tc.prior != nil {
+				app.DB.PutCRMDelivery(tc.prior)
+			}
+			app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
+			app.waitArchived(t, "nt7Hq2LmZ")
+			waitFor(t, "delivery", func() bool {
+				d, err := app.DB.CRMDelivery("nt7Hq2LmZ")
+				return err == nil && (d.Skipped != "" || !d.DeliveredAt.IsZero())
+			})
+			waitFor(t, "queue to drain", drained(app.DB))
+			d, _ := app.DB.CRMDelivery("nt7Hq2LmZ")
+			tc.check(t, d, crm)
+		})
+	}
+}
+
+// nopContacts seeds nothing: the CRM knows none of the participants.
+type nopContacts struct{ crmtest.StandIn }
+
+func (nopContacts) AddContact(string, string, string) string { return "" }
+func (nopContacts) AddDeal(string, string) string            { return "" }
