@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,13 +69,13 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ok := false
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ok = tc.check(r) }))
+			var ok atomic.Bool
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ok.Store(tc.check(r)) }))
 			defer srv.Close()
 			if err := (&outbound.Client{BaseURL: srv.URL, APIKey: "ignored", Auth: tc.auth}).Call(context.Background(), "GET", "/x?a=1", "", nil, nil); err != nil {
 				t.Fatal(err)
 			}
-			if !ok {
+			if !ok.Load() {
 				t.Fatal("credentials not as the vendor wants them")
 			}
 		})
@@ -83,9 +85,12 @@ func TestAuth(t *testing.T) {
 // A create never carries an Idempotency-Key (net/http would replay it on a
 // broken connection), and a lost answer says the record may exist.
 func TestDo_CreateIsNeverReplayed(t *testing.T) {
+	var mu sync.Mutex
 	var posts int
 	var idem string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		posts++
 		idem = r.Header.Get("Idempotency-Key")
 		hj, _ := w.(http.Hijacker)
@@ -94,6 +99,8 @@ func TestDo_CreateIsNeverReplayed(t *testing.T) {
 	}))
 	defer srv.Close()
 	err := (&outbound.Client{BaseURL: srv.URL}).Do(context.Background(), &outbound.Request{Method: "POST", Path: "/m", Idem: "k", JSON: map[string]int{}, Create: true})
+	mu.Lock()
+	defer mu.Unlock()
 	if !errors.Is(err, outbound.ErrMaybeCreated) || posts != 1 || idem != "" {
 		t.Fatalf("err %v posts %d idem %q", err, posts, idem)
 	}
