@@ -59,7 +59,7 @@ func NewPipedrive(token string) *Pipedrive {
 func (p *Pipedrive) authorized(r *http.Request) bool { return r.Header.Get("x-api-token") == p.Token }
 
 func (p *Pipedrive) unauthorized(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, 401, map[string]any{"success": false, "error": "unauthorized access", "errorCode": 401, "error_info": "Please check developers.pipedrive.com"})
+	writeJSON(w, 401, map[string]any{"success": false, "error": "unauthorized access", "errorCode": 401, "error_info": "Please check developers.pipedrive.com", "data": nil})
 }
 
 func (p *Pipedrive) fail(w http.ResponseWriter, status int) {
