@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,23 +13,14 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// ATS task kinds: one keeps a booking's interview in step (subject: booking
-// ID), the other posts a booked meeting's recording (subject: Notetaker ID).
-const (
-	TaskATS          = "ats"
-	TaskATSRecording = "ats_recording"
-)
-
-// atsStatePrefix + booking ID keeps what the ATS was told (store state).
-const atsStatePrefix = "ats/"
-
 // ATS keeps interviews booked through Nylas Scheduler in step in the ATS
-// (SPEC §6). It converges: each run compares the booking with what the ATS
+// through its REST contract. It converges: each run compares the booking with what the ATS
 // was last told and sends only the difference — a POST once, then a PATCH
 // of the times when they moved and a PATCH of the status when it was
 // cancelled — so redeliveries, replays and out-of-order notifications never
@@ -40,20 +32,9 @@ type ATS struct {
 	InterviewsPath  string
 	RecordingsPath  string
 	InternalDomains []string
-	Links           *Links
+	Links           *links.Signer
 	DataDir         string
 	Logger          *slog.Logger
-}
-
-// ATSDelivery is what the ATS was told about one booking.
-type ATSDelivery struct {
-	Created         bool      `json:"created,omitempty"`
-	Start           time.Time `json:"start,omitzero"`
-	End             time.Time `json:"end,omitzero"`
-	Status          string    `json:"status,omitempty"`
-	CandidateEmail  string    `json:"candidate_email,omitempty"`
-	PreviousBooking string    `json:"previous_booking,omitempty"` // an earlier booking of the same candidate
-	Recordings      []string  `json:"recordings,omitempty"`       // Notetaker IDs whose recording was posted
 }
 
 type atsInterview struct {
@@ -79,33 +60,9 @@ type atsRecording struct {
 	ProcessedAt  string   `json:"processed_at"`
 }
 
-// Register installs the ATS handlers on pool.
-func (a *ATS) Register(pool *Pool) {
-	pool.Handle(TaskATS, a.handleBooking)
-	pool.Handle(TaskATSRecording, a.handleRecording)
-}
-
 // ScheduleBooking is the Records hook for a changed booking.
 func (a *ATS) ScheduleBooking(_ context.Context, b *store.Booking) error {
-	return a.DB.Enqueue(store.TaskRef{Kind: TaskATS, Subject: b.ID})
-}
-
-// RouteArchived returns the archiver's OnArchived hook: a meeting that
-// belongs to a booking is an interview and goes to the ATS, any other to the
-// CRM. Either may be nil (disabled).
-func RouteArchived(db *store.DB, crm *CRM, ats *ATS) func(context.Context, *store.Notetaker) error {
-	return func(ctx context.Context, nt *store.Notetaker) error {
-		b, err := bookingOf(db, nt)
-		switch {
-		case err != nil:
-			return err
-		case b != nil && ats != nil:
-			return db.Enqueue(store.TaskRef{Kind: TaskATSRecording, Subject: nt.ID})
-		case b == nil && crm != nil:
-			return crm.Schedule(ctx, nt)
-		}
-		return nil
-	}
+	return a.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: b.ID})
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -117,8 +74,10 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 	} else if err != nil {
 		return err
 	}
-	var st ATSDelivery
-	if err := a.DB.GetState(atsStatePrefix+b.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	st, err := a.DB.ATSDelivery(b.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = &store.ATSDelivery{}
+	} else if err != nil {
 		return err
 	}
 	path := a.InterviewsPath + "/" + url.PathEscape(b.ID)
@@ -135,8 +94,8 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 		if err := a.API.Call(ctx, "POST", a.InterviewsPath, "notekeeper-ats-"+b.ID, iv, nil); err != nil {
 			return err
 		}
-		st = ATSDelivery{Created: true, Start: b.Start, End: b.End, Status: "scheduled", CandidateEmail: email, PreviousBooking: iv.PreviousBookingID}
-		if err := a.DB.PutState(atsStatePrefix+b.ID, st); err != nil {
+		st = &store.ATSDelivery{Created: true, Start: b.Start, End: b.End, Status: "scheduled", CandidateEmail: email, PreviousBooking: iv.PreviousBookingID}
+		if err := a.DB.PutATSDelivery(b.ID, st); err != nil {
 			return err
 		}
 	}
@@ -146,7 +105,7 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 			return err
 		}
 		st.Start, st.End = b.Start, b.End
-		if err := a.DB.PutState(atsStatePrefix+b.ID, st); err != nil {
+		if err := a.DB.PutATSDelivery(b.ID, st); err != nil {
 			return err
 		}
 	}
@@ -155,7 +114,7 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 			return err
 		}
 		st.Status = "cancelled"
-		return a.DB.PutState(atsStatePrefix+b.ID, st)
+		return a.DB.PutATSDelivery(b.ID, st)
 	}
 	return nil
 }
@@ -196,7 +155,7 @@ func (a *ATS) candidateOf(ctx context.Context, b *store.Booking) (string, string
 	} else if err != nil {
 		return "", "", err
 	}
-	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmpOr(b.OrganizerCalendarID, "primary"))
+	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmp.Or(b.OrganizerCalendarID, "primary"))
 	if errors.Is(err, nylas.ErrNotFound) {
 		return "", "", nil
 	} else if err != nil {
@@ -233,8 +192,10 @@ func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 	if err != nil || b == nil {
 		return err
 	}
-	var st ATSDelivery
-	if err := a.DB.GetState(atsStatePrefix+b.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	st, err := a.DB.ATSDelivery(b.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = &store.ATSDelivery{}
+	} else if err != nil {
 		return err
 	}
 	if slices.Contains(st.Recordings, nt.ID) {
@@ -269,5 +230,5 @@ func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 		return err
 	}
 	st.Recordings = append(st.Recordings, nt.ID)
-	return a.DB.PutState(atsStatePrefix+b.ID, st)
+	return a.DB.PutATSDelivery(b.ID, st)
 }

@@ -19,14 +19,11 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/crm/rest"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// TaskCRM is the task kind that pushes one meeting to the CRM; its subject
-// is the Notetaker ID.
-const TaskCRM = "crm"
 
 // CRM pushes archived meetings that belong to no booking into the CRM
 // through a connector.CRM (the rest contract or a vendor's API):
@@ -56,37 +53,26 @@ type CRM struct {
 	InternalDomains      []string
 	CreateContacts       bool
 	TasksFromActionItems bool
-	Links                *Links
+	Links                *links.Signer
 	DataDir              string
 	Logger               *slog.Logger
 	Now                  func() time.Time // default time.Now
 }
 
-// CRMDelivery is what notekeeper remembers of one meeting's CRM record.
-type CRMDelivery = store.CRMDelivery
-
-// Register installs the CRM handler on pool.
-func (c *CRM) Register(pool *Pool) { pool.Handle(TaskCRM, c.handle) }
-
-// Schedule queues an archived meeting for the CRM (RouteArchived calls it
-// for meetings that belong to no booking; the handler checks again).
+// Schedule queues an archived meeting for the CRM (the handler checks again
+// that it belongs to no booking).
 func (c *CRM) Schedule(_ context.Context, nt *store.Notetaker) error {
-	return c.DB.Enqueue(store.TaskRef{Kind: TaskCRM, Subject: nt.ID})
+	return c.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: nt.ID})
 }
 
 // bookingOf finds the booking a meeting belongs to: by the booking's
-// notetaker_id, else by the event ID. nil when none.
+// notetaker_id, else by the event ID (store.BookingOf). nil when none.
 func bookingOf(db *store.DB, nt *store.Notetaker) (*store.Booking, error) {
-	bs, err := db.Bookings()
-	if err != nil {
-		return nil, err
+	b, err := db.BookingOf(nt.ID, nt.Event.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	for _, b := range bs {
-		if b.NotetakerID == nt.ID || (nt.Event.EventID != "" && b.EventID == nt.Event.EventID) {
-			return b, nil
-		}
-	}
-	return nil, nil
+	return b, err
 }
 
 func (c *CRM) conn() connector.CRM {
@@ -148,7 +134,7 @@ func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
 	d.Connector = conn.Name()
 	if nt.GrantID == "" || nt.Event.EventID == "" {
 		d.Skipped = "no grant or calendar event: participants unknown"
-		return c.DB.PutCRMDelivery(d)
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
 	}
 	calendar := cmp.Or(nt.Event.CalendarID, "primary")
 	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
@@ -167,7 +153,7 @@ func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
 	}
 	if len(m.Participants) == 0 {
 		d.Skipped = "no external participant"
-		return c.DB.PutCRMDelivery(d)
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
 	}
 	if err := c.readContent(nt, m); err != nil {
 		return err
@@ -192,7 +178,7 @@ func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
 		// The vendor cannot hold this record (Close: no matched contact,
 		// so no lead for the note). A later run, once it can, creates it.
 		d.Intent, d.Skipped = time.Time{}, err.Error()
-		return c.DB.PutCRMDelivery(d)
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
 	} else if err != nil {
 		return err
 	}
@@ -200,7 +186,7 @@ func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
 		return err
 	}
 	d.Skipped, d.DeliveredAt = "", c.now()
-	return c.DB.PutCRMDelivery(d)
+	return c.DB.PutCRMDelivery(d.NotetakerID, d)
 }
 
 // readContent fills m's summary, action items and signed links from the
@@ -278,7 +264,7 @@ func (c *CRM) createContact(ctx context.Context, conn connector.CRM, d *store.CR
 		d.ContactIntents = map[string]time.Time{}
 	}
 	d.ContactIntents[p.Email] = c.now()
-	if err := c.DB.PutCRMDelivery(d); err != nil {
+	if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
 		return connector.Contact{}, err
 	}
 	ct, err := conn.CreateContact(ctx, p)
@@ -296,7 +282,7 @@ func (c *CRM) createContact(ctx context.Context, conn connector.CRM, d *store.CR
 	if ct.Email == "" {
 		ct.Email = p.Email
 	}
-	return ct, c.DB.PutCRMDelivery(d)
+	return ct, c.DB.PutCRMDelivery(d.NotetakerID, d)
 }
 
 // meeting finds or creates the one record, or updates it.
@@ -309,7 +295,7 @@ func (c *CRM) meeting(ctx context.Context, conn connector.CRM, d *store.CRMDeliv
 			return err
 		}
 		d.Hash = hash
-		return c.DB.PutCRMDelivery(d)
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
 	}
 	id, err := conn.FindMeeting(ctx, m)
 	if err != nil {
@@ -326,7 +312,7 @@ func (c *CRM) meeting(ctx context.Context, conn connector.CRM, d *store.CRMDeliv
 			}
 		}
 		d.Intent = c.now()
-		if err := c.DB.PutCRMDelivery(d); err != nil {
+		if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
 			return err
 		}
 		if id, err = conn.CreateMeeting(ctx, m, contacts, deal); err != nil {
@@ -334,7 +320,7 @@ func (c *CRM) meeting(ctx context.Context, conn connector.CRM, d *store.CRMDeliv
 		}
 	}
 	d.RecordID, d.Intent, d.Hash, d.RecordURL = id, time.Time{}, hash, conn.RecordURL(id)
-	return c.DB.PutCRMDelivery(d)
+	return c.DB.PutCRMDelivery(d.NotetakerID, d)
 }
 
 // taskItem is one action item to turn into a task, with its marker.
@@ -390,7 +376,7 @@ func (c *CRM) tasks(ctx context.Context, conn connector.CRM, d *store.CRMDeliver
 				}
 			} else {
 				c.taskDone(d, it.marker, id)
-				if err := c.DB.PutCRMDelivery(d); err != nil {
+				if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
 					return err
 				}
 				continue
@@ -400,18 +386,18 @@ func (c *CRM) tasks(ctx context.Context, conn connector.CRM, d *store.CRMDeliver
 			d.TaskIntents = map[string]time.Time{}
 		}
 		d.TaskIntents[it.marker] = c.now()
-		if err := c.DB.PutCRMDelivery(d); err != nil {
+		if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
 			return err
 		}
 		id, err := conn.CreateTask(ctx, it.marker, it.text, d.RecordID, contacts, deal)
 		if errors.Is(err, connector.ErrUnsupported) {
 			delete(d.TaskIntents, it.marker)
-			return c.DB.PutCRMDelivery(d)
+			return c.DB.PutCRMDelivery(d.NotetakerID, d)
 		} else if err != nil {
 			return err
 		}
 		c.taskDone(d, it.marker, id)
-		if err := c.DB.PutCRMDelivery(d); err != nil {
+		if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
 			return err
 		}
 	}
@@ -471,5 +457,3 @@ func presence(link string) string {
 	}
 	return "link"
 }
-
-func cmpOr(a, b string) string { return cmp.Or(a, b) }

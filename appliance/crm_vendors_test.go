@@ -15,6 +15,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/crm/hubspot"
 	"github.com/notekeeper/notekeeper/appliance/crm/pipedrive"
 	"github.com/notekeeper/notekeeper/appliance/crm/salesforce"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -95,7 +96,7 @@ func openVendorApp(t *testing.T, fake *fakeNylas, conn connector.CRM, tune func(
 		c = &appliance.CRM{
 			DB: a.DB, Nylas: a.Nylas, Connector: conn,
 			InternalDomains: []string{"your-company.example"},
-			Links:           &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
+			Links:           &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
 			DataDir:         a.DataDir, Logger: a.Logger,
 		}
 		if tune != nil {
@@ -179,7 +180,7 @@ func TestCRMVendors(t *testing.T) {
 				creates := crm.Knobs().Creates()
 				// A second available notification for the same meeting, and a replay.
 				app.postSigned(t, fake.mediaNotification("n-acme-2", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
-				app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskCRM, Subject: "nt7Hq2LmZ"})
+				app.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt7Hq2LmZ"})
 				time.Sleep(100 * time.Millisecond)
 				waitFor(t, "queue to drain", drained(app.DB))
 				if again := checkSalesRecord(t, v, crm, jo, li, deal); again.ID != first.ID || crm.Knobs().Creates() != creates {
@@ -267,7 +268,7 @@ func TestCRMVendors(t *testing.T) {
 					app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 					waitFor(t, "tasks", func() bool { return len(crm.Tasks()) == 2 })
 					waitFor(t, "queue to drain", drained(app.DB))
-					app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskCRM, Subject: "nt7Hq2LmZ"})
+					app.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt7Hq2LmZ"})
 					time.Sleep(100 * time.Millisecond)
 					waitFor(t, "queue to drain", drained(app.DB))
 					ts := crm.Tasks()
@@ -290,7 +291,7 @@ func TestCRMVendors(t *testing.T) {
 					app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 					waitFor(t, "CRM record", func() bool { return len(crm.Meetings()) == 1 })
 					waitFor(t, "queue to drain", drained(app.DB))
-					app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskCRM, Subject: "nt7Hq2LmZ"})
+					app.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt7Hq2LmZ"})
 					time.Sleep(100 * time.Millisecond)
 					waitFor(t, "queue to drain", drained(app.DB))
 					d, _ := app.DB.CRMDelivery("nt7Hq2LmZ")
@@ -371,7 +372,7 @@ func TestCRM_Cases(t *testing.T) {
 			}
 			app := openVendorApp(t, fake, conn, nil)
 			if tc.prior != nil {
-				app.DB.PutCRMDelivery(tc.prior)
+				app.DB.PutCRMDelivery(tc.prior.NotetakerID, tc.prior)
 			}
 			app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 			app.waitArchived(t, "nt7Hq2LmZ")

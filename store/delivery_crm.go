@@ -69,12 +69,13 @@ func (db *DB) CRMDelivery(id string) (*CRMDelivery, error) {
 	return &d, nil
 }
 
-// PutCRMDelivery stores d under d.NotetakerID, in one committed transaction:
-// when it returns nil, a crash cannot lose d.
-func (db *DB) PutCRMDelivery(d *CRMDelivery) error {
-	if d.NotetakerID == "" {
+// PutCRMDelivery stores d as Notetaker id's record (setting d.NotetakerID),
+// in one committed transaction: when it returns nil, a crash cannot lose d.
+func (db *DB) PutCRMDelivery(id string, d *CRMDelivery) error {
+	if id == "" {
 		return fmt.Errorf("put crm delivery: no notetaker id")
 	}
+	d.NotetakerID = id
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("put crm delivery %q: %w", d.NotetakerID, err)

@@ -18,7 +18,10 @@ import (
 var migrations = []func(tx *bolt.Tx) error{
 	// 0 → 1: the initial layout; creating the buckets is all it needs.
 	func(*bolt.Tx) error { return nil },
-	// 1 → 2: CRM delivery records leave the state bucket ("crm/{id}") for
+	// 1 → 2: the booking indexes (bookings_by_notetaker, bookings_by_event),
+	// built from the bookings already stored.
+	indexBookingsTx,
+	// 2 → 3: CRM delivery records leave the state bucket ("crm/{id}") for
 	// their own bucket, delivery_crm.
 	migrateCRMDelivery,
 }
