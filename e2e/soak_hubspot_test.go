@@ -86,3 +86,12 @@ func (s *soak) crmActivity() int {
 	defer s.crm.mu.Unlock()
 	return len(s.crm.records) + s.crm.patches
 }
+
+// soakSummaryFile names the summary artifact: soak-summary.json, or
+// soak-summary-hubspot.json for the vendor run.
+func soakSummaryFile() string {
+	if *soakCRMType == "rest" {
+		return "soak-summary.json"
+	}
+	return "soak-summary-" + *soakCRMType + ".json"
+}

@@ -533,7 +533,7 @@ func (s *soak) summarise(rep *soakReport) {
 	if dir := os.Getenv("NOTEKEEPER_ARTIFACTS"); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			s.t.Errorf("artifacts: %v", err)
-		} else if err := os.WriteFile(filepath.Join(dir, "soak-summary.json"), append(out, '\n'), 0o600); err != nil {
+		} else if err := os.WriteFile(filepath.Join(dir, soakSummaryFile()), append(out, '\n'), 0o600); err != nil {
 			s.t.Errorf("artifacts: %v", err)
 		}
 	}
