@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	closecrm "github.com/notekeeper/notekeeper/appliance/crm/close"
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
-	"github.com/notekeeper/notekeeper/appliance/outbound"
 )
 
 func setup(t *testing.T) (*crmtest.Close, *closecrm.Client) {
@@ -74,14 +72,8 @@ func TestErrors(t *testing.T) {
 		setup func(*crmtest.Close)
 		check func(error) bool
 	}{
-		{"429 honours RateLimit reset", func(s *crmtest.Close) { s.RateReset = 1500 * time.Millisecond; s.Knobs().FailNext(1, 429) }, func(err error) bool {
-			var ra *apperr.RetryAfterError
-			return errors.As(err, &ra) && ra.After == 1500*time.Millisecond
-		}},
-		{"wrong key is unauthorized", func(s *crmtest.Close) { s.Knobs().Revoke(true) }, func(err error) bool {
-			var se *outbound.StatusError
-			return errors.As(err, &se) && se.Unauthorized()
-		}},
+		{"429 honours RateLimit reset", func(s *crmtest.Close) { s.RateReset = 1500 * time.Millisecond; s.Knobs().FailNext(1, 429) }, func(err error) bool { return crmtest.WaitsFor(err, 1500*time.Millisecond) }},
+		{"wrong key is unauthorized", func(s *crmtest.Close) { s.Knobs().Revoke(true) }, crmtest.Unauthorized},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

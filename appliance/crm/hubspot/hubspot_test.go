@@ -2,16 +2,13 @@ package hubspot_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/crm/hubspot"
-	"github.com/notekeeper/notekeeper/appliance/outbound"
 )
 
 var start = time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
@@ -117,19 +114,9 @@ func TestErrors(t *testing.T) {
 		setup func(*crmtest.HubSpot)
 		check func(error) bool
 	}{
-		{"429 waits the rate-limit interval", func(s *crmtest.HubSpot) { s.Knobs().FailNext(1, 429) }, func(err error) bool {
-			var ra *apperr.RetryAfterError
-			return errors.As(err, &ra) && ra.After == 200*time.Millisecond
-		}},
-		{"503 retries", func(s *crmtest.HubSpot) { s.Knobs().FailNext(1, 503) }, func(err error) bool {
-			var perm *apperr.PermanentError
-			return err != nil && !errors.As(err, &perm)
-		}},
-		{"401 is permanent and says unauthorized", func(s *crmtest.HubSpot) { s.Knobs().Revoke(true) }, func(err error) bool {
-			var perm *apperr.PermanentError
-			var se *outbound.StatusError
-			return errors.As(err, &perm) && errors.As(err, &se) && se.Unauthorized()
-		}},
+		{"429 waits the rate-limit interval", func(s *crmtest.HubSpot) { s.Knobs().FailNext(1, 429) }, func(err error) bool { return crmtest.WaitsFor(err, 200*time.Millisecond) }},
+		{"503 retries", func(s *crmtest.HubSpot) { s.Knobs().FailNext(1, 503) }, crmtest.Retryable},
+		{"401 is permanent and says unauthorized", func(s *crmtest.HubSpot) { s.Knobs().Revoke(true) }, crmtest.Unauthorized},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,17 +2,14 @@ package pipedrive_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/crm/pipedrive"
-	"github.com/notekeeper/notekeeper/appliance/outbound"
 )
 
 var start = time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
@@ -76,15 +73,8 @@ func TestErrors(t *testing.T) {
 		setup func(*crmtest.Pipedrive)
 		check func(error) bool
 	}{
-		{"429 honours x-ratelimit-reset", func(s *crmtest.Pipedrive) { s.RateLimitReset = 2 * time.Second; s.Knobs().FailNext(1, 429) }, func(err error) bool {
-			var ra *apperr.RetryAfterError
-			return errors.As(err, &ra) && ra.After == 2*time.Second
-		}},
-		{"401 is permanent", func(s *crmtest.Pipedrive) { s.Knobs().Revoke(true) }, func(err error) bool {
-			var se *outbound.StatusError
-			var perm *apperr.PermanentError
-			return errors.As(err, &perm) && errors.As(err, &se) && se.Unauthorized()
-		}},
+		{"429 honours x-ratelimit-reset", func(s *crmtest.Pipedrive) { s.RateLimitReset = 2 * time.Second; s.Knobs().FailNext(1, 429) }, func(err error) bool { return crmtest.WaitsFor(err, 2*time.Second) }},
+		{"401 is permanent", func(s *crmtest.Pipedrive) { s.Knobs().Revoke(true) }, crmtest.Unauthorized},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

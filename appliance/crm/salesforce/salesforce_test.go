@@ -2,17 +2,14 @@ package salesforce_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/crm/salesforce"
-	"github.com/notekeeper/notekeeper/appliance/outbound"
 )
 
 func setup(t *testing.T) (*crmtest.Salesforce, *salesforce.Client) {
@@ -57,27 +54,18 @@ func TestSession(t *testing.T) {
 			s.ExpireSessions()
 		}, func(err error) bool { return err == nil }, 2},
 		{"wrong secret is unauthorized and permanent", func(s *crmtest.Salesforce, c *salesforce.Client) { c.ClientSecret = "wrong" }, func(err error) bool {
-			var perm *apperr.PermanentError
-			var se *outbound.StatusError
-			return errors.As(err, &perm) && errors.As(err, &se) && se.Unauthorized() && strings.Contains(err.Error(), "invalid_client")
+			return crmtest.Unauthorized(err) && strings.Contains(err.Error(), "invalid_client")
 		}, 1},
 		{"daily API limit waits an hour", func(s *crmtest.Salesforce, c *salesforce.Client) {
 			c.Probe(context.Background())
 			s.Knobs().FailNext(1, 403)
-		}, func(err error) bool {
-			var ra *apperr.RetryAfterError
-			return errors.As(err, &ra) && ra.After == time.Hour
-		}, 1},
+		}, func(err error) bool { return crmtest.WaitsFor(err, time.Hour) }, 1},
 		{"503 retries", func(s *crmtest.Salesforce, c *salesforce.Client) {
 			c.Probe(context.Background())
 			s.Knobs().FailNext(1, 503)
-		}, func(err error) bool {
-			var perm *apperr.PermanentError
-			return err != nil && !errors.As(err, &perm)
-		}, 1},
+		}, crmtest.Retryable, 1},
 		{"missing marker field fails the probe", func(s *crmtest.Salesforce, c *salesforce.Client) { s.MarkerField = false }, func(err error) bool {
-			var perm *apperr.PermanentError
-			return errors.As(err, &perm) && strings.Contains(err.Error(), "INVALID_FIELD")
+			return !crmtest.Retryable(err) && err != nil && strings.Contains(err.Error(), "INVALID_FIELD")
 		}, 1},
 	}
 	for _, tc := range cases {
