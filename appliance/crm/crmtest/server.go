@@ -72,10 +72,7 @@ type Knobs struct {
 	now      func() time.Time
 }
 
-type failure struct {
-	status int
-	header http.Header
-}
+type failure struct{ status int }
 
 // FailNext makes the next n requests answer status (429 with the vendor's
 // rate-limit headers, 503, …) before doing anything.
