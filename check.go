@@ -41,8 +41,8 @@ func warning(format string, args ...any) finding {
 // held by a running notekeeper ([server] listen, or with a domain the [tls]
 // ports), and the clock is sane; unless offline, also that a configured
 // domain resolves (to one of this machine's addresses, else a warning),
-// that the [archive.s3] bucket answers and that the [crm] connector accepts
-// its credentials (checkCRM).
+// that the [archive.s3] bucket answers, and that Nylas and the [crm]
+// connector accept their credentials (checkNylas, checkCRM).
 func checkMachine(cfg config.Config, offline bool) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
@@ -59,6 +59,7 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 		if f, ok := checkBucket(cfg); ok {
 			out = append(out, f)
 		}
+		out = append(out, checkNylas(cfg)...)
 		out = append(out, checkCRM(cfg)...)
 	}
 	if cfg.Server.Domain == "" {
@@ -202,7 +203,7 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
-	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, the CRM)")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, Nylas, the CRM)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

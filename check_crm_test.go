@@ -17,6 +17,7 @@ func TestCheck_CRMProbe(t *testing.T) {
 	defer hs.Close()
 	sf := crmtest.NewSalesforce("cid", "good-secret")
 	defer sf.Close()
+	nylasAPI := nylasStandIn(t)
 	gone := crmtest.NewHubSpot("x")
 	goneURL := gone.URL()
 	gone.Close()
@@ -37,7 +38,7 @@ func TestCheck_CRMProbe(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "config.toml")
-			cfg := fmt.Sprintf("data_dir = %q\n[server]\nlisten = \"127.0.0.1:%d\"\n[nylas]\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n[crm]\nenabled = true\n", privateDir(t), freePort(t)) + tc.crm
+			cfg := fmt.Sprintf("data_dir = %q\n[server]\nlisten = \"127.0.0.1:%d\"\n[nylas]\napi_base = %q\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n[crm]\nenabled = true\n", privateDir(t), freePort(t), nylasAPI) + tc.crm
 			os.WriteFile(path, []byte(cfg), 0o600)
 			args := []string{"check", "-config", path}
 			if tc.offline {
