@@ -3,19 +3,24 @@ package appliance_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	closecrm "github.com/notekeeper/notekeeper/appliance/crm/close"
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/crm/hubspot"
 	"github.com/notekeeper/notekeeper/appliance/crm/pipedrive"
+	"github.com/notekeeper/notekeeper/appliance/crm/rest"
 	"github.com/notekeeper/notekeeper/appliance/crm/salesforce"
 	"github.com/notekeeper/notekeeper/appliance/links"
+	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -32,9 +37,16 @@ type vendor struct {
 	// other contacts and the opportunity (Close notes), instead of linking
 	// each contact and the deal itself.
 	onLead bool
+	// noContacts: create_contacts is not supported (the rest contract).
+	noContacts bool
 }
 
 var vendors = []vendor{
+	{name: "rest", outage: 429, noContacts: true, open: func(t *testing.T) (crmtest.StandIn, connector.CRM) {
+		s := crmtest.NewREST("crm-key")
+		t.Cleanup(s.Close)
+		return s, &rest.Connector{API: &outbound.Client{BaseURL: s.URL(), APIKey: "crm-key"}}
+	}},
 	{name: "hubspot", outage: 429, tasks: true, open: func(t *testing.T) (crmtest.StandIn, connector.CRM) {
 		s := crmtest.NewHubSpot("pat-na1-test")
 		s.RateLimitInterval = 20 * time.Millisecond
@@ -192,6 +204,29 @@ func TestCRMVendors(t *testing.T) {
 				}
 				checkNothingLeaked(t, fake, crm)
 			})
+			t.Run("changed content updates the same record", func(t *testing.T) {
+				fake := newFakeNylas(t)
+				crm, conn := v.open(t)
+				jo, li, deal := salesMeeting(t, fake, crm, "")
+				app := openVendorApp(t, fake, conn, nil)
+				app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
+				waitFor(t, "CRM record", func() bool { return len(crm.Meetings()) == 1 })
+				waitFor(t, "queue to drain", drained(app.DB))
+				first := checkSalesRecord(t, v, crm, jo, li, deal)
+				nt, _ := app.DB.Notetaker("nt7Hq2LmZ")
+				dir, _ := archive.MediaDir(app.DataDir, "nt7Hq2LmZ")
+				if err := os.WriteFile(filepath.Join(dir, nt.Archived["summary"].Name), []byte(`{"summary":"Jo renews for three years."}`), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				app.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt7Hq2LmZ"})
+				waitFor(t, "the update", func() bool {
+					ms := crm.Meetings()
+					return len(ms) == 1 && strings.Contains(ms[0].Body, "three years")
+				})
+				if ms := crm.Meetings(); ms[0].ID != first.ID || strings.Contains(ms[0].Body, "two years") {
+					t.Fatalf("record %+v, want %s updated in place", ms[0], first.ID)
+				}
+			})
 			t.Run("internal-only meeting creates nothing", func(t *testing.T) {
 				fake := newFakeNylas(t)
 				crm, conn := v.open(t)
@@ -283,6 +318,9 @@ func TestCRMVendors(t *testing.T) {
 			}
 			t.Run("create_contacts creates an unknown participant once; without it they stay unmatched", func(t *testing.T) {
 				for _, create := range []bool{false, true} {
+					if create && v.noContacts {
+						continue
+					}
 					fake := newFakeNylas(t)
 					crm, conn := v.open(t)
 					salesMeeting(t, fake, crm, `[{"email":"sarah@your-company.example"},{"email":"jo@acme.example","name":"Jo Park"},{"email":"New@Prospect.example","name":"Nia Ode"}]`)
@@ -316,7 +354,8 @@ func TestCRMVendors(t *testing.T) {
 // the create is in flight leaves a record that says "look first".
 func TestCRM_IntentCommittedBeforeCreate(t *testing.T) {
 	fake := newFakeNylas(t)
-	crm, conn := vendors[0].open(t)
+	hs := vendorNamed("hubspot")
+	crm, conn := hs.open(t)
 	jo, li, deal := salesMeeting(t, fake, crm, "")
 	commit := crm.Knobs().HoldNextCreate()
 	defer commit()
@@ -334,7 +373,7 @@ func TestCRM_IntentCommittedBeforeCreate(t *testing.T) {
 		d, err := app.DB.CRMDelivery("nt7Hq2LmZ")
 		return err == nil && d.Intent.IsZero() && d.RecordID != ""
 	})
-	checkSalesRecord(t, vendors[0], crm, jo, li, deal)
+	checkSalesRecord(t, hs, crm, jo, li, deal)
 }
 
 func TestCRM_Cases(t *testing.T) {
@@ -362,9 +401,8 @@ func TestCRM_Cases(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			i := slices.IndexFunc(vendors, func(v vendor) bool { return v.name == tc.vendor })
 			fake := newFakeNylas(t)
-			crm, conn := vendors[i].open(t)
+			crm, conn := vendorNamed(tc.vendor).open(t)
 			if tc.seed {
 				salesMeeting(t, fake, crm, "")
 			} else {
@@ -392,3 +430,7 @@ type nopContacts struct{ crmtest.StandIn }
 
 func (nopContacts) AddContact(string, string, string) string { return "" }
 func (nopContacts) AddDeal(string, string) string            { return "" }
+
+func vendorNamed(name string) vendor {
+	return vendors[slices.IndexFunc(vendors, func(v vendor) bool { return v.name == name })]
+}
