@@ -1,5 +1,6 @@
 // Package crmtest holds stateful stand-ins for the CRMs notekeeper's
-// connectors speak to: HubSpot, Pipedrive, Salesforce and Close. Each is an
+// connectors speak to: HubSpot, Pipedrive, Salesforce and Close, and a
+// server of notekeeper's own rest contract. Each is an
 // httptest server built from the vendor's documented request and answer
 // shapes (samples in testdata/, sources named in testdata/README.md). It keeps
 // what it was asked to create, demands the vendor's credentials, answers
