@@ -41,8 +41,9 @@ func warning(format string, args ...any) finding {
 // held by a running notekeeper ([server] listen, or with a domain the [tls]
 // ports), and the clock is sane; unless offline, also that a configured
 // domain resolves (to one of this machine's addresses, else a warning),
-// that the [archive.s3] bucket answers, and that Nylas and the [crm]
-// connector accept their credentials (checkNylas, checkCRM).
+// that the [archive.s3] bucket answers, and that Nylas, the [crm]
+// connector and the [ats] connector accept their credentials (checkNylas,
+// checkCRM, checkATS).
 func checkMachine(cfg config.Config, offline bool) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
@@ -61,6 +62,9 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 		}
 		out = append(out, checkNylas(cfg)...)
 		out = append(out, checkCRM(cfg)...)
+		if f, ok := checkATS(cfg); ok {
+			out = append(out, f)
+		}
 	}
 	if cfg.Server.Domain == "" {
 		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
@@ -203,7 +207,7 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
-	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, Nylas, the CRM)")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, Nylas, the CRM, the ATS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -32,7 +32,6 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
-	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
@@ -334,12 +333,14 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 		}
 	}
 	if cfg.ATS.Enabled {
+		conn, err := atsConnector(cfg.ATS)
+		if err != nil {
+			return err
+		}
 		p.ATS = &appliance.ATS{
 			DB:              m.DB,
 			Nylas:           client,
-			API:             &outbound.Client{BaseURL: cfg.ATS.BaseURL, APIKey: cfg.ATS.APIKey.Value()},
-			InterviewsPath:  cfg.ATS.InterviewsPath,
-			RecordingsPath:  cfg.ATS.RecordingsPath,
+			Conn:            conn,
 			InternalDomains: cfg.InternalDomains,
 			Links:           signer,
 			DataDir:         cfg.DataDir,

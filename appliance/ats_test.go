@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/ats/rest"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
@@ -56,8 +57,8 @@ func openATSAppWithBookings(t *testing.T, fake *fakeNylas, ats *fakeATS, crm *fa
 	var c *appliance.CRM
 	signer := &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}
 	return openArchiveApp(t, fake, func(a *appliance.Archiver) {
-		at = &appliance.ATS{DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: ats.srv.URL, APIKey: "ats-key"},
-			InterviewsPath: "/api/interviews", RecordingsPath: "/api/interview-recordings",
+		at = &appliance.ATS{DB: a.DB, Nylas: a.Nylas, Conn: &rest.ATS{API: &outbound.Client{BaseURL: ats.srv.URL, APIKey: "ats-key"},
+			InterviewsPath: "/api/interviews", RecordingsPath: "/api/interview-recordings"},
 			InternalDomains: []string{"your-company.example"}, Links: signer, DataDir: a.DataDir, Logger: a.Logger}
 		c = &appliance.CRM{DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
 			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings", Links: signer, DataDir: a.DataDir, Logger: a.Logger}

@@ -24,13 +24,13 @@ import (
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// vendor is one CRM connector with its stand-in, for the table below.
-type vendor struct {
+// crmVendor is one CRM connector with its stand-in, for the table below.
+type crmVendor struct {
 	name string
 	// open starts the stand-in and a connector pointed at it; lag is the
 	// search lag the connector assumes (short, for tests).
 	open func(t *testing.T) (crmtest.StandIn, connector.CRM)
-	// outage is the status the vendor answers when overloaded.
+	// outage is the status the crmVendor answers when overloaded.
 	outage int
 	tasks  bool // supports tasks_from_action_items
 	// onLead: the record hangs on the first contact's lead, which holds the
@@ -41,7 +41,7 @@ type vendor struct {
 	noContacts bool
 }
 
-var vendors = []vendor{
+var crmVendors = []crmVendor{
 	{name: "rest", outage: 429, noContacts: true, open: func(t *testing.T) (crmtest.StandIn, connector.CRM) {
 		s := crmtest.NewREST("crm-key")
 		t.Cleanup(s.Close)
@@ -101,7 +101,7 @@ func salesMeeting(t *testing.T, fake *fakeNylas, crm crmtest.StandIn, participan
 	return jo, li, deal
 }
 
-func openVendorApp(t *testing.T, fake *fakeNylas, conn connector.CRM, tune func(*appliance.CRM)) *archiveApp {
+func openCRMVendorApp(t *testing.T, fake *fakeNylas, conn connector.CRM, tune func(*appliance.CRM)) *archiveApp {
 	t.Helper()
 	var c *appliance.CRM
 	app := openArchiveApp(t, fake, func(a *appliance.Archiver) {
@@ -123,7 +123,7 @@ func openVendorApp(t *testing.T, fake *fakeNylas, conn connector.CRM, tune func(
 }
 
 // checkSalesRecord judges the one stored record of the sales meeting.
-func checkSalesRecord(t *testing.T, v vendor, crm crmtest.StandIn, jo, li, deal string) crmtest.Landed {
+func checkSalesRecord(t *testing.T, v crmVendor, crm crmtest.StandIn, jo, li, deal string) crmtest.Landed {
 	t.Helper()
 	ms := crm.Meetings()
 	if len(ms) != 1 {
@@ -175,13 +175,13 @@ func checkNothingLeaked(t *testing.T, fake *fakeNylas, crm crmtest.StandIn) {
 }
 
 func TestCRMVendors(t *testing.T) {
-	for _, v := range vendors {
+	for _, v := range crmVendors {
 		t.Run(v.name, func(t *testing.T) {
 			t.Run("sales meeting lands as one record; redeliveries add nothing", func(t *testing.T) {
 				fake := newFakeNylas(t)
 				crm, conn := v.open(t)
 				jo, li, deal := salesMeeting(t, fake, crm, "")
-				app := openVendorApp(t, fake, conn, nil)
+				app := openCRMVendorApp(t, fake, conn, nil)
 				body := fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...)
 				for range 3 {
 					app.postSigned(t, body)
@@ -208,7 +208,7 @@ func TestCRMVendors(t *testing.T) {
 				fake := newFakeNylas(t)
 				crm, conn := v.open(t)
 				jo, li, deal := salesMeeting(t, fake, crm, "")
-				app := openVendorApp(t, fake, conn, nil)
+				app := openCRMVendorApp(t, fake, conn, nil)
 				app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 				waitFor(t, "CRM record", func() bool { return len(crm.Meetings()) == 1 })
 				waitFor(t, "queue to drain", drained(app.DB))
@@ -231,7 +231,7 @@ func TestCRMVendors(t *testing.T) {
 				fake := newFakeNylas(t)
 				crm, conn := v.open(t)
 				salesMeeting(t, fake, crm, `[{"email":"sarah@your-company.example"},{"email":"Bob@YOUR-COMPANY.example"}]`)
-				app := openVendorApp(t, fake, conn, nil)
+				app := openCRMVendorApp(t, fake, conn, nil)
 				app.postSigned(t, fake.mediaNotification("n-int", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 				app.waitArchived(t, "nt7Hq2LmZ")
 				waitFor(t, "queue to drain", drained(app.DB))
@@ -247,7 +247,7 @@ func TestCRMVendors(t *testing.T) {
 				crm, conn := v.open(t)
 				jo, li, deal := salesMeeting(t, fake, crm, "")
 				crm.Knobs().FailNext(3, v.outage)
-				app := openVendorApp(t, fake, conn, nil)
+				app := openCRMVendorApp(t, fake, conn, nil)
 				app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 				waitFor(t, "CRM record", func() bool { return len(crm.Meetings()) == 1 })
 				waitFor(t, "queue to drain", drained(app.DB))
@@ -258,7 +258,7 @@ func TestCRMVendors(t *testing.T) {
 				crm, conn := v.open(t)
 				jo, li, deal := salesMeeting(t, fake, crm, "")
 				crm.Knobs().CutNextCreate()
-				app := openVendorApp(t, fake, conn, nil)
+				app := openCRMVendorApp(t, fake, conn, nil)
 				app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 				waitFor(t, "delivery", func() bool {
 					d, err := app.DB.CRMDelivery("nt7Hq2LmZ")
@@ -275,7 +275,7 @@ func TestCRMVendors(t *testing.T) {
 				crm, conn := v.open(t)
 				salesMeeting(t, fake, crm, "")
 				crm.Knobs().Revoke(true)
-				app := openVendorApp(t, fake, conn, nil)
+				app := openCRMVendorApp(t, fake, conn, nil)
 				app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 				waitFor(t, "dead letter", func() bool {
 					task, err := app.DB.Task("crm/nt7Hq2LmZ")
@@ -299,7 +299,7 @@ func TestCRMVendors(t *testing.T) {
 					crm, conn := v.open(t)
 					salesMeeting(t, fake, crm, "")
 					crm.Knobs().CutNextCreate() // the meeting's
-					app := openVendorApp(t, fake, conn, func(c *appliance.CRM) { c.TasksFromActionItems = true })
+					app := openCRMVendorApp(t, fake, conn, func(c *appliance.CRM) { c.TasksFromActionItems = true })
 					app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 					waitFor(t, "tasks", func() bool { return len(crm.Tasks()) == 2 })
 					waitFor(t, "queue to drain", drained(app.DB))
@@ -325,7 +325,7 @@ func TestCRMVendors(t *testing.T) {
 					crm, conn := v.open(t)
 					salesMeeting(t, fake, crm, `[{"email":"sarah@your-company.example"},{"email":"jo@acme.example","name":"Jo Park"},{"email":"New@Prospect.example","name":"Nia Ode"}]`)
 					before := crm.ContactCount()
-					app := openVendorApp(t, fake, conn, func(c *appliance.CRM) { c.CreateContacts = create })
+					app := openCRMVendorApp(t, fake, conn, func(c *appliance.CRM) { c.CreateContacts = create })
 					app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 					waitFor(t, "CRM record", func() bool { return len(crm.Meetings()) == 1 })
 					waitFor(t, "queue to drain", drained(app.DB))
@@ -354,12 +354,12 @@ func TestCRMVendors(t *testing.T) {
 // the create is in flight leaves a record that says "look first".
 func TestCRM_IntentCommittedBeforeCreate(t *testing.T) {
 	fake := newFakeNylas(t)
-	hs := vendorNamed("hubspot")
+	hs := crmVendorNamed("hubspot")
 	crm, conn := hs.open(t)
 	jo, li, deal := salesMeeting(t, fake, crm, "")
 	commit := crm.Knobs().HoldNextCreate()
 	defer commit()
-	app := openVendorApp(t, fake, conn, nil)
+	app := openCRMVendorApp(t, fake, conn, nil)
 	app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
 	waitFor(t, "intent", func() bool {
 		d, err := app.DB.CRMDelivery("nt7Hq2LmZ")
@@ -379,19 +379,19 @@ func TestCRM_IntentCommittedBeforeCreate(t *testing.T) {
 func TestCRM_Cases(t *testing.T) {
 	cases := []struct {
 		name   string
-		vendor string
+		crmVendor string
 		// prior, when set, is a delivery record left by another connector.
 		prior *store.CRMDelivery
 		seed  bool // seed Jo and Li in the CRM
 		check func(t *testing.T, d *store.CRMDelivery, crm crmtest.StandIn)
 	}{
-		{name: "close: no matched contact, no lead to hold a note: skipped, not failed", vendor: "close",
+		{name: "close: no matched contact, no lead to hold a note: skipped, not failed", crmVendor: "close",
 			check: func(t *testing.T, d *store.CRMDelivery, crm crmtest.StandIn) {
 				if len(crm.Meetings()) != 0 || !strings.Contains(d.Skipped, "needs a lead") || len(d.Unmatched) != 2 || !d.Intent.IsZero() {
 					t.Fatalf("delivery %+v", d)
 				}
 			}},
-		{name: "a record of another connector is not this one's", vendor: "hubspot", seed: true,
+		{name: "a record of another connector is not this one's", crmVendor: "hubspot", seed: true,
 			prior: &store.CRMDelivery{NotetakerID: "nt7Hq2LmZ", Connector: "rest", RecordID: "m1", Hash: "h"},
 			check: func(t *testing.T, d *store.CRMDelivery, crm crmtest.StandIn) {
 				if len(crm.Meetings()) != 1 || d.Connector != "hubspot" || d.RecordID != crm.Meetings()[0].ID {
@@ -402,13 +402,13 @@ func TestCRM_Cases(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFakeNylas(t)
-			crm, conn := vendorNamed(tc.vendor).open(t)
+			crm, conn := crmVendorNamed(tc.crmVendor).open(t)
 			if tc.seed {
 				salesMeeting(t, fake, crm, "")
 			} else {
 				salesMeeting(t, fake, nopContacts{crm}, "")
 			}
-			app := openVendorApp(t, fake, conn, nil)
+			app := openCRMVendorApp(t, fake, conn, nil)
 			if tc.prior != nil {
 				app.DB.PutCRMDelivery(tc.prior.NotetakerID, tc.prior)
 			}
@@ -431,6 +431,6 @@ type nopContacts struct{ crmtest.StandIn }
 func (nopContacts) AddContact(string, string, string) string { return "" }
 func (nopContacts) AddDeal(string, string) string            { return "" }
 
-func vendorNamed(name string) vendor {
-	return vendors[slices.IndexFunc(vendors, func(v vendor) bool { return v.name == name })]
+func crmVendorNamed(name string) crmVendor {
+	return crmVendors[slices.IndexFunc(crmVendors, func(v crmVendor) bool { return v.name == name })]
 }

@@ -61,7 +61,7 @@ func TestMigration_IndexesExistingBookings(t *testing.T) {
 	}
 	db.view(func(tx *bolt.Tx) error {
 		if v, _ := schemaVersion(tx); v != uint64(len(migrations)) {
-			t.Errorf("schema version %d, want %d", v, len(migrations))
+			t.Errorf("schema version %d, want the current %d", v, len(migrations))
 		}
 		return nil
 	})

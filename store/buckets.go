@@ -70,13 +70,16 @@ var (
 	// state: small named values kept by jobs and handlers.
 	//   "reconciled/{grant id}" → JSON time of the last successful reconciliation
 	//   "webhook/status"        → JSON WebhookStatus
-	//   "ats/{booking id}"      → JSON ATSDelivery
 	// (names in state.go).
 	bucketState = []byte("state")
 
-	// delivery_crm: what was delivered to the CRM per meeting.
-	//   Notetaker id → JSON CRMDelivery (delivery_crm.go)
-	bucketDeliveryCRM = []byte("delivery_crm")
+	// ats_delivery: what the ATS was told about each booking (delivery_ats.go).
+	//   booking id → JSON ATSDelivery
+	bucketATSDelivery = []byte("ats_delivery")
+
+	// crm_delivery: what was delivered to the CRM per meeting (delivery_crm.go).
+	//   Notetaker id → JSON CRMDelivery
+	bucketCRMDelivery = []byte("crm_delivery")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -85,7 +88,7 @@ var allBuckets = [][]byte{
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
-	bucketDeliveryCRM,
+	bucketATSDelivery, bucketCRMDelivery,
 }
 
 var (

@@ -57,7 +57,7 @@ type CRMContact struct {
 func (db *DB) CRMDelivery(id string) (*CRMDelivery, error) {
 	var d CRMDelivery
 	err := db.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDeliveryCRM).Get([]byte(id))
+		b := tx.Bucket(bucketCRMDelivery).Get([]byte(id))
 		if b == nil {
 			return ErrNotFound
 		}
@@ -80,7 +80,7 @@ func (db *DB) PutCRMDelivery(id string, d *CRMDelivery) error {
 	if err != nil {
 		return fmt.Errorf("put crm delivery %q: %w", d.NotetakerID, err)
 	}
-	err = db.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketDeliveryCRM).Put([]byte(d.NotetakerID), b) })
+	err = db.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketCRMDelivery).Put([]byte(d.NotetakerID), b) })
 	if err != nil {
 		return fmt.Errorf("put crm delivery %q: %w", d.NotetakerID, err)
 	}
@@ -91,10 +91,10 @@ func (db *DB) PutCRMDelivery(id string, d *CRMDelivery) error {
 // before it had a bucket ("crm/" + Notetaker ID → JSON).
 const legacyCRMPrefix = "crm/"
 
-// migrateCRMDelivery moves legacy "crm/" state values into delivery_crm.
+// migrateCRMDelivery moves legacy "crm/" state values into crm_delivery.
 // They were all written by the rest connector.
 func migrateCRMDelivery(tx *bolt.Tx) error {
-	state, dst := tx.Bucket(bucketState), tx.Bucket(bucketDeliveryCRM)
+	state, dst := tx.Bucket(bucketState), tx.Bucket(bucketCRMDelivery)
 	var moved [][]byte
 	c := state.Cursor()
 	for k, v := c.Seek([]byte(legacyCRMPrefix)); k != nil && bytes.HasPrefix(k, []byte(legacyCRMPrefix)); k, v = c.Next() {

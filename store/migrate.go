@@ -21,8 +21,11 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 1 → 2: the booking indexes (bookings_by_notetaker, bookings_by_event),
 	// built from the bookings already stored.
 	indexBookingsTx,
-	// 2 → 3: CRM delivery records leave the state bucket ("crm/{id}") for
-	// their own bucket, delivery_crm.
+	// 2 → 3: the ATS delivery state moves from "ats/" state records to its
+	// own bucket (delivery_ats.go).
+	migrateATSState,
+	// 3 → 4: CRM delivery records leave the state bucket ("crm/{id}") for
+	// their own bucket, crm_delivery.
 	migrateCRMDelivery,
 }
 

@@ -78,7 +78,7 @@ func TestMigrations_CRMDeliveryLeavesStateBucket(t *testing.T) {
 		s.Put([]byte("crm/nt1"), []byte(`{"record_id":"m1","hash":"h","unmatched":["x@y.example"],"delivered_at":"2026-05-04T15:00:00Z"}`))
 		s.Put([]byte("crm/nt2"), []byte(`{"skipped":"no external participant"}`))
 		s.Put([]byte("reconciled/g"), []byte(`"2026-05-04T15:00:00Z"`))
-		tx.DeleteBucket(bucketDeliveryCRM)
+		tx.DeleteBucket(bucketCRMDelivery)
 		return tx.Bucket(bucketMeta).Put(keySchemaVersion, u64(1))
 	})
 	if err != nil {

@@ -16,7 +16,8 @@ const (
 	StateReconcilePrefix = "reconciled/"
 	// StateWebhook is the WebhookStatus the webhook_watchdog job last saw.
 	StateWebhook = "webhook/status"
-	// StateATSPrefix + booking ID is the booking's ATSDelivery.
+	// StateATSPrefix + booking ID held the booking's ATS delivery before
+	// schema 3 moved it to the ats_delivery bucket (delivery_ats.go).
 	StateATSPrefix = "ats/"
 )
 

@@ -448,3 +448,24 @@ func TestMeetingPage_CRMRecordLink(t *testing.T) {
 		t.Error("meeting page lacks the link to the CRM record")
 	}
 }
+
+func TestDeliveries_ListUnmatchedCandidates(t *testing.T) {
+	ui := openSeededUI(t, testUsers(t))
+	_, err := ui.DB.UpdateATSDelivery("bkg-stranger", func(d *store.ATSDelivery) error {
+		d.Connector, d.Unmatched, d.CheckedAt = "lever", true, time.Now()
+		d.Candidate.Email = "stranger@elsewhere.example"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui.DB.UpdateATSDelivery("bkg-known", func(d *store.ATSDelivery) error {
+		d.Connector, d.Matched, d.Candidate.Email = "lever", true, "dana@candidates.example"
+		return nil
+	})
+	_, body := ui.get(t, "/admin/deliveries")
+	if !strings.Contains(body, `id="unmatched-bkg-stranger"`) || !strings.Contains(body, "stranger@elsewhere.example") ||
+		strings.Contains(body, "dana@candidates.example") {
+		t.Fatalf("deliveries page does not list exactly the unmatched booking:\n%s", body)
+	}
+}

@@ -126,7 +126,25 @@ func (h *Handler) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 		}
 		return cmp.Compare(a.Key(), b.Key())
 	})
-	h.render(w, r, "deliveries", "Deliveries", rows)
+	ds, err := h.cfg.DB.ATSDeliveries()
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page := deliveriesPage{Tasks: rows}
+	for _, d := range ds {
+		if d.Unmatched {
+			page.Unmatched = append(page.Unmatched, d)
+		}
+	}
+	h.render(w, r, "deliveries", "Deliveries", page)
+}
+
+// deliveriesPage is the deliveries page: the queue, and the bookings whose
+// candidate the ATS does not know (nothing was created for them).
+type deliveriesPage struct {
+	Tasks     []taskRow
+	Unmatched []*store.ATSDelivery
 }
 
 // handleRetry makes the task named by the form's key runnable now (a dead

@@ -185,16 +185,16 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return s, nil
 	}
 	d, err := h.cfg.DB.ATSDelivery(b.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		d, err = nil, nil
-	}
 	switch {
+	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return state{}, err
-	case d != nil && slices.Contains(d.Recordings, nt.ID):
-		return state{Label: "delivered", Class: "ok", Detail: "interview " + b.ID + ", recording posted"}, nil
-	case d != nil && d.Created:
-		return state{Label: "interview " + cmp.Or(d.Status, "created"), Class: "muted", Detail: "recording not posted yet"}, nil
+	case d.Notes[store.ATSNoteKey(nt.ID)].Done:
+		return state{Label: "delivered", Class: "ok", Detail: "interview " + b.ID + ", notes added"}, nil
+	case d.Unmatched:
+		return state{Label: "unmatched", Class: "warn", Detail: "the ATS knows no candidate at " + cmp.Or(d.Candidate.Email, "(no external participant)")}, nil
+	case d.Interview.Done:
+		return state{Label: "interview " + cmp.Or(d.Told.Status, "created"), Class: "muted", Detail: "notes not added yet"}, nil
 	}
 	return state{Label: "not yet", Class: "muted", Detail: "booking " + b.ID}, nil
 }
