@@ -378,7 +378,7 @@ func TestCRM_IntentCommittedBeforeCreate(t *testing.T) {
 
 func TestCRM_Cases(t *testing.T) {
 	cases := []struct {
-		name   string
+		name      string
 		crmVendor string
 		// prior, when set, is a delivery record left by another connector.
 		prior *store.CRMDelivery
