@@ -18,7 +18,6 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/connector"
-	"github.com/notekeeper/notekeeper/appliance/crm/rest"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
@@ -41,14 +40,10 @@ import (
 // search may still lag behind the create, the task is postponed
 // (apperr.Later) rather than creating a second record.
 type CRM struct {
-	DB        *store.DB
-	Nylas     *nylas.Client
+	DB    *store.DB
+	Nylas *nylas.Client
+	// Connector is the vendor API ([crm] type); main builds it.
 	Connector connector.CRM
-	// API, ContactsSearchPath and MeetingsPath build a rest connector when
-	// Connector is nil (the wiring of releases before the connectors).
-	API                *outbound.Client
-	ContactsSearchPath string
-	MeetingsPath       string
 
 	InternalDomains      []string
 	CreateContacts       bool
@@ -75,12 +70,7 @@ func bookingOf(db *store.DB, nt *store.Notetaker) (*store.Booking, error) {
 	return b, err
 }
 
-func (c *CRM) conn() connector.CRM {
-	if c.Connector != nil {
-		return c.Connector
-	}
-	return &rest.Connector{API: c.API, ContactsSearchPath: c.ContactsSearchPath, MeetingsPath: c.MeetingsPath}
-}
+func (c *CRM) conn() connector.CRM { return c.Connector }
 
 func (c *CRM) now() time.Time {
 	if c.Now != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/crm/rest"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
@@ -98,8 +99,8 @@ func openCRMApp(t *testing.T, fake *fakeNylas, crm *fakeCRM, tune func(*applianc
 	var c *appliance.CRM
 	app := openArchiveApp(t, fake, func(a *appliance.Archiver) {
 		c = &appliance.CRM{
-			DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
-			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
+			DB: a.DB, Nylas: a.Nylas, Connector: &rest.Connector{API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
+				ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings"},
 			InternalDomains: []string{"your-company.example"},
 			Links:           &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
 			DataDir:         a.DataDir, Logger: a.Logger,
