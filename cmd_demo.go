@@ -27,6 +27,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -52,6 +53,8 @@ type demoRun struct {
 	// hubspot, with -crm hubspot, is the CRM: a HubSpot API stand-in that
 	// the real HubSpot connector writes to.
 	hubspot *crmtest.HubSpot
+	// nylasSide is what nylas plan, apply and plan printed.
+	nylasSide string
 }
 
 // runDemo runs `notekeeper demo [-once] [-keep-data] [-crm hubspot]`: it starts everything,
@@ -189,6 +192,19 @@ func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey,
 	cfg.ATS.Enabled, cfg.ATS.BaseURL, cfg.ATS.APIKey = true, atsURL, config.Literal(atsKey)
 	cfg.Alerts = []config.Alert{{Type: "webhook", URL: config.Literal(sinkURL)}}
 	cfg.Admin.Users = map[string]string{demoUser: adminHash}
+	cfg.Followup = config.Followup{Enabled: true, To: "internal", Subject: "Notes: {{title}}"}
+	grant := demo.Sales().GrantID
+	cfg.Calendars = []config.Calendar{{Grant: grant, CalendarID: "primary", Enabled: true, BotName: "Meeting Notetaker",
+		EventSelection: []string{"external"}, ParticipantsGTE: 2, VideoRecording: true, AudioRecording: true,
+		Transcription: true, Summary: true, ActionItems: true, LeaveAfterSilenceSeconds: 300,
+		SummaryInstructions: "Lead with the decisions and the numbers."}}
+	cfg.Schedulers = []config.Scheduler{{Name: "interviews", Grant: grant, Slug: "your-company-interviews",
+		Title: "Interview with {{invitee_name}}", DurationMinutes: 45, AvailabilityMethod: "max-fairness",
+		Conferencing: "Google Meet",
+		Participants: []config.Participant{
+			{Name: demo.Sales().Organizer.Name, Email: demo.Sales().Organizer.Email, Organizer: true, CalendarID: "primary"},
+		},
+		Notetaker: config.Notetaker{Enabled: true, Name: "Interview Recorder", ShowConsentMessage: true}}}
 	return cfg
 }
 
@@ -214,7 +230,40 @@ func (d *demoRun) drive(ctx context.Context) error {
 			}
 		}
 	}
-	return d.await(ctx, d.missing)
+	if err := d.await(ctx, d.missing); err != nil {
+		return err
+	}
+	return d.provision(ctx)
+}
+
+// provision runs what `notekeeper nylas plan`, `apply` and `plan` again
+// print against the simulator, keeping the text for the report.
+func (d *demoRun) provision(ctx context.Context) error {
+	p := newProvisioner(d.m.Config, nylas.New(d.m.Config.Nylas.APIBase, d.m.Config.Nylas.APIKey.Value()))
+	var b strings.Builder
+	for i, step := range []string{"plan", "apply", "plan"} {
+		fmt.Fprintf(&b, "  $ notekeeper nylas %s\n", step)
+		var out strings.Builder
+		if step == "apply" {
+			if err := p.Apply(ctx, &out); err != nil {
+				return fmt.Errorf("nylas apply: %w", err)
+			}
+		} else {
+			plan, err := p.Plan(ctx)
+			if err != nil {
+				return fmt.Errorf("nylas plan: %w", err)
+			}
+			plan.WriteTo(&out)
+			if i == 0 && !plan.Pending() {
+				return errors.New("nylas plan: nothing pending on a fresh simulator")
+			}
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
+	d.nylasSide = b.String()
+	return nil
 }
 
 // await polls missing until it returns nothing or ctx ends.
@@ -268,6 +317,9 @@ func (d *demoRun) missing() []string {
 		if !slices.ContainsFunc(w.reqs, func(r demo.Request) bool { return r.Method == w.method && r.Path == w.path && r.Status < 300 }) {
 			out = append(out, w.what+" ("+w.method+" "+w.path+")")
 		}
+	}
+	if n := len(d.sim.Provisioning.Messages()); n < 2 {
+		out = append(out, fmt.Sprintf("the follow-up e-mails of both archived meetings (%d sent)", n))
 	}
 	lobby := demo.Lobby().NotetakerID
 	if !slices.ContainsFunc(d.sink.Alerts(), func(a demo.Alert) bool { return a.Kind == string(store.AlertFailedEntry) && a.Subject == lobby }) {
@@ -404,6 +456,15 @@ func (d *demoRun) report(w io.Writer, keep bool) error {
 			fmt.Fprintf(w, "  %s → %d\n", r.Short(150), r.Status)
 		}
 	}
+	fmt.Fprintf(w, "\nFollow-up e-mails ([followup]; messages/send, kept by the simulator):\n")
+	for _, m := range d.sim.Provisioning.Messages() {
+		var to []string
+		for _, a := range m.Body["to"].([]any) {
+			to = append(to, fmt.Sprint(a.(map[string]any)["email"]))
+		}
+		fmt.Fprintf(w, "  %q to %s (Idempotency-Key %s)\n", m.Body["subject"], strings.Join(to, ", "), m.IdempotencyKey)
+	}
+	fmt.Fprintf(w, "\nThe Nylas side ([[calendar]] and [[scheduler]] in the config):\n%s", d.nylasSide)
 	fmt.Fprintf(w, "\nAlerts received:\n")
 	for _, a := range d.sink.Alerts() {
 		fmt.Fprintf(w, "  %s %s: %s\n", a.Kind, a.Subject, a.Message)

@@ -104,6 +104,18 @@ func TestDemoOnce(t *testing.T) {
 			t.Errorf("%d lines start with %q, want %d", n, c.prefix, c.want)
 		}
 	}
+	for _, want := range []string{
+		`"Notes: Acme renewal call" to sarah@your-company.example (Idempotency-Key nt7Hq2LmZ)`,
+		`"Notes: Interview with Dana Chen" to sarah@your-company.example (Idempotency-Key ntBk77Qe1)`,
+		"  $ notekeeper nylas plan\n    + calendar grant-a1b2c3/primary: add Notetaker rules",
+		"    + scheduler interviews: created cfg-",
+		"    booking page interviews: https://book.nylas.com/your-company-interviews",
+		"  $ notekeeper nylas plan\n    = calendar grant-a1b2c3/primary\n    = scheduler interviews\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo does not show %q", want)
+		}
+	}
 	if !strings.Contains(out, "refused 1 expired link(s) with 403; notekeeper asked the media endpoint for fresh links 1 time(s)") {
 		t.Error("the expired recording link was not refused and refreshed exactly once")
 	}

@@ -28,6 +28,7 @@ var (
 
 	// tasks: the durable work queue, one record per task key.
 	//   task key "{kind}/{subject}" → JSON Task
+	//   The bucket's sequence numbers leases (Task.LeaseID).
 	bucketTasks = []byte("tasks")
 
 	// tasks_due: when each live (not dead-lettered) task next becomes runnable;
@@ -80,6 +81,11 @@ var (
 	// crm_delivery: what was delivered to the CRM per meeting (delivery_crm.go).
 	//   Notetaker id → JSON CRMDelivery
 	bucketCRMDelivery = []byte("crm_delivery")
+
+	// followups: the follow-up e-mail of each archived meeting ([followup]):
+	// intent recorded before the send, sent after it (followup.go).
+	//   Notetaker id → JSON Followup
+	bucketFollowups = []byte("followups")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -88,7 +94,7 @@ var allBuckets = [][]byte{
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
-	bucketATSDelivery, bucketCRMDelivery,
+	bucketATSDelivery, bucketCRMDelivery, bucketFollowups,
 }
 
 var (
