@@ -40,8 +40,10 @@ func warning(format string, args ...any) finding {
 // data dir is writable (or can be created), the listening ports are free or
 // held by a running notekeeper ([server] listen, or with a domain the [tls]
 // ports), and the clock is sane; unless offline, also that a configured
-// domain resolves (to one of this machine's addresses, else a warning) and
-// that the [archive.s3] bucket answers.
+// domain resolves (to one of this machine's addresses, else a warning),
+// that the [archive.s3] bucket answers, and that Nylas, the [crm]
+// connector and the [ats] connector accept their credentials (checkNylas,
+// checkCRM, checkATS).
 func checkMachine(cfg config.Config, offline bool) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
@@ -56,9 +58,7 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 	}
 	if !offline {
 		for _, probe := range onlineProbes {
-			if f, ok := probe(cfg); ok {
-				out = append(out, f)
-			}
+			out = append(out, probe(cfg)...)
 		}
 	}
 	if cfg.Server.Domain == "" {
@@ -93,13 +93,24 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 }
 
 // onlineProbes are the checks of the services a configuration names, run
-// by `check` (and so by `doctor`) unless -offline. Each returns a finding and
-// true when it has something to say; a probe of a service that is not
-// configured returns false. Wrong credentials are a problem, an unreachable
+// by `check` (and so by `doctor`) unless -offline. Each returns what it
+// found; a probe of a service that is not configured returns nothing. Wrong credentials are a problem, an unreachable
 // host a warning. Adding a probe is one line here.
-var onlineProbes = []func(config.Config) (finding, bool){
-	checkBucket, // [archive.s3]: the bucket answers and takes the keys
-	checkATS,    // [ats]: one authenticated read
+var onlineProbes = []func(config.Config) []finding{
+	one(checkBucket), // [archive.s3]: the bucket answers and takes the keys
+	checkNylas,       // [nylas]: the API key, with one authenticated read
+	checkCRM,         // [crm]: one authenticated read
+	one(checkATS),    // [ats]: one authenticated read
+}
+
+// one adapts a probe with at most one finding to onlineProbes.
+func one(probe func(config.Config) (finding, bool)) func(config.Config) []finding {
+	return func(cfg config.Config) []finding {
+		if f, ok := probe(cfg); ok {
+			return []finding{f}
+		}
+		return nil
+	}
 }
 
 // checkPort reports whether addr can be bound now; a port already held by a
@@ -219,7 +230,7 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
-	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, the ATS)")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, Nylas, the CRM, the ATS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
@@ -49,11 +50,14 @@ type demoRun struct {
 	secret   string // webhook secret
 	password string // of demoUser
 	steps    []demo.Step
+	// hubspot, with -crm hubspot, is the CRM: a HubSpot API stand-in that
+	// the real HubSpot connector writes to.
+	hubspot *crmtest.HubSpot
 	// nylasSide is what nylas plan, apply and plan printed.
 	nylasSide string
 }
 
-// runDemo runs `notekeeper demo [-once] [-keep-data]`: it starts everything,
+// runDemo runs `notekeeper demo [-once] [-keep-data] [-crm hubspot]`: it starts everything,
 // sends the script, waits (bounded) for the archive, the deliveries and the
 // alert, prints what happened, then serves until ctx ends (or returns at once
 // with -once). The data dir is removed at exit unless -keep-data.
@@ -62,8 +66,12 @@ func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 	fs.SetOutput(std.Err)
 	once := fs.Bool("once", false, "exit after printing what happened")
 	keep := fs.Bool("keep-data", false, "keep the throw-away data directory at exit")
+	crm := fs.String("crm", "rest", `the CRM: "rest" (notekeeper's own contract) or "hubspot" (the HubSpot connector against a HubSpot API stand-in)`)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *crm != "rest" && *crm != "hubspot" {
+		return fmt.Errorf("demo: -crm %q: want rest or hubspot", *crm)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
@@ -77,6 +85,9 @@ func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 	}
 	d := &demoRun{dir: dir}
 	defer func() { err = errors.Join(err, d.close()) }()
+	if *crm == "hubspot" {
+		d.hubspot = demoHubSpot()
+	}
 	if err := d.open(); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -128,6 +139,10 @@ func (d *demoRun) open() error {
 		}
 		cfg := demoConfig(d.dir, listen, d.sim.URL(), apiKey, d.secret, string(hash),
 			d.crm.URL(), crmKey, d.ats.URL(), atsKey, d.sink.URL())
+		if d.hubspot != nil {
+			cfg.CRM.Type, cfg.CRM.BaseURL, cfg.CRM.APIKey = "hubspot", d.hubspot.URL(), config.Literal(d.hubspot.Token)
+			cfg.CRM.TasksFromActionItems = true
+		}
 		d.sim.WebhookURL = cfg.PublicURL() + cfg.Server.WebhookPath
 		d.m = NewMain(cfg, logger)
 		err = d.m.Open()
@@ -287,9 +302,16 @@ func (d *demoRun) missing() []string {
 		path   string
 		reqs   []demo.Request
 	}{
-		{"the CRM meeting record", "POST", "/api/meetings", d.crm.Requests()},
 		{"the ATS interview", "POST", "/api/interviews", d.ats.Requests()},
 		{"the ATS interview recording", "POST", "/api/interview-recordings", d.ats.Requests()},
+	}
+	if d.hubspot == nil {
+		want = append(want, struct {
+			what, method, path string
+			reqs               []demo.Request
+		}{"the CRM meeting record", "POST", "/api/meetings", d.crm.Requests()})
+	} else if len(d.hubspot.Meetings()) != 1 || len(d.hubspot.Tasks()) != len(demo.Sales().ActionItems) {
+		out = append(out, "the HubSpot meeting and its tasks")
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(w.reqs, func(r demo.Request) bool { return r.Method == w.method && r.Path == w.path && r.Status < 300 }) {
@@ -338,6 +360,9 @@ func (d *demoRun) close() error {
 			errs = append(errs, s.Close())
 		}
 	}
+	if d.hubspot != nil {
+		d.hubspot.Close()
+	}
 	if d.log != nil {
 		errs = append(errs, d.log.Close())
 	}
@@ -370,13 +395,21 @@ func (d *demoRun) report(w io.Writer, keep, once bool) error {
 		removed = "kept"
 	}
 	fmt.Fprintf(w, "notekeeper demo: the whole pipeline on this machine, no Nylas account, nothing leaves 127.0.0.1\n\n")
+	crm := "CRM"
+	if d.hubspot != nil {
+		crm = "HubSpot"
+	}
 	if once {
 		fmt.Fprintf(w, "  ran on 127.0.0.1, stopped after this report (-once): the appliance (webhook %s), a Nylas simulator\n", cfg.Server.WebhookPath)
-		fmt.Fprintf(w, "  (API and signed, expiring media links), CRM and ATS stand-ins and an alert webhook\n")
+		fmt.Fprintf(w, "  (API and signed, expiring media links), %s and ATS stand-ins and an alert webhook\n", crm)
 	} else {
 		fmt.Fprintf(w, "  appliance        %s (webhook %s)\n", d.m.Server.URL(), cfg.Server.WebhookPath)
 		fmt.Fprintf(w, "  Nylas simulator  %s (API and signed, expiring media links)\n", d.sim.URL())
-		fmt.Fprintf(w, "  CRM stand-in     %s\n", d.crm.URL())
+		if d.hubspot != nil {
+			fmt.Fprintf(w, "  CRM stand-in     %s (HubSpot API: private-app token, search lag, 409s; the real HubSpot connector writes to it)\n", d.hubspot.URL())
+		} else {
+			fmt.Fprintf(w, "  CRM stand-in     %s\n", d.crm.URL())
+		}
 		fmt.Fprintf(w, "  ATS stand-in     %s\n", d.ats.URL())
 		fmt.Fprintf(w, "  alert webhook    %s\n", d.sink.URL())
 	}
@@ -412,10 +445,29 @@ func (d *demoRun) report(w io.Writer, keep, once bool) error {
 	fmt.Fprintf(w, "  Storage served %d files and refused %d expired link(s) with 403; notekeeper asked the media endpoint for fresh links %d time(s).\n",
 		st.Served, st.Refused, st.Refreshes)
 
-	for _, si := range []struct {
+	sinks := []struct {
 		name string
 		reqs []demo.Request
-	}{{"CRM", d.crm.Requests()}, {"ATS", d.ats.Requests()}} {
+	}{{"CRM", d.crm.Requests()}, {"ATS", d.ats.Requests()}}
+	if d.hubspot != nil {
+		sinks = sinks[1:]
+		fmt.Fprintf(w, "\nHubSpot received:\n")
+		for _, r := range d.hubspot.Knobs().Seen() {
+			body := r.Body
+			if once {
+				body = strings.ReplaceAll(body, d.m.Server.URL(), "{public_url}")
+			}
+			fmt.Fprintf(w, "  %s\n", demo.Request{Method: r.Method, Path: r.URL, Body: []byte(body)}.Short(150))
+		}
+		fmt.Fprintf(w, "\nHubSpot holds:\n")
+		for _, m := range d.hubspot.Meetings() {
+			fmt.Fprintf(w, "  meeting %s %q marker %s, contacts %v, deal %s, company %s\n", m.ID, m.Title, m.Marker, m.ContactIDs, m.DealID, m.CompanyID)
+		}
+		for _, tk := range d.hubspot.Tasks() {
+			fmt.Fprintf(w, "  task %s %q, contacts %v\n", tk.ID, tk.Title, tk.ContactIDs)
+		}
+	}
+	for _, si := range sinks {
 		fmt.Fprintf(w, "\n%s received:\n", si.name)
 		for _, r := range si.reqs {
 			if once {
@@ -453,4 +505,22 @@ func kindIndex(name string) int {
 		return len(archive.Kinds)
 	}
 	return i
+}
+
+// demoHubSpot starts the HubSpot stand-in of `demo -crm hubspot`, knowing
+// the sales meeting's external participants, the first with an open deal.
+func demoHubSpot() *crmtest.HubSpot {
+	hs := crmtest.NewHubSpot("pat-demo-" + rand.Text())
+	first := true
+	for _, p := range demo.Sales().Participants {
+		if strings.HasSuffix(p.Email, "@"+demo.InternalDomain) {
+			continue
+		}
+		id := hs.AddContact(p.Email, p.Name, "Acme")
+		if first {
+			hs.AddDeal(id, "Acme renewal")
+			first = false
+		}
+	}
+	return hs
 }

@@ -231,3 +231,21 @@ func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
 		t.Fatalf("kept data dir: manifest %v, %v", man, err)
 	}
 }
+
+// TestDemoOnce_HubSpot: `demo -crm hubspot` runs the real HubSpot connector
+// against the HubSpot stand-in: one meeting with both contacts, the deal and
+// the company, and one task per action item.
+func TestDemoOnce_HubSpot(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "-once", "-crm", "hubspot"}, &stdout, &stderr); err != nil {
+		t.Fatalf("demo -once -crm hubspot: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	meeting := regexp.MustCompile(`(?m)^  meeting \d+ "Acme renewal call" marker nt7Hq2LmZ, contacts \[\d+ \d+\], deal \d+, company \d+$`)
+	if !meeting.MatchString(out) || countLines(out, "meeting ") != 1 || countLines(out, "task ") != len(demo.Sales().ActionItems) {
+		t.Fatalf("HubSpot holds the wrong records:\n%s", out)
+	}
+	if strings.Contains(out, "POST /api/meetings") {
+		t.Fatal("the rest CRM stand-in was used")
+	}
+}

@@ -261,7 +261,16 @@ func (s exampleSchema) configKey(span string) (string, bool) {
 	}
 	if m := dottedKeyRE.FindStringSubmatch(span); m != nil && !fileNameRE.MatchString(m[1]) {
 		path := indexRE.ReplaceAllString(m[1], "")
-		if s.top(strings.Split(path, ".")[0]) {
+		parts := strings.Split(path, ".")
+		// Three parts or more are a key only below a real sub-table or
+		// inline-table key (archive.s3.bucket, admin.users.bob); vendor
+		// names such as HubSpot's scope crm.objects.contacts.read are not.
+		if len(parts) >= 3 {
+			if _, sub := s[parts[0]+"."+parts[1]]; !sub && !strings.HasPrefix(s[parts[0]][parts[1]], "{") {
+				return "", false
+			}
+		}
+		if s.top(parts[0]) {
 			return path, true
 		}
 	}
@@ -400,6 +409,8 @@ func TestDocs_Checker(t *testing.T) {
 		{"config.example.toml", "", false},
 		{"notetaker.media", "", false},
 		{"crm.go", "", false},
+		{"crm.objects.contacts.read", "", false},
+		{"archive.s3.buckett", "archive.s3.buckett", false},
 		{"[literal]", "", false},
 		{"[Service]", "", false},
 	} {

@@ -32,7 +32,6 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
-	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
@@ -334,16 +333,17 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 		Alerter:  &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))},
 	}
 	if cfg.CRM.Enabled {
+		logger := m.Logger.With(slog.String("component", "crm"))
 		p.CRM = &appliance.CRM{
-			DB:                 m.DB,
-			Nylas:              client,
-			API:                &outbound.Client{BaseURL: cfg.CRM.BaseURL, APIKey: cfg.CRM.APIKey.Value()},
-			ContactsSearchPath: cfg.CRM.ContactsSearchPath,
-			MeetingsPath:       cfg.CRM.MeetingsPath,
-			InternalDomains:    cfg.InternalDomains,
-			Links:              signer,
-			DataDir:            cfg.DataDir,
-			Logger:             m.Logger.With(slog.String("component", "crm")),
+			DB:                   m.DB,
+			Nylas:                client,
+			Connector:            crmConnector(cfg.CRM, logger),
+			InternalDomains:      cfg.InternalDomains,
+			CreateContacts:       cfg.CRM.CreateContacts,
+			TasksFromActionItems: cfg.CRM.TasksFromActionItems,
+			Links:                signer,
+			DataDir:              cfg.DataDir,
+			Logger:               logger,
 		}
 	}
 	if cfg.ATS.Enabled {

@@ -434,6 +434,21 @@ func TestMeetingPage_FilesInBucket(t *testing.T) {
 	}
 }
 
+// TestMeetingPage_CRMRecordLink: a delivered meeting links to its record in
+// the vendor's UI when the connector could build a URL.
+func TestMeetingPage_CRMRecordLink(t *testing.T) {
+	ui := openSeededUI(t, testUsers(t))
+	d := &store.CRMDelivery{Connector: "salesforce", RecordID: "00U000000000001AAA", DeliveredAt: time.Now(),
+		RecordURL: "https://acme.my.salesforce.com/lightning/r/Event/00U000000000001AAA/view"}
+	if err := ui.DB.PutCRMDelivery(seedID, d); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ui.get(t, "/admin/meetings/"+seedID)
+	if !strings.Contains(body, `to salesforce · <a href="https://acme.my.salesforce.com/lightning/r/Event/00U000000000001AAA/view" rel="noopener">open the record</a>`) {
+		t.Error("meeting page lacks the link to the CRM record")
+	}
+}
+
 // TestMeetingPage_Followup: the meeting page says what became of the
 // follow-up e-mail.
 func TestMeetingPage_Followup(t *testing.T) {

@@ -27,6 +27,12 @@ type Event struct {
 	Title         string        `json:"title"`
 	Organizer     Participant   `json:"organizer"`
 	Participants  []Participant `json:"participants"`
+	// When holds a timed event's start and end (Unix seconds), zero for
+	// all-day events and when absent.
+	When struct {
+		StartTime int64 `json:"start_time"`
+		EndTime   int64 `json:"end_time"`
+	} `json:"when"`
 	// Notetaker is the bot attached to the event, nil when none is.
 	Notetaker *struct {
 		ID string `json:"id"`
