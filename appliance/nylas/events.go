@@ -25,6 +25,7 @@ type Event struct {
 	ICalUID       string        `json:"ical_uid"`
 	MasterEventID string        `json:"master_event_id"` // set on occurrences of a recurring event
 	Title         string        `json:"title"`
+	When          When          `json:"when"` // when.go
 	Organizer     Participant   `json:"organizer"`
 	Participants  []Participant `json:"participants"`
 	// Notetaker is the bot attached to the event, nil when none is.
