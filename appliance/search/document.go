@@ -1,0 +1,210 @@
+package search
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
+)
+
+// Bounds of what one meeting contributes to the index.
+const (
+	maxTranscriptBytes = 16 << 20 // transcript.txt: longer ones are indexed up to here
+	maxTextBytes       = 1 << 20  // summary and action items
+)
+
+// transcriptFile is the rendered transcript the index reads (SPEC §5).
+const transcriptFile = "transcript.txt"
+
+// meeting is what the index knows of one meeting, read from its folder.
+type meeting struct {
+	ID           string
+	Title        string
+	StartsAt     time.Time
+	Participants []archive.Participant
+	Summary      string
+	Actions      []string
+	Lines        []line // transcript.txt, one per segment
+}
+
+// line is one transcript segment: "[hh:mm:ss] Speaker: text".
+type line struct {
+	At, Speaker, Text string
+}
+
+// lineRE splits a transcript.txt line; a line that does not match (a raw
+// transcript) is all text.
+var lineRE = regexp.MustCompile(`^\[(\d{2,}:\d{2}:\d{2})\] (.*?):(?: (.*))?$`)
+
+func parseLine(s string) line {
+	if m := lineRE.FindStringSubmatch(s); m != nil {
+		return line{At: m[1], Speaker: m[2], Text: m[3]}
+	}
+	return line{Text: s}
+}
+
+// textFiles are the files of a folder the index reads besides the manifest,
+// by role: the summary and action items as the manifest names them, and
+// transcript.txt.
+func textFiles(man *archive.Manifest) (summary, actions string) {
+	for name := range man.Files {
+		switch strings.TrimSuffix(name, filepath.Ext(name)) {
+		case "summary":
+			summary = name
+		case "action_items":
+			actions = name
+		}
+	}
+	return summary, actions
+}
+
+// fingerprint identifies the state of a meeting's folder as far as the
+// index is concerned: size and modification time of manifest.json and of
+// each text file it reads. A folder without a manifest has none ("").
+func fingerprint(dir string) (string, error) {
+	man, err := archive.ReadManifest(dir)
+	if errors.Is(err, archive.ErrNoManifest) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	summary, actions := textFiles(man)
+	var b strings.Builder
+	for _, name := range []string{archive.ManifestName, summary, actions, transcriptFile} {
+		if name == "" {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		}
+		fmt.Fprintf(&b, "%s:%d:%d;", name, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String(), nil
+}
+
+// readMeeting reads the meeting in dir; archive.ErrNoManifest when there
+// is none. Text files that are gone (pruned) are simply not there.
+func readMeeting(id, dir string) (*meeting, error) {
+	man, err := archive.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := &meeting{ID: id, Title: man.Title, StartsAt: man.StartsAt.Time, Participants: man.Participants}
+	summary, actions := textFiles(man)
+	if summary != "" {
+		b, err := readBounded(filepath.Join(dir, summary), maxTextBytes)
+		if err != nil {
+			return nil, err
+		}
+		m.Summary = archive.ParseSummary(b)
+	}
+	if actions != "" {
+		b, err := readBounded(filepath.Join(dir, actions), maxTextBytes)
+		if err != nil {
+			return nil, err
+		}
+		m.Actions = archive.ParseActionItems(b)
+	}
+	b, err := readBounded(filepath.Join(dir, transcriptFile), maxTranscriptBytes)
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), maxTranscriptBytes)
+	for sc.Scan() {
+		if l := parseLine(strings.ToValidUTF8(sc.Text(), "")); l.Text != "" || l.Speaker != "" {
+			m.Lines = append(m.Lines, l)
+		}
+	}
+	return m, nil
+}
+
+// fields is the bleve document of m.
+func (m *meeting) fields() map[string]any {
+	var people, emails, speakers []string
+	for _, p := range m.Participants {
+		people = append(people, p.Name, p.Email)
+		if p.Email != "" {
+			emails = append(emails, strings.ToLower(strings.TrimSpace(p.Email)))
+		}
+	}
+	var text strings.Builder
+	for _, l := range m.Lines {
+		if l.Speaker != "" && !slices.Contains(speakers, l.Speaker) {
+			speakers = append(speakers, l.Speaker)
+		}
+		text.WriteString(l.Text)
+		text.WriteByte('\n')
+	}
+	doc := map[string]any{
+		fieldTitle:      m.Title,
+		fieldPeople:     strings.Join(people, " "),
+		fieldEmail:      emails,
+		fieldSpeakers:   strings.Join(speakers, "\n"),
+		fieldSummary:    m.Summary,
+		fieldActions:    strings.Join(m.Actions, "\n"),
+		fieldTranscript: text.String(),
+	}
+	if !m.StartsAt.IsZero() {
+		doc[fieldStartsAt] = m.StartsAt.UTC().Format(time.RFC3339)
+	}
+	return doc
+}
+
+// size is about how many bytes of text m holds (for batch bounds).
+func (m *meeting) size() int {
+	n := len(m.Title) + len(m.Summary)
+	for _, a := range m.Actions {
+		n += len(a)
+	}
+	for _, l := range m.Lines {
+		n += len(l.Text) + len(l.Speaker)
+	}
+	return n
+}
+
+// readBounded reads at most n bytes of path; a missing file is empty.
+func readBounded(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, n))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// atSeconds parses "hh:mm:ss" into seconds; -1 when it is not that.
+func atSeconds(at string) int {
+	parts := strings.Split(at, ":")
+	if len(parts) != 3 {
+		return -1
+	}
+	total := 0
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return -1
+		}
+		total = total*60 + n
+	}
+	return total
+}

@@ -1,0 +1,277 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/notekeeper/notekeeper/appliance/archive"
+)
+
+// Bounds of one batch while synchronising or rebuilding: memory grows with
+// a batch (bleve analyses it whole), not with the archive.
+const (
+	syncBatchDocs  = 32
+	syncBatchBytes = 8 << 20
+)
+
+// progressEvery is how often a long synchronisation logs its progress.
+const progressEvery = 5 * time.Second
+
+// SyncStats says what a synchronisation did.
+type SyncStats struct {
+	Meetings int // folders with a manifest
+	Indexed  int // documents (re)written
+	Removed  int // documents of folders that are gone
+	Took     time.Duration
+}
+
+// meetingIDs lists the folders under {dataDir}/media whose names are
+// Notetaker IDs, in name order.
+func meetingIDs(dataDir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(dataDir, "media"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("list meetings: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && archive.SafeID(e.Name()) {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// sync brings the open index in line with the archive: every folder whose
+// fingerprint differs from the one indexed is indexed again, every
+// document whose folder is gone is removed. Batches are bounded and each is
+// persisted before the next, so a kill -9 loses at most one batch, which
+// the next sync redoes.
+func (ix *Index) sync(ctx context.Context) (SyncStats, error) {
+	start := time.Now()
+	var st SyncStats
+	ids, err := meetingIDs(ix.DataDir)
+	if err != nil {
+		return st, err
+	}
+	indexed, err := ix.docIDs()
+	if err != nil {
+		return st, err
+	}
+	var stale []string
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		dir := filepath.Join(ix.DataDir, "media", id)
+		fp, err := fingerprint(dir)
+		if err != nil {
+			ix.Logger.Warn("search index: meeting folder unreadable", slog.String("notetaker", id), slog.Any("error", err))
+			continue
+		}
+		if fp == "" {
+			continue // no manifest (yet): nothing to index
+		}
+		st.Meetings++
+		old, err := ix.internal(fpKey(id))
+		if err != nil {
+			return st, err
+		}
+		if string(old) != fp {
+			stale = append(stale, id)
+		}
+	}
+	for id := range indexed {
+		if _, found := slices.BinarySearch(ids, id); !found {
+			stale = append(stale, id) // addToBatch removes it
+			st.Removed++
+		}
+	}
+	if len(stale) == 0 {
+		return st, nil
+	}
+	ix.Logger.Info("search index: indexing meetings", slog.Int("meetings", len(stale)), slog.Int("archived", st.Meetings))
+	last := time.Now()
+	for i := 0; i < len(stale); {
+		n, err := ix.syncBatch(ctx, stale[i:])
+		if err != nil {
+			return st, err
+		}
+		i += n
+		st.Indexed += n
+		if time.Since(last) >= progressEvery {
+			last = time.Now()
+			ix.Logger.Info("search index: progress", slog.Int("done", i), slog.Int("of", len(stale)))
+		}
+	}
+	st.Indexed -= st.Removed
+	st.Took = time.Since(start)
+	ix.Logger.Info("search index ready", slog.Int("meetings", st.Meetings), slog.Int("indexed", st.Indexed),
+		slog.Int("removed", st.Removed), slog.Duration("took", st.Took.Round(time.Millisecond)))
+	return st, nil
+}
+
+// syncBatch indexes the first meetings of ids, up to the batch bounds, in
+// one persisted batch, and returns how many it took.
+func (ix *Index) syncBatch(ctx context.Context, ids []string) (int, error) {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.idx == nil {
+		return 0, ErrClosed
+	}
+	return fillBatch(ctx, ix.idx, ix.DataDir, ids, ix.Logger)
+}
+
+// fillBatch indexes the first of ids into idx, one bounded batch.
+func fillBatch(ctx context.Context, idx bleve.Index, dataDir string, ids []string, log *slog.Logger) (int, error) {
+	b := idx.NewBatch()
+	n, bytes := 0, 0
+	for _, id := range ids {
+		if n >= syncBatchDocs || bytes >= syncBatchBytes {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		size, err := addToBatch(b, dataDir, id)
+		if err != nil {
+			log.Warn("search index: meeting not indexed", slog.String("notetaker", id), slog.Any("error", err))
+		}
+		n++
+		bytes += size
+	}
+	if err := idx.Batch(b); err != nil {
+		return 0, fmt.Errorf("search index batch: %w", err)
+	}
+	return n, nil
+}
+
+// docIDs is the set of every document ID in the index.
+func (ix *Index) docIDs() (map[string]bool, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.idx == nil {
+		return nil, ErrClosed
+	}
+	n, err := ix.idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, n)
+	const page = 1000
+	for from := 0; from < int(n); from += page {
+		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), page, from, false)
+		req.SortBy([]string{"_id"})
+		res, err := ix.idx.Search(req)
+		if err != nil {
+			return nil, fmt.Errorf("list indexed meetings: %w", err)
+		}
+		for _, h := range res.Hits {
+			out[h.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// internal reads one internal value of the index.
+func (ix *Index) internal(key []byte) ([]byte, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.idx == nil {
+		return nil, ErrClosed
+	}
+	return ix.idx.GetInternal(key)
+}
+
+// Rebuild builds the index anew from the archive, beside the current one
+// ({data_dir}/index.new), then swaps it in; searches go to the old index
+// until the swap. progress, when set, is called after each batch with how
+// many meetings are done of how many. Changes made while it ran are picked
+// up by a synchronisation right after the swap.
+func (ix *Index) Rebuild(ctx context.Context, progress func(done, total int)) (SyncStats, error) {
+	start := time.Now()
+	var st SyncStats
+	ids, err := meetingIDs(ix.DataDir)
+	if err != nil {
+		return st, err
+	}
+	tmp := ix.path() + ".new"
+	if err := os.RemoveAll(tmp); err != nil {
+		return st, fmt.Errorf("rebuild search index: %w", err)
+	}
+	fresh, err := create(tmp)
+	if err != nil {
+		return st, err
+	}
+	ix.Logger.Info("search index: rebuilding", slog.Int("meetings", len(ids)))
+	last := time.Now()
+	for i := 0; i < len(ids); {
+		n, err := fillBatch(ctx, fresh, ix.DataDir, ids[i:], ix.Logger)
+		if err != nil {
+			fresh.Close()
+			os.RemoveAll(tmp)
+			return st, err
+		}
+		i += n
+		if progress != nil {
+			progress(i, len(ids))
+		}
+		if time.Since(last) >= progressEvery {
+			last = time.Now()
+			ix.Logger.Info("search index: progress", slog.Int("done", i), slog.Int("of", len(ids)))
+		}
+	}
+	count, _ := fresh.DocCount()
+	if err := fresh.Close(); err != nil {
+		return st, fmt.Errorf("rebuild search index: %w", err)
+	}
+	if err := ix.swap(tmp); err != nil {
+		return st, err
+	}
+	if _, err := ix.sync(ctx); err != nil {
+		return st, err
+	}
+	st = SyncStats{Meetings: int(count), Indexed: int(count), Took: time.Since(start)}
+	ix.Logger.Info("search index rebuilt", slog.Int("meetings", st.Meetings), slog.Duration("took", st.Took.Round(time.Millisecond)))
+	return st, nil
+}
+
+// swap replaces the open index by the one built at tmp.
+func (ix *Index) swap(tmp string) error {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.idx != nil {
+		if err := ix.idx.Close(); err != nil {
+			return fmt.Errorf("rebuild search index: %w", err)
+		}
+		ix.idx = nil
+	}
+	if err := os.RemoveAll(ix.path()); err != nil {
+		return fmt.Errorf("rebuild search index: %w", err)
+	}
+	if err := os.Rename(tmp, ix.path()); err != nil {
+		return fmt.Errorf("rebuild search index: %w", err)
+	}
+	if err := archive.SyncDir(ix.DataDir); err != nil {
+		return err
+	}
+	idx, err := openChecked(ix.path())
+	if err != nil {
+		return fmt.Errorf("rebuild search index: %w", err)
+	}
+	ix.idx = idx
+	return nil
+}
