@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,15 +41,23 @@ type line struct {
 	At, Speaker, Text string
 }
 
-// lineRE splits a transcript.txt line; a line that does not match (a raw
-// transcript) is all text.
-var lineRE = regexp.MustCompile(`^\[(\d{2,}:\d{2}:\d{2})\] (.*?):(?: (.*))?$`)
-
+// parseLine splits a transcript.txt line "[hh:mm:ss] Speaker: text"
+// (archive.RenderTranscript); a line of another shape (a raw transcript)
+// is all text.
 func parseLine(s string) line {
-	if m := lineRE.FindStringSubmatch(s); m != nil {
-		return line{At: m[1], Speaker: m[2], Text: m[3]}
+	if len(s) < 12 || s[0] != '[' {
+		return line{Text: s}
 	}
-	return line{Text: s}
+	end := strings.IndexByte(s, ']')
+	if end < 9 || atSeconds(s[1:end]) < 0 || end+1 >= len(s) || s[end+1] != ' ' {
+		return line{Text: s}
+	}
+	rest := s[end+2:]
+	colon := strings.IndexByte(rest, ':')
+	if colon < 0 {
+		return line{Text: s}
+	}
+	return line{At: s[1:end], Speaker: rest[:colon], Text: strings.TrimPrefix(rest[colon+1:], " ")}
 }
 
 // textFiles are the files of a folder the index reads besides the manifest,

@@ -133,7 +133,7 @@ func (ix *Index) Search(ctx context.Context, q string, limit, offset int) (*Resu
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	res.Total = sr.Total
-	m := matcher{analyze: an.Analyze, terms: terms, emails: emails}
+	m := newMatcher(an.Analyze, terms, emails)
 	for _, h := range sr.Hits {
 		hit := Hit{NotetakerID: h.ID, Score: h.Score}
 		hit.Title, _ = h.Fields[fieldTitle].(string)

@@ -31,11 +31,36 @@ type matcher struct {
 	analyze func([]byte) analysis.TokenStream
 	terms   map[string]bool // analysed query terms
 	emails  []string        // query words with an "@", lower case
+	probes  []string        // see newMatcher
 }
+
+// newMatcher returns a matcher of terms and emails. Its probes are
+// lower-case prefixes of the terms (a stem less its last letter: Porter
+// stems are prefixes of their words but for a final y→i or e): a text that
+// contains none of them cannot match and is not analysed, which keeps
+// snippets of long transcripts cheap.
+func newMatcher(analyze func([]byte) analysis.TokenStream, terms map[string]bool, emails []string) matcher {
+	m := matcher{analyze: analyze, terms: terms, emails: emails}
+	for t := range terms {
+		if r := []rune(t); len(r) > 3 {
+			t = string(r[:len(r)-1])
+		}
+		m.probes = append(m.probes, t)
+	}
+	m.probes = append(m.probes, emails...)
+	return m
+}
+
+// distinct is how many distinct things the query looks for.
+func (m matcher) distinct() int { return len(m.terms) + len(m.emails) }
 
 // spans returns the byte ranges of text that match, and how many distinct
 // query terms they cover.
 func (m matcher) spans(text string) ([][2]int, int) {
+	lower := strings.ToLower(text)
+	if !slices.ContainsFunc(m.probes, func(p string) bool { return strings.Contains(lower, p) }) {
+		return nil, 0
+	}
 	var out [][2]int
 	seen := map[string]bool{}
 	for _, tok := range m.analyze([]byte(text)) {
@@ -44,7 +69,6 @@ func (m matcher) spans(text string) ([][2]int, int) {
 			seen[t] = true
 		}
 	}
-	lower := strings.ToLower(text)
 	for _, e := range m.emails {
 		if i := strings.Index(lower, e); i >= 0 && len(lower) == len(text) {
 			out = append(out, [2]int{i, i + len(e)})
@@ -97,6 +121,9 @@ func (ix *Index) snippet(hit *Hit, m matcher) {
 		sp, n := m.spans(u.text)
 		if n > bestN {
 			best, bestN, bestSpans = i, n, sp
+			if n == m.distinct() {
+				break // nothing later can do better
+			}
 		}
 	}
 	if best < 0 {

@@ -18,8 +18,8 @@ import (
 // Bounds of one batch while synchronising or rebuilding: memory grows with
 // a batch (bleve analyses it whole), not with the archive.
 const (
-	syncBatchDocs  = 32
-	syncBatchBytes = 8 << 20
+	syncBatchDocs  = 64
+	syncBatchBytes = 2 << 20
 )
 
 // progressEvery is how often a long synchronisation logs its progress.
