@@ -260,7 +260,9 @@ func run(n, transcriptBytes, vocabSize, queries int, dir string, idle time.Durat
 		return err
 	}
 
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms" }
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+	}
 	ratio := float64(size) / float64(textBytes)
 	fmt.Println()
 	fmt.Printf("%-22s %-28s %s\n", "measure", "result", "goal")
