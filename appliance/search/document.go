@@ -1,8 +1,6 @@
 package search
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -129,11 +127,11 @@ func readMeeting(id, dir string) (*meeting, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), maxTranscriptBytes)
-	for sc.Scan() {
-		if l := parseLine(strings.ToValidUTF8(sc.Text(), "")); l.Text != "" || l.Speaker != "" {
-			m.Lines = append(m.Lines, l)
+	if len(b) > 0 {
+		// Every line, blank ones too, so that Lines[i] is line i+1 of the
+		// file (Hit.Line, TranscriptLines).
+		for _, s := range strings.Split(strings.TrimSuffix(strings.ToValidUTF8(string(b), ""), "\n"), "\n") {
+			m.Lines = append(m.Lines, parseLine(s))
 		}
 	}
 	return m, nil

@@ -130,14 +130,16 @@ func openChecked(path string) (idx bleve.Index, err error) {
 	return idx, nil
 }
 
-// probe reads every document's stored fields and runs a text query, so a
-// damaged segment shows itself at Open rather than at the first search.
+// probe counts the documents, reads a few stored fields and runs a text
+// query, so a damaged index mostly shows itself at Open; the
+// synchronisation then reads every document's fingerprint and rebuilds
+// what it cannot read.
 func probe(idx bleve.Index) error {
 	n, err := idx.DocCount()
 	if err != nil {
 		return err
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(min(n, 1000)), 0, false)
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(min(n, 10)), 0, false)
 	req.Fields = []string{fieldTitle, fieldStartsAt}
 	if _, err := idx.Search(req); err != nil {
 		return err
@@ -200,9 +202,6 @@ func (ix *Index) Syncing() bool { return ix.syncing.Load() }
 // reindex command).
 func (ix *Index) Wait() { ix.wg.Wait() }
 
-// fpKey is the internal key of a meeting's fingerprint.
-func fpKey(id string) []byte { return []byte("fp/" + id) }
-
 // Update re-reads one meeting's folder and replaces its document: indexed
 // from its manifest and the text files still there, or removed when the
 // folder has no manifest. It returns once the change is persisted.
@@ -240,21 +239,20 @@ func addToBatch(b *bleve.Batch, dataDir, id string) (int, error) {
 	}
 	if fp == "" {
 		b.Delete(id)
-		b.DeleteInternal(fpKey(id))
 		return 0, nil
 	}
 	m, err := readMeeting(id, dir)
 	if errors.Is(err, archive.ErrNoManifest) {
 		b.Delete(id)
-		b.DeleteInternal(fpKey(id))
 		return 0, nil
 	} else if err != nil {
 		return 0, err
 	}
-	if err := b.Index(id, m.fields()); err != nil {
+	doc := m.fields()
+	doc[fieldPrint] = fp // in the document itself: both land or neither
+	if err := b.Index(id, doc); err != nil {
 		return 0, err
 	}
-	b.SetInternal(fpKey(id), []byte(fp))
 	return m.size(), nil
 }
 

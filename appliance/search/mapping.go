@@ -19,6 +19,7 @@ const (
 	fieldSummary    = "summary"    // the summary's text
 	fieldActions    = "actions"    // action items, one per line
 	fieldTranscript = "transcript" // transcript.txt's spoken text, one line per segment
+	fieldPrint      = "fp"         // the folder's fingerprint (stored, not indexed): see sync.go
 )
 
 // textAnalyzer is English: possessives, lower case, stop words, Porter
@@ -29,7 +30,7 @@ const textAnalyzer = en.AnalyzerName
 const emailAnalyzer = "notekeeper_email"
 
 // newMapping is the index mapping: one static document type, no dynamic
-// fields, no _all field.
+// fields, no _all field, no doc values (hits are ordered by score only).
 func newMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	err := im.AddCustomAnalyzer(emailAnalyzer, map[string]any{
@@ -55,7 +56,9 @@ func newMapping() (mapping.IndexMapping, error) {
 	email := bleve.NewTextFieldMapping()
 	email.Analyzer, email.Store, email.IncludeTermVectors, email.IncludeInAll, email.DocValues = emailAnalyzer, false, false, false, false
 	starts := bleve.NewDateTimeFieldMapping()
-	starts.Store, starts.IncludeInAll, starts.DocValues = true, false, true // DocValues: sort by time
+	starts.Store, starts.IncludeInAll, starts.DocValues = true, false, false
+	print := bleve.NewKeywordFieldMapping()
+	print.Store, print.Index, print.IncludeInAll, print.DocValues, print.IncludeTermVectors = true, false, false, false, false
 
 	dm := bleve.NewDocumentStaticMapping()
 	dm.AddFieldMappingsAt(fieldTitle, text(true))
@@ -66,6 +69,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	dm.AddFieldMappingsAt(fieldSummary, text(false))
 	dm.AddFieldMappingsAt(fieldActions, text(false))
 	dm.AddFieldMappingsAt(fieldTranscript, text(false))
+	dm.AddFieldMappingsAt(fieldPrint, print)
 	im.DefaultMapping = dm
 	im.DefaultField = fieldTranscript
 	return im, nil

@@ -69,8 +69,7 @@ type Results struct {
 	Partial bool
 }
 
-// Search finds the meetings matching q, best match first (ties: newest
-// first), skipping offset and returning at most limit (1 to MaxLimit; 0
+// Search finds the meetings matching q, best match first, skipping offset and returning at most limit (1 to MaxLimit; 0
 // means 20). Every word of q must match somewhere in a meeting (title,
 // participants and their e-mails, speakers, summary, action items,
 // transcript); words are stemmed ("pricing" finds "price"), case does not
@@ -127,7 +126,6 @@ func (ix *Index) Search(ctx context.Context, q string, limit, offset int) (*Resu
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(conj...), limit, offset, false)
 	req.Fields = []string{fieldTitle, fieldStartsAt}
-	req.SortBy([]string{"-_score", "-" + fieldStartsAt})
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -52,10 +51,11 @@ func meetingIDs(dataDir string) ([]string, error) {
 }
 
 // sync brings the open index in line with the archive: every folder whose
-// fingerprint differs from the one indexed is indexed again, every
-// document whose folder is gone is removed. Batches are bounded and each is
-// persisted before the next, so a kill -9 loses at most one batch, which
-// the next sync redoes.
+// fingerprint differs from the one its document carries is indexed again,
+// every document whose folder (or manifest) is gone is removed. Batches
+// are bounded and each is persisted before the next, so a kill -9 loses at
+// most one batch, which the next sync redoes. An index whose documents
+// cannot be read is replaced by an empty one, then filled.
 func (ix *Index) sync(ctx context.Context) (SyncStats, error) {
 	start := time.Now()
 	var st SyncStats
@@ -63,8 +63,14 @@ func (ix *Index) sync(ctx context.Context) (SyncStats, error) {
 	if err != nil {
 		return st, err
 	}
-	indexed, err := ix.docIDs()
-	if err != nil {
+	indexed, err := ix.prints()
+	if err != nil && ctx.Err() == nil {
+		ix.Logger.Warn("search index damaged: rebuilding it from the archive", slog.Any("error", err))
+		if err := ix.recreate(); err != nil {
+			return st, err
+		}
+		indexed = map[string]string{}
+	} else if err != nil {
 		return st, err
 	}
 	var stale []string
@@ -72,29 +78,28 @@ func (ix *Index) sync(ctx context.Context) (SyncStats, error) {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		dir := filepath.Join(ix.DataDir, "media", id)
-		fp, err := fingerprint(dir)
+		fp, err := fingerprint(filepath.Join(ix.DataDir, "media", id))
 		if err != nil {
 			ix.Logger.Warn("search index: meeting folder unreadable", slog.String("notetaker", id), slog.Any("error", err))
 			continue
 		}
-		if fp == "" {
-			continue // no manifest (yet): nothing to index
-		}
-		st.Meetings++
-		old, err := ix.internal(fpKey(id))
-		if err != nil {
-			return st, err
-		}
-		if string(old) != fp {
+		old, known := indexed[id]
+		delete(indexed, id)
+		switch {
+		case fp == "" && known:
+			stale = append(stale, id) // manifest gone: addToBatch removes it
+			st.Removed++
+		case fp == "":
+		case old != fp:
+			st.Meetings++
 			stale = append(stale, id)
+		default:
+			st.Meetings++
 		}
 	}
-	for id := range indexed {
-		if _, found := slices.BinarySearch(ids, id); !found {
-			stale = append(stale, id) // addToBatch removes it
-			st.Removed++
-		}
+	for id := range indexed { // documents whose folder is gone
+		stale = append(stale, id)
+		st.Removed++
 	}
 	if len(stale) == 0 {
 		return st, nil
@@ -118,6 +123,27 @@ func (ix *Index) sync(ctx context.Context) (SyncStats, error) {
 	ix.Logger.Info("search index ready", slog.Int("meetings", st.Meetings), slog.Int("indexed", st.Indexed),
 		slog.Int("removed", st.Removed), slog.Duration("took", st.Took.Round(time.Millisecond)))
 	return st, nil
+}
+
+// recreate replaces the open index by an empty one.
+func (ix *Index) recreate() error {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.idx != nil {
+		ix.idx.Close()
+		ix.idx = nil
+	}
+	if err := os.RemoveAll(ix.path()); err != nil {
+		return fmt.Errorf("remove damaged search index: %w", err)
+	}
+	idx, err := create(ix.path())
+	if err != nil {
+		return err
+	}
+	ix.idx = idx
+	return nil
 }
 
 // syncBatch indexes the first meetings of ids, up to the batch bounds, in
@@ -157,41 +183,38 @@ func fillBatch(ctx context.Context, idx bleve.Index, dataDir string, ids []strin
 	return n, nil
 }
 
-// docIDs is the set of every document ID in the index.
-func (ix *Index) docIDs() (map[string]bool, error) {
+// prints reads every document's fingerprint, by ID. A panic in bleve (a
+// corrupt segment) is reported as an error.
+func (ix *Index) prints() (out map[string]string, err error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.idx == nil {
 		return nil, ErrClosed
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("read indexed meetings: panic: %v", p)
+		}
+	}()
 	n, err := ix.idx.DocCount()
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]bool, n)
-	const page = 1000
-	for from := 0; from < int(n); from += page {
-		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), page, from, false)
-		req.SortBy([]string{"_id"})
-		res, err := ix.idx.Search(req)
-		if err != nil {
-			return nil, fmt.Errorf("list indexed meetings: %w", err)
-		}
-		for _, h := range res.Hits {
-			out[h.ID] = true
-		}
+	out = make(map[string]string, n)
+	if n == 0 {
+		return out, nil
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(n), 0, false)
+	req.Fields = []string{fieldPrint}
+	res, err := ix.idx.Search(req)
+	if err != nil {
+		return nil, fmt.Errorf("read indexed meetings: %w", err)
+	}
+	for _, h := range res.Hits {
+		fp, _ := h.Fields[fieldPrint].(string)
+		out[h.ID] = fp
 	}
 	return out, nil
-}
-
-// internal reads one internal value of the index.
-func (ix *Index) internal(key []byte) ([]byte, error) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.idx == nil {
-		return nil, ErrClosed
-	}
-	return ix.idx.GetInternal(key)
 }
 
 // Rebuild builds the index anew from the archive, beside the current one

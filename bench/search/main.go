@@ -334,7 +334,9 @@ func idleRSSOf(dir string, idle time.Duration) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	out, err := exec.Command(exe, "-idle-child", dir, "-idle", idle.String()).Output()
+	cmd := exec.Command(exe, "-idle-child", dir, "-idle", idle.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
 	if err != nil {
 		return 0, fmt.Errorf("idle child: %w", err)
 	}
@@ -345,22 +347,45 @@ func idleRSSOf(dir string, idle time.Duration) (int64, error) {
 // prints its VmRSS in bytes.
 func idleChild(dir string, idle time.Duration) error {
 	debug.SetGCPercent(100)
+	memNote("child start")
 	ix := search.New(dir)
 	if err := ix.Open(); err != nil {
 		return err
 	}
+	memNote("opened")
 	ix.Wait()
+	memNote("synchronised")
 	if _, err := ix.Search(context.Background(), "zeppelins", 20, 0); err != nil {
 		return err
 	}
+	memNote("one query")
 	time.Sleep(idle)
 	runtime.GC()
 	debug.FreeOSMemory()
 	time.Sleep(time.Second)
+	memNote("idle")
 	rss, _, err := measure.Memory(os.Getpid())
 	if err != nil {
 		return err
 	}
 	fmt.Println(rss)
 	return ix.Close()
+}
+
+// memNote prints this process's resident memory, anonymous and file-backed,
+// to stderr.
+func memNote(what string) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	var parts []string
+	for _, l := range strings.Split(string(b), "\n") {
+		for _, k := range []string{"VmRSS:", "RssAnon:", "RssFile:"} {
+			if strings.HasPrefix(l, k) {
+				parts = append(parts, strings.Join(strings.Fields(l), " "))
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "memory %s: %s\n", what, strings.Join(parts, ", "))
 }
