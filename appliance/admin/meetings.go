@@ -25,6 +25,14 @@ type meeting struct {
 	Deadline deadline
 	Booking  *store.Booking
 	CRM, ATS state
+	// What a person reads (labels.go, list.go): when, who, what the bot
+	// did, where the files are, and the delivery that applies (ATS for
+	// an interview, CRM otherwise).
+	StartsAt, EndsAt time.Time
+	Participants     []store.Participant
+	Bot, Media       state
+	Delivery         state
+	DeliveryTo       string // "CRM" or "ATS"
 }
 
 // kindState is one media kind of a meeting: offered by Nylas, archived or both.
@@ -106,9 +114,7 @@ func (h *Handler) meetings() ([]*meeting, error) {
 // meeting builds the view of nt.
 func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
 	m := &meeting{ID: nt.ID, Linkable: archive.SafeID(nt.ID), Notetaker: *nt, Booking: ix.bookingOf(nt)}
-	if m.Booking != nil {
-		m.Title = m.Booking.Title
-	}
+	describeMeeting(m)
 	for _, k := range archive.Kinds {
 		_, archived := nt.Archived[k]
 		if nt.Media.URLs[k] == "" && !archived {
@@ -126,6 +132,11 @@ func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
 	}
 	if m.ATS, err = h.atsState(nt, m.Booking, ix); err != nil {
 		return nil, err
+	}
+	m.Bot, m.Media = botState(nt), mediaState(nt, m.Archived, len(m.Kinds))
+	m.Delivery, m.DeliveryTo = m.CRM, "CRM"
+	if m.Booking != nil {
+		m.Delivery, m.DeliveryTo = m.ATS, "ATS"
 	}
 	return m, nil
 }
@@ -175,6 +186,8 @@ func (h *Handler) crmState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return state{Label: "nothing to send", Class: "muted", Detail: d.Skipped}, nil
 	case b != nil:
 		return state{Label: "—", Class: "muted", Detail: "an interview: goes to the ATS"}, nil
+	case neverJoined(nt):
+		return nothingToDeliver, nil
 	case !nt.ArchiveDone:
 		return state{Label: "after the archive", Class: "muted", Detail: "sent once the media is archived"}, nil
 	}
@@ -195,6 +208,8 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return state{}, err
 	case d != nil && slices.Contains(d.Recordings, nt.ID):
 		return state{Label: "delivered", Class: "ok", Detail: "interview " + b.ID + ", recording posted"}, nil
+	case neverJoined(nt):
+		return nothingToDeliver, nil
 	case d != nil && d.Created:
 		return state{Label: "interview " + cmp.Or(d.Status, "created"), Class: "muted", Detail: "recording not posted yet"}, nil
 	}
