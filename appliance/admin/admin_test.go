@@ -391,8 +391,8 @@ func TestMeetingPage(t *testing.T) {
 	for _, want := range []string{
 		`href="https://notes.example.com/files/ntSeed01/recording.mp4?exp=`, // signed link
 		`href="https://notes.example.com/files/ntSeed01/transcript.txt?exp=`,
-		"Quarterly review with Initech.",                        // summary
-		"<li>Send the deck</li>",                                // action items
+		"Quarterly review with Initech.",                                                         // summary
+		"<li>Send the deck</li>",                                                                 // action items
 		`[00:00:01]</a> <span class="speaker">Jo:</span> &lt;b&gt;hello&lt;/b&gt; &amp; welcome`, // transcript, escaped
 		"dead letter",
 		"9d 23h", // deadline countdown

@@ -24,9 +24,9 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/demo"
-	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
+	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
