@@ -387,5 +387,19 @@ func memNote(what string) {
 			}
 		}
 	}
+	var zap int64
+	if sm, err := os.ReadFile("/proc/self/smaps"); err == nil {
+		inZap := false
+		for _, l := range strings.Split(string(sm), "\n") {
+			f := strings.Fields(l)
+			if len(f) >= 5 && strings.Contains(f[0], "-") {
+				inZap = strings.HasSuffix(f[len(f)-1], ".zap") || strings.HasSuffix(f[len(f)-1], ".bolt")
+			} else if inZap && len(f) >= 2 && f[0] == "Rss:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				zap += kb
+			}
+		}
+	}
+	parts = append(parts, fmt.Sprintf("index files %d kB", zap))
 	fmt.Fprintf(os.Stderr, "memory %s: %s\n", what, strings.Join(parts, ", "))
 }
