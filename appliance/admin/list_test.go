@@ -163,7 +163,7 @@ func TestMeetingList(t *testing.T) {
 		{name: "legal hold", path: "/admin/meetings?hold=on", first: "ntDay50", rows: 6, contains: []string{"legal hold"}},
 		{name: "search", path: "/admin/meetings?q=zeppelin", first: "ntDay07", rows: 1,
 			contains: []string{"<mark>zeppelin</mark>", `href="/admin/meetings/ntDay07?line=1&amp;q=zeppelin#line-1"`, "1 meeting matching"}},
-		{name: "search and filter", path: "/admin/meetings?q=weather&hold=on", rows: 6} // equal scores: any order,
+		{name: "search and filter", path: "/admin/meetings?q=weather&hold=on", rows: 6}, // equal scores: any order,
 		{name: "search finds nothing", path: "/admin/meetings?q=absentword", rows: 0, contains: []string{"No meeting matches."}},
 		{name: "bad filter values are ignored", path: "/admin/meetings?from=yesterday&page=-3", first: "ntLive01", rows: 50},
 	}
