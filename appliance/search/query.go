@@ -60,13 +60,13 @@ type Fragment struct {
 
 // Results is one page of hits, best first.
 type Results struct {
-	Total uint64 // matching meetings in all
-	Hits  []Hit
-	Took  time.Duration
+	Total uint64        `json:"total"` // matching meetings in all
+	Hits  []Hit         `json:"hits"`
+	Took  time.Duration `json:"took_ns"`
 	// Partial: the index is still being synchronised with the archive
 	// (after a start with a lost or damaged index), so meetings may be
 	// missing.
-	Partial bool
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Search finds the meetings matching q, best match first, skipping offset and returning at most limit (1 to MaxLimit; 0
