@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -37,13 +38,22 @@ const lockTimeout = "2s"
 type Index struct {
 	DataDir string
 	Logger  *slog.Logger
+	// IdleClose, when positive, closes the bleve index after this long
+	// without a search or an update (the next one reopens it, which takes
+	// milliseconds): an idle daemon then holds none of the index's pages.
+	// Zero keeps it open until Close.
+	IdleClose time.Duration
 
-	mu      sync.RWMutex // guards idx: Search and Update hold it shared, the swap of a Rebuild exclusively
+	mu      sync.RWMutex // guards idx, opened, closed: Search and Update hold it shared, reopening and swapping exclusively
 	idx     bleve.Index
-	writeMu sync.Mutex // serialises Update and the sync batches, so an older read never overwrites a newer one
+	opened  bool         // Open (or a Rebuild) ran: an idle-closed index may be reopened
+	closed  bool         // Close ran
+	lastUse atomic.Int64 // Unix nanoseconds of the last search or update
+	writeMu sync.Mutex   // serialises Update and the sync batches, so an older read never overwrites a newer one
 	syncing atomic.Bool
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // every goroutine of the Index
+	syncWG  sync.WaitGroup // the start-up synchronisation
 }
 
 // New returns an Index of dataDir ({dataDir}/index), not yet open.
@@ -66,13 +76,20 @@ func (ix *Index) Open() error {
 	if err != nil {
 		return err
 	}
-	ix.idx = idx
+	ix.idx, ix.opened = idx, true
+	ix.lastUse.Store(time.Now().UnixNano())
 	ctx, cancel := context.WithCancel(context.Background())
 	ix.cancel = cancel
+	if ix.IdleClose > 0 {
+		ix.wg.Add(1)
+		go ix.closeWhenIdle(ctx)
+	}
 	ix.syncing.Store(true)
 	ix.wg.Add(1)
+	ix.syncWG.Add(1)
 	go func() {
 		defer ix.wg.Done()
+		defer ix.syncWG.Done()
 		defer ix.syncing.Store(false)
 		if _, err := ix.sync(ctx); err != nil && ctx.Err() == nil {
 			ix.Logger.Error("search index not synchronised with the archive", slog.Any("error", err))
@@ -183,6 +200,7 @@ func (ix *Index) Close() error {
 	ix.wg.Wait()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.closed = true
 	if ix.idx == nil {
 		return nil
 	}
@@ -200,7 +218,7 @@ func (ix *Index) Syncing() bool { return ix.syncing.Load() }
 
 // Wait waits until the start-up synchronisation is done (tests, the
 // reindex command).
-func (ix *Index) Wait() { ix.wg.Wait() }
+func (ix *Index) Wait() { ix.syncWG.Wait() }
 
 // Update re-reads one meeting's folder and replaces its document: indexed
 // from its manifest and the text files still there, or removed when the
@@ -211,16 +229,16 @@ func (ix *Index) Update(id string) error {
 	}
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.idx == nil {
-		return ErrClosed
+	idx, err := ix.acquire()
+	if err != nil {
+		return err
 	}
-	b := ix.idx.NewBatch()
+	defer ix.mu.RUnlock()
+	b := idx.NewBatch()
 	if _, err := addToBatch(b, ix.DataDir, id); err != nil {
 		return fmt.Errorf("index %s: %w", id, err)
 	}
-	if err := ix.idx.Batch(b); err != nil {
+	if err := idx.Batch(b); err != nil {
 		return fmt.Errorf("index %s: %w", id, err)
 	}
 	return nil
@@ -258,10 +276,74 @@ func addToBatch(b *bleve.Batch, dataDir, id string) (int, error) {
 
 // DocCount is how many meetings the index holds.
 func (ix *Index) DocCount() (uint64, error) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.idx == nil {
-		return 0, ErrClosed
+	idx, err := ix.acquire()
+	if err != nil {
+		return 0, err
 	}
-	return ix.idx.DocCount()
+	defer ix.mu.RUnlock()
+	return idx.DocCount()
+}
+
+// acquire returns the open bleve index with ix.mu held shared (the caller
+// releases it), reopening an index closed for being idle. ErrClosed after
+// Close or before Open.
+func (ix *Index) acquire() (bleve.Index, error) {
+	for {
+		ix.mu.RLock()
+		if ix.idx != nil {
+			ix.lastUse.Store(time.Now().UnixNano())
+			return ix.idx, nil
+		}
+		usable := ix.opened && !ix.closed
+		ix.mu.RUnlock()
+		if !usable {
+			return nil, ErrClosed
+		}
+		if err := ix.reopen(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// reopen opens the index again after an idle close.
+func (ix *Index) reopen() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.idx != nil || ix.closed {
+		return nil
+	}
+	idx, err := openChecked(ix.path())
+	if err != nil {
+		return fmt.Errorf("reopen search index: %w", err)
+	}
+	ix.idx = idx
+	return nil
+}
+
+// closeWhenIdle closes the bleve index once IdleClose passed without use
+// (never while the start-up synchronisation runs), until ctx ends.
+func (ix *Index) closeWhenIdle(ctx context.Context) {
+	defer ix.wg.Done()
+	t := time.NewTicker(max(ix.IdleClose/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if ix.Syncing() || time.Since(time.Unix(0, ix.lastUse.Load())) < ix.IdleClose {
+			continue
+		}
+		ix.writeMu.Lock()
+		ix.mu.Lock()
+		if ix.idx != nil && time.Since(time.Unix(0, ix.lastUse.Load())) >= ix.IdleClose {
+			if err := ix.idx.Close(); err != nil {
+				ix.Logger.Warn("search index: idle close", slog.Any("error", err))
+			}
+			ix.idx = nil
+		}
+		ix.mu.Unlock()
+		ix.writeMu.Unlock()
+	}
 }

@@ -83,12 +83,12 @@ func (ix *Index) Search(ctx context.Context, q string, limit, offset int) (*Resu
 		limit = 20
 	}
 	limit, offset = min(limit, MaxLimit), max(offset, 0)
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.idx == nil {
-		return nil, ErrClosed
+	idx, err := ix.acquire()
+	if err != nil {
+		return nil, err
 	}
-	an := ix.idx.Mapping().AnalyzerNamed(textAnalyzer)
+	defer ix.mu.RUnlock()
+	an := idx.Mapping().AnalyzerNamed(textAnalyzer)
 	words := queryWords(q)
 	terms := map[string]bool{}
 	var emails []string
@@ -126,7 +126,7 @@ func (ix *Index) Search(ctx context.Context, q string, limit, offset int) (*Resu
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(conj...), limit, offset, false)
 	req.Fields = []string{fieldTitle, fieldStartsAt}
-	sr, err := ix.idx.SearchInContext(ctx, req)
+	sr, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

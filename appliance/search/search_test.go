@@ -424,3 +424,34 @@ func TestSearch_Locked(t *testing.T) {
 	}
 	checkComplete(t, ix)
 }
+
+// With IdleClose the index lets go of its files when nobody searches, and
+// the next search or update opens it again.
+func TestSearch_IdleClose(t *testing.T) {
+	dataDir := newCorpus(t)
+	ix := search.New(dataDir)
+	ix.IdleClose = 50 * time.Millisecond
+	if err := ix.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	ix.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for ix.HoldsIndex() {
+		if time.Now().After(deadline) {
+			t.Fatal("the index is still open after IdleClose")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	checkComplete(t, ix) // reopens
+	testMeeting{id: "ntLate6", title: "Late addition", summary: "A word: quokka."}.write(t, dataDir)
+	for ix.HoldsIndex() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := ix.Update("ntLate6"); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustSearch(t, ix, "quokka"); res.Total != 1 {
+		t.Fatalf("after an update on an idle-closed index: %v", ids(res))
+	}
+}

@@ -142,7 +142,7 @@ func (ix *Index) recreate() error {
 	if err != nil {
 		return err
 	}
-	ix.idx = idx
+	ix.idx, ix.opened = idx, true
 	return nil
 }
 
@@ -151,12 +151,12 @@ func (ix *Index) recreate() error {
 func (ix *Index) syncBatch(ctx context.Context, ids []string) (int, error) {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.idx == nil {
-		return 0, ErrClosed
+	idx, err := ix.acquire()
+	if err != nil {
+		return 0, err
 	}
-	return fillBatch(ctx, ix.idx, ix.DataDir, ids, ix.Logger)
+	defer ix.mu.RUnlock()
+	return fillBatch(ctx, idx, ix.DataDir, ids, ix.Logger)
 }
 
 // fillBatch indexes the first of ids into idx, one bounded batch.
@@ -186,17 +186,17 @@ func fillBatch(ctx context.Context, idx bleve.Index, dataDir string, ids []strin
 // prints reads every document's fingerprint, by ID. A panic in bleve (a
 // corrupt segment) is reported as an error.
 func (ix *Index) prints() (out map[string]string, err error) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.idx == nil {
-		return nil, ErrClosed
+	idx, err := ix.acquire()
+	if err != nil {
+		return nil, err
 	}
+	defer ix.mu.RUnlock()
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("read indexed meetings: panic: %v", p)
 		}
 	}()
-	n, err := ix.idx.DocCount()
+	n, err := idx.DocCount()
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (ix *Index) prints() (out map[string]string, err error) {
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(n), 0, false)
 	req.Fields = []string{fieldPrint}
-	res, err := ix.idx.Search(req)
+	res, err := idx.Search(req)
 	if err != nil {
 		return nil, fmt.Errorf("read indexed meetings: %w", err)
 	}
@@ -295,6 +295,6 @@ func (ix *Index) swap(tmp string) error {
 	if err != nil {
 		return fmt.Errorf("rebuild search index: %w", err)
 	}
-	ix.idx = idx
+	ix.idx, ix.opened = idx, true
 	return nil
 }
