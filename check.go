@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // A finding of `check`: problems fail it (exit 1), warnings and notes are
@@ -36,9 +39,10 @@ func warning(format string, args ...any) finding {
 // checkMachine checks what a valid configuration needs of this machine: the
 // data dir is writable (or can be created), the listening ports are free or
 // held by a running notekeeper ([server] listen, or with a domain the [tls]
-// ports), a configured domain resolves (to one of this machine's addresses,
-// else a warning), and the clock is sane.
-func checkMachine(cfg Config) []finding {
+// ports), and the clock is sane; unless offline, also that a configured
+// domain resolves (to one of this machine's addresses, else a warning) and
+// that the [archive.s3] bucket answers.
+func checkMachine(cfg config.Config, offline bool) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
 		out = append(out, problem("data_dir: %v", err))
@@ -50,8 +54,13 @@ func checkMachine(cfg Config) []finding {
 		out = append(out, problem("clock: %s is not a plausible time; fix the clock (certificates and signed links depend on it)",
 			time.Now().UTC().Format(time.RFC3339)))
 	}
-	if f, ok := checkBucket(cfg); ok {
-		out = append(out, f)
+	if !offline {
+		if f, ok := checkBucket(cfg); ok {
+			out = append(out, f)
+		}
+		if f, ok := checkATS(cfg); ok {
+			out = append(out, f)
+		}
 	}
 	if cfg.Server.Domain == "" {
 		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
@@ -65,6 +74,9 @@ func checkMachine(cfg Config) []finding {
 		if f, ok := checkPort(p.key, p.addr, probe); ok {
 			out = append(out, f)
 		}
+	}
+	if offline {
+		return out
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -181,4 +193,44 @@ func checkWritableDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// runCheck validates the configuration and the machine, printing one line
+// per finding; it fails (exit 1) when any is a problem, not only warnings.
+// With -offline it skips the probes that need the network (the domain's
+// DNS, the S3 bucket), as the systemd unit's ExecStartPre does.
+func runCheck(_ context.Context, args []string, std stdio) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(std.Err)
+	path := fs.String("config", config.DefaultPath(), "configuration file")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, the ATS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("check: unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := config.Load(*path)
+	var findings []finding
+	var cerr *config.Error
+	switch {
+	case errors.As(err, &cerr):
+		for _, p := range cerr.Problems {
+			findings = append(findings, problem("%s", p.String()))
+		}
+	case err != nil:
+		findings = append(findings, problem("%v", err))
+	default:
+		findings = checkMachine(cfg, *offline)
+	}
+	failed := false
+	for _, f := range findings {
+		fmt.Fprintln(std.Out, f)
+		failed = failed || !f.Warning
+	}
+	if failed {
+		return exitError{}
+	}
+	fmt.Fprintln(std.Out, "ok")
+	return nil
 }

@@ -55,6 +55,10 @@ func TestCheck(t *testing.T) {
 			[]string{"tls.https_port: cannot listen on"}},
 		{"port held by a running notekeeper is only a warning", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", privateDir(t), running.Listener.Addr().String()),
 			[]string{"warning: server.listen: " + running.Listener.Addr().String() + " is held by a running notekeeper", "ok"}},
+		{"offline skips the domain's DNS", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"notekeeper-check.invalid\"\n[tls]\nhttp_port = %d\nhttps_port = %d\n",
+			privateDir(t), freePort(t), freePort(t)) + "#offline", nil},
+		{"wrong section gets a hint", "[server]\nwebhook_secrets = [\"s\"]\n",
+			[]string{`server.webhook_secrets: unknown key (did you mean [nylas] webhook_secrets?)`}},
 		{"config problems listed one per line", "[server]\nlistne = \"x\"\n[archive]\nconcurrency = 0\n",
 			[]string{`server.listne: unknown key`, "archive.concurrency: must be between 1 and 64"}},
 	}
@@ -64,7 +68,11 @@ func TestCheck(t *testing.T) {
 			cfg := tc.config + "\n[nylas]\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n"
 			os.WriteFile(path, []byte(cfg), 0o600)
 			var stdout, stderr bytes.Buffer
-			err := run(t.Context(), []string{"check", "-config", path}, &stdout, &stderr)
+			args := []string{"check", "-config", path}
+			if strings.HasSuffix(tc.config, "#offline") {
+				args = append(args, "-offline")
+			}
+			err := run(t.Context(), args, &stdout, &stderr)
 			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 			if tc.want == nil {
 				if err != nil || stdout.String() != "ok\n" {
@@ -121,4 +129,54 @@ func privateDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestCheckExampleOffline runs `check -offline` on config.example.toml with
+// the two variables it documents set: a new user's first check passes. Only
+// data_dir and server.listen are replaced, by a fresh directory and a free
+// port, since a test cannot own /var/lib/notekeeper or port 8080.
+func TestCheckExampleOffline(t *testing.T) {
+	example, err := os.ReadFile("config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(example)
+	for _, r := range []struct{ old, new string }{
+		{`data_dir = "/var/lib/notekeeper"`, fmt.Sprintf("data_dir = %q", filepath.Join(privateDir(t), "data"))},
+		{`listen = "127.0.0.1:8080"`, fmt.Sprintf("listen = \"127.0.0.1:%d\"", freePort(t))},
+	} {
+		if !strings.Contains(text, r.old) {
+			t.Fatalf("config.example.toml no longer has %s", r.old)
+		}
+		text = strings.Replace(text, r.old, r.new, 1)
+	}
+	path := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(path, []byte(text), 0o600)
+
+	t.Setenv("NYLAS_API_KEY", "nyk_example")
+	t.Setenv("NYLAS_WEBHOOK_SECRET", "example-secret")
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"check", "-offline", "-config", path}, &stdout, &stderr); err != nil || stdout.String() != "ok\n" {
+		t.Fatalf("check -offline on config.example.toml: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+
+	// Without them, each line says how to set the variable.
+	os.Unsetenv("NYLAS_API_KEY")
+	os.Unsetenv("NYLAS_WEBHOOK_SECRET")
+	stdout.Reset()
+	if err := run(t.Context(), []string{"check", "-offline", "-config", path}, &stdout, &stderr); err == nil {
+		t.Fatal("check passed without NYLAS_API_KEY and NYLAS_WEBHOOK_SECRET")
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one line per variable, got:\n%s", stdout.String())
+	}
+	for i, name := range []string{"NYLAS_API_KEY", "NYLAS_WEBHOOK_SECRET"} {
+		for _, want := range []string{name + " is not set", "systemctl edit notekeeper", "Environment=" + name + "=",
+			"LoadCredential=" + strings.ToLower(name) + ":", "file:/run/credentials/notekeeper.service/" + strings.ToLower(name)} {
+			if !strings.Contains(lines[i], want) {
+				t.Errorf("line %q lacks %q", lines[i], want)
+			}
+		}
+	}
 }

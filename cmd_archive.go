@@ -14,14 +14,16 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // newTarget returns the [archive.s3] bucket when the table is in use
 // (target = "s3", or a bucket configured for migrate and for serving files
 // already moved), else nil.
-func newTarget(cfg Config) (archive.Target, error) {
+func newTarget(cfg config.Config) (archive.Target, error) {
 	if !cfg.Archive.S3Used() {
 		return nil, nil
 	}
@@ -37,7 +39,7 @@ func newTarget(cfg Config) (archive.Target, error) {
 
 // checkBucket is `notekeeper check`'s probe of [archive.s3]: the bucket is
 // reachable and accepts the credentials.
-func checkBucket(cfg Config) (finding, bool) {
+func checkBucket(cfg config.Config) (finding, bool) {
 	t, err := newTarget(cfg)
 	if err != nil {
 		return problem("%v", err), true
@@ -64,24 +66,24 @@ daemon first: migrate refuses to run while it answers on its socket.
 `
 
 // runArchive dispatches `notekeeper archive …`.
-func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runArchive(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 || args[0] != "migrate" {
-		fmt.Fprint(stderr, archiveUsage)
+		fmt.Fprint(std.Err, archiveUsage)
 		return errors.New("archive: want the migrate subcommand")
 	}
 	fs := flag.NewFlagSet("archive migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	fs.SetOutput(std.Err)
+	path := fs.String("config", config.DefaultPath(), "configuration file")
 	to := fs.String("to", "", `destination: "s3"`)
 	deleteLocal := fs.Bool("delete-local", false, "remove local recordings and thumbnails once their objects are verified")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if *to != "s3" {
-		fmt.Fprint(stderr, archiveUsage)
+		fmt.Fprint(std.Err, archiveUsage)
 		return fmt.Errorf("archive migrate: -to must be \"s3\", not %q", *to)
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
@@ -98,13 +100,13 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := t.Ping(ctx); err != nil {
 		return fmt.Errorf("archive migrate: %w", err)
 	}
-	m := &migrator{target: t, dataDir: cfg.DataDir, deleteLocal: *deleteLocal, out: stdout}
+	m := &migrator{target: t, dataDir: cfg.DataDir, deleteLocal: *deleteLocal, out: std.Out}
 	return m.run(ctx)
 }
 
 // daemonRunning reports whether a daemon answers on the data dir's socket.
 func daemonRunning(dataDir string) bool {
-	c, err := ops.Dial(ops.SocketPath(dataDir))
+	c, err := ops.Dial(datadir.SocketPath(dataDir))
 	if err != nil {
 		return false
 	}
@@ -126,7 +128,7 @@ type migrator struct {
 // It stops at the first failure (after reporting it); everything done so
 // far is recorded, so a re-run continues where it stopped.
 func (m *migrator) run(ctx context.Context) error {
-	entries, err := os.ReadDir(filepath.Join(m.dataDir, "media"))
+	entries, err := os.ReadDir(datadir.MediaRoot(m.dataDir))
 	if errors.Is(err, os.ErrNotExist) {
 		entries = nil
 	} else if err != nil {

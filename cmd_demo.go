@@ -24,7 +24,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
+	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -52,9 +54,9 @@ type demoRun struct {
 // sends the script, waits (bounded) for the archive, the deliveries and the
 // alert, prints what happened, then serves until ctx ends (or returns at once
 // with -once). The data dir is removed at exit unless -keep-data.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(std.Err)
 	once := fs.Bool("once", false, "exit after printing what happened")
 	keep := fs.Bool("keep-data", false, "keep the throw-away data directory at exit")
 	if err := fs.Parse(args); err != nil {
@@ -78,16 +80,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	wctx, cancel := context.WithTimeout(ctx, demoTimeout)
 	defer cancel()
 	if err := d.drive(wctx); err != nil {
-		d.printLogTail(stderr)
+		d.printLogTail(std.Err)
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := d.report(stdout, *keep); err != nil {
+	if err := d.report(std.Out, *keep); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if *once {
 		return nil
 	}
-	fmt.Fprintln(stdout, "\nServing until Ctrl-C.")
+	fmt.Fprintln(std.Out, "\nServing until Ctrl-C.")
 	<-ctx.Done()
 	return nil
 }
@@ -137,7 +139,7 @@ func (d *demoRun) open() error {
 	}
 	// Record the simulator's destination as `webhook create` would, so the
 	// webhook watchdog and the admin overview have one to look at.
-	return writeJSONFile(d.dir, webhookStateFile, webhookState{ID: demo.WebhookID, URL: d.sim.WebhookURL, CreatedAt: time.Now().UTC()})
+	return writeJSONFile(d.dir, datadir.WebhookFile, webhookState{ID: demo.WebhookID, URL: d.sim.WebhookURL, CreatedAt: time.Now().UTC()})
 }
 
 // freeLoopbackAddr returns 127.0.0.1:PORT with a port free right now.
@@ -150,35 +152,30 @@ func freeLoopbackAddr() (string, error) {
 	return addr, ln.Close()
 }
 
-// demoConfig is the demo appliance's configuration: DefaultConfig with plain
+// demoConfig is the demo appliance's configuration: config.Default with plain
 // HTTP on listen, the simulator as the Nylas API (http media allowed), the
 // stand-ins as CRM, ATS and alert webhook, one admin user, and quick retries.
-func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey, atsURL, atsKey, sinkURL string) Config {
-	cfg := DefaultConfig()
+func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey, atsURL, atsKey, sinkURL string) config.Config {
+	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.InternalDomains = []string{demo.InternalDomain}
 	cfg.Server.Listen = listen
 	cfg.Nylas.APIBase = apiBase
-	cfg.Nylas.APIKey = literalSecret(apiKey)
-	cfg.Nylas.WebhookSecrets = []Secret{literalSecret(secret)}
+	cfg.Nylas.APIKey = config.Literal(apiKey)
+	cfg.Nylas.WebhookSecrets = []config.Secret{config.Literal(secret)}
 	cfg.Nylas.Grants = []string{demo.Sales().GrantID}
 	cfg.Nylas.AllowHTTPMedia = true
 	cfg.Archive.MinFreeBytes = 64 << 20 // a throw-away dir in /tmp: do not ask for the default 2 GiB
-	cfg.Tasks.BackoffBase = Duration{100 * time.Millisecond}
-	cfg.Tasks.BackoffMax = Duration{2 * time.Second}
+	cfg.Tasks.BackoffBase = config.Duration{Duration: 100 * time.Millisecond}
+	cfg.Tasks.BackoffMax = config.Duration{Duration: 2 * time.Second}
 	cfg.Tasks.MaxAttempts = 8
-	cfg.Tasks.Lease = Duration{time.Minute}
-	cfg.CRM = CRMConfig{Enabled: true, BaseURL: crmURL, APIKey: literalSecret(crmKey),
-		ContactsSearchPath: cfg.CRM.ContactsSearchPath, MeetingsPath: cfg.CRM.MeetingsPath}
-	cfg.ATS = ATSConfig{Enabled: true, BaseURL: atsURL, APIKey: literalSecret(atsKey),
-		InterviewsPath: cfg.ATS.InterviewsPath, RecordingsPath: cfg.ATS.RecordingsPath}
-	cfg.Alerts = []AlertConfig{{Type: "webhook", URL: literalSecret(sinkURL)}}
+	cfg.Tasks.Lease = config.Duration{Duration: time.Minute}
+	cfg.CRM.Enabled, cfg.CRM.BaseURL, cfg.CRM.APIKey = true, crmURL, config.Literal(crmKey)
+	cfg.ATS.Enabled, cfg.ATS.BaseURL, cfg.ATS.APIKey = true, atsURL, config.Literal(atsKey)
+	cfg.Alerts = []config.Alert{{Type: "webhook", URL: config.Literal(sinkURL)}}
 	cfg.Admin.Users = map[string]string{demoUser: adminHash}
 	return cfg
 }
-
-// literalSecret is a Secret written as a literal value.
-func literalSecret(v string) Secret { return Secret{ref: v, value: v} }
 
 // drive sends the script through the webhook and waits until everything it
 // should cause has happened, or ctx ends; the error then names what did not
@@ -251,7 +248,7 @@ func (d *demoRun) missing() []string {
 		}
 	}
 	lobby := demo.Lobby().NotetakerID
-	if !slices.ContainsFunc(d.sink.Alerts(), func(a demo.Alert) bool { return a.Kind == "notetaker.failed_entry" && a.Subject == lobby }) {
+	if !slices.ContainsFunc(d.sink.Alerts(), func(a demo.Alert) bool { return a.Kind == string(store.AlertFailedEntry) && a.Subject == lobby }) {
 		out = append(out, "the notetaker.failed_entry alert about "+lobby)
 	}
 	if len(out) == 0 {
@@ -372,7 +369,7 @@ func (d *demoRun) report(w io.Writer, keep bool) error {
 	return nil
 }
 
-// kindIndex orders archived file names by SPEC's kinds.
+// kindIndex orders archived file names in the order of archive.Kinds.
 func kindIndex(name string) int {
 	i := slices.Index(archive.Kinds, strings.TrimSuffix(name, filepath.Ext(name)))
 	if i < 0 {

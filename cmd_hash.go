@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,16 +19,16 @@ const hashCost = 12
 
 // runHashPassword reads a password (the first line of stdin) and prints its
 // bcrypt hash for [admin] users, so operators need no htpasswd.
-func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runHashPassword(_ context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("hash-password", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(std.Err)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errors.New("hash-password: give the password on standard input, not as an argument (it would stay in the shell history)")
 	}
-	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	line, err := bufio.NewReader(io.LimitReader(std.In, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("hash-password: read password: %w", err)
 	}
@@ -42,6 +43,6 @@ func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("hash-password: %w", err)
 	}
-	fmt.Fprintln(stdout, string(hash))
+	fmt.Fprintln(std.Out, string(hash))
 	return nil
 }

@@ -21,7 +21,10 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/appliance/status"
+	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -30,7 +33,7 @@ type opsCommand struct {
 	name   string
 	fs     *flag.FlagSet
 	config *string
-	cfg    Config
+	cfg    config.Config
 	stdout io.Writer
 	stderr io.Writer
 	local  bool // no daemon: the command works on the store itself
@@ -40,7 +43,7 @@ type opsCommand struct {
 func newOpsCommand(name string, stdout, stderr io.Writer) *opsCommand {
 	c := &opsCommand{name: name, fs: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout, stderr: stderr}
 	c.fs.SetOutput(stderr)
-	c.config = c.fs.String("config", DefaultConfigPath(), "configuration file")
+	c.config = c.fs.String("config", config.DefaultPath(), "configuration file")
 	return c
 }
 
@@ -53,7 +56,7 @@ func (c *opsCommand) parse(args []string, maxArgs int) error {
 	if c.fs.NArg() > maxArgs {
 		return fmt.Errorf("%s: unexpected argument %q", c.name, c.fs.Arg(maxArgs))
 	}
-	cfg, err := LoadConfigUnresolved(*c.config)
+	cfg, err := config.LoadUnresolved(*c.config)
 	c.cfg = cfg
 	return err
 }
@@ -62,7 +65,7 @@ func (c *opsCommand) parse(args []string, maxArgs int) error {
 // a Service over the store opened here (read-only unless write). close
 // releases what it opened.
 func (c *opsCommand) operator(write bool) (op ops.Operator, close func(), err error) {
-	client, err := ops.Dial(ops.SocketPath(c.cfg.DataDir))
+	client, err := ops.Dial(datadir.SocketPath(c.cfg.DataDir))
 	if err == nil {
 		return client, client.Close, nil
 	} else if !errors.Is(err, ops.ErrNoDaemon) {
@@ -87,7 +90,7 @@ func (c *opsCommand) queued() {
 // newOpsService builds the operations over db for cfg. status, when set, is
 // the daemon's; without one replay queues CRM/ATS deliveries for the next
 // start through delivery handlers that only enqueue.
-func newOpsService(cfg Config, db *store.DB, redeliver func(context.Context, *store.Notetaker) error) *ops.Service {
+func newOpsService(cfg config.Config, db *store.DB, redeliver func(context.Context, *store.Notetaker) error) *ops.Service {
 	if redeliver == nil {
 		var crm *appliance.CRM
 		var ats *appliance.ATS
@@ -112,8 +115,8 @@ func newOpsService(cfg Config, db *store.DB, redeliver func(context.Context, *st
 // backupStateFiles are the data dir's state files a backup holds: the
 // defaults plus webhook secret files kept in the data dir (where `webhook
 // create` writes them).
-func backupStateFiles(cfg Config) []string {
-	files := append([]string(nil), ops.DefaultStateFiles...)
+func backupStateFiles(cfg config.Config) []string {
+	files := append([]string(nil), datadir.StateFiles...)
 	for _, s := range cfg.Nylas.WebhookSecrets {
 		p, ok := strings.CutPrefix(s.Ref(), "file:")
 		if ok && filepath.IsAbs(p) && filepath.Dir(filepath.Clean(p)) == filepath.Clean(cfg.DataDir) {
@@ -123,8 +126,8 @@ func backupStateFiles(cfg Config) []string {
 	return files
 }
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("status", stdout, stderr)
+func runStatus(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("status", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print the status as JSON")
 	if err := c.parse(args, 0); err != nil {
 		return err
@@ -139,14 +142,14 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *asJSON {
-		return writeJSONLine(stdout, st)
+		return writeJSONLine(std.Out, st)
 	}
-	printStatus(stdout, st)
+	printStatus(std.Out, st)
 	return nil
 }
 
 // printStatus writes st for a person.
-func printStatus(w io.Writer, st *appliance.Status) {
+func printStatus(w io.Writer, st *status.Status) {
 	line := func(k, format string, a ...any) { fmt.Fprintf(w, "%-12s %s\n", k, fmt.Sprintf(format, a...)) }
 	if st.Daemon {
 		line("daemon", "running since %s, %s", st.StartedAt.UTC().Format(time.RFC3339), st.URL)
@@ -170,7 +173,7 @@ func printStatus(w io.Writer, st *appliance.Status) {
 		}
 		line("certificate", "%s: %s", st.Domain, exp)
 	}
-	line("disk free", "%s", humanBytes(st.DiskFreeBytes))
+	line("disk free", "%s", datadir.FormatBytes(st.DiskFreeBytes))
 	if st.Webhook.Status != "" {
 		line("webhook", "%s %s (checked %s)", st.Webhook.ID, st.Webhook.Status, st.Webhook.CheckedAt.UTC().Format(time.RFC3339))
 	} else {
@@ -192,22 +195,8 @@ func printStatus(w io.Writer, st *appliance.Status) {
 	}
 }
 
-// humanBytes writes n as 1.5 GiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("events", stdout, stderr)
+func runEvents(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("events", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print one JSON object per line")
 	var since sinceFlag
 	c.fs.Var(&since, "since", "only notifications received since: RFC 3339 time, or a duration such as 24h or 7d")
@@ -222,17 +211,17 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer done()
 	if !*asJSON {
-		fmt.Fprintf(stdout, "%-20s  %-28s  %-36s  %s\n", "RECEIVED", "TYPE", "ID", "SUBJECT")
+		fmt.Fprintf(std.Out, "%-20s  %-28s  %-36s  %s\n", "RECEIVED", "TYPE", "ID", "SUBJECT")
 	}
 	return op.Events(ctx, f, func(e ops.Event) error {
 		if *asJSON {
-			return writeJSONLine(stdout, e)
+			return writeJSONLine(std.Out, e)
 		}
 		subject := e.Subject
 		if e.Error != "" {
 			subject += " (not processed: " + e.Error + ")"
 		}
-		_, err := fmt.Fprintf(stdout, "%-20s  %-28s  %-36s  %s\n", e.ReceivedAt.UTC().Format(time.RFC3339), e.Type, e.ID, subject)
+		_, err := fmt.Fprintf(std.Out, "%-20s  %-28s  %-36s  %s\n", e.ReceivedAt.UTC().Format(time.RFC3339), e.Type, e.ID, subject)
 		return err
 	})
 }
@@ -273,8 +262,8 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("tasks", stdout, stderr)
+func runTasks(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("tasks", std.Out, std.Err)
 	failed := c.fs.Bool("failed", false, "only dead-lettered tasks")
 	asJSON := c.fs.Bool("json", false, "print one JSON object per line")
 	if err := c.parse(args, 0); err != nil {
@@ -290,12 +279,12 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if !*asJSON {
-		fmt.Fprintf(stdout, "%-44s  %-7s  %8s  %-20s  %s\n", "KEY", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR")
+		fmt.Fprintf(std.Out, "%-44s  %-7s  %8s  %-20s  %s\n", "KEY", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR")
 	}
 	now := time.Now()
 	for _, t := range tasks {
 		if *asJSON {
-			if err := writeJSONLine(stdout, t); err != nil {
+			if err := writeJSONLine(std.Out, t); err != nil {
 				return err
 			}
 			continue
@@ -307,13 +296,13 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case t.Leased(now):
 			state = "running"
 		}
-		fmt.Fprintf(stdout, "%-44s  %-7s  %8d  %-20s  %s\n", t.Key(), state, t.Attempts, next, t.LastError)
+		fmt.Fprintf(std.Out, "%-44s  %-7s  %8d  %-20s  %s\n", t.Key(), state, t.Attempts, next, t.LastError)
 	}
 	return nil
 }
 
-func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("retry", stdout, stderr)
+func runRetry(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("retry", std.Out, std.Err)
 	all := c.fs.Bool("all-failed", false, "retry every dead-lettered task")
 	if err := c.parse(args, 1); err != nil {
 		return err
@@ -332,20 +321,20 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "retried %d dead-lettered tasks\n", n)
+		fmt.Fprintf(std.Out, "retried %d dead-lettered tasks\n", n)
 		c.queued()
 		return nil
 	}
 	if err := op.Retry(ctx, key); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "retried %s\n", key)
+	fmt.Fprintf(std.Out, "retried %s\n", key)
 	c.queued()
 	return nil
 }
 
-func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("replay", stdout, stderr)
+func runReplay(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("replay", std.Out, std.Err)
 	id := c.fs.String("id", "", "envelope id of the notification to replay")
 	var since sinceFlag
 	c.fs.Var(&since, "since", "replay every notification received since: RFC 3339 time or duration (24h, 7d)")
@@ -365,14 +354,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "replayed %d notifications (%d imply no work); %d CRM/ATS deliveries queued again\n",
+	fmt.Fprintf(std.Out, "replayed %d notifications (%d imply no work); %d CRM/ATS deliveries queued again\n",
 		res.Notifications, res.Skipped, res.Deliveries)
 	c.queued()
 	return nil
 }
 
-func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("verify", stdout, stderr)
+func runVerify(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("verify", std.Out, std.Err)
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
@@ -386,25 +375,25 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	for _, p := range rep.Problems {
-		fmt.Fprintln(stdout, p)
+		fmt.Fprintln(std.Out, p)
 	}
 	pruned := ""
 	if rep.Pruned > 0 {
 		pruned = fmt.Sprintf(", %d pruned by retention", rep.Pruned)
 	}
 	if len(rep.Problems) > 0 {
-		fmt.Fprintf(stdout, "%d problems; %d files in %d meetings match their manifest%s\n", len(rep.Problems), rep.Files, rep.Meetings, pruned)
+		fmt.Fprintf(std.Out, "%d problems; %d files in %d meetings match their manifest%s\n", len(rep.Problems), rep.Files, rep.Meetings, pruned)
 		return exitError{}
 	}
 	if rep.Objects > 0 {
 		pruned += fmt.Sprintf(" (%d of them objects in the bucket, re-hashed)", rep.Objects)
 	}
-	fmt.Fprintf(stdout, "ok: %d files in %d meetings match their manifest%s\n", rep.Files, rep.Meetings, pruned)
+	fmt.Fprintf(std.Out, "ok: %d files in %d meetings match their manifest%s\n", rep.Files, rep.Meetings, pruned)
 	return nil
 }
 
-func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("backup", stdout, stderr)
+func runBackup(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("backup", std.Out, std.Err)
 	out := c.fs.String("o", "", "write the backup (tar.gz) to this file; - for standard output")
 	if err := c.parse(args, 0); err != nil {
 		return err
@@ -418,7 +407,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer done()
 	if *out == "-" {
-		return op.Backup(ctx, stdout)
+		return op.Backup(ctx, std.Out)
 	}
 	dir, name := splitPath(*out)
 	path, err := ops.WriteBackupFile(ctx, op, dir, name)
@@ -429,12 +418,12 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s)\n", path, humanBytes(fi.Size()))
+	fmt.Fprintf(std.Out, "wrote %s (%s)\n", path, datadir.FormatBytes(fi.Size()))
 	return nil
 }
 
-func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("restore", stdout, stderr)
+func runRestore(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("restore", std.Out, std.Err)
 	if err := c.parse(args, 1); err != nil {
 		return err
 	}
@@ -446,16 +435,16 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	n := res.Counts
-	fmt.Fprintf(stdout, "restored %s into %s: %d notifications, %d notetakers, %d bookings, %d tasks\n",
+	fmt.Fprintf(std.Out, "restored %s into %s: %d notifications, %d notetakers, %d bookings, %d tasks\n",
 		strings.Join(res.Names, ", "), c.cfg.DataDir, n.Notifications, n.Notetakers, n.Bookings, n.TasksLive+n.TasksDead)
 	if res.Aside != "" {
-		fmt.Fprintf(stdout, "the replaced files are in %s\n", res.Aside)
+		fmt.Fprintf(std.Out, "the replaced files are in %s\n", res.Aside)
 	}
 	return nil
 }
 
-func runHold(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newOpsCommand("hold", stdout, stderr)
+func runHold(ctx context.Context, args []string, std stdio) error {
+	c := newOpsCommand("hold", std.Out, std.Err)
 	release := c.fs.Bool("release", false, "release the hold")
 	if err := c.parse(args, 1); err != nil {
 		return err
@@ -473,9 +462,9 @@ func runHold(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *release {
-		fmt.Fprintf(stdout, "legal hold released on %s\n", id)
+		fmt.Fprintf(std.Out, "legal hold released on %s\n", id)
 	} else {
-		fmt.Fprintf(stdout, "legal hold set on %s: retention keeps its files\n", id)
+		fmt.Fprintf(std.Out, "legal hold set on %s: retention keeps its files\n", id)
 	}
 	return nil
 }

@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -51,7 +52,7 @@ func seedStore(t *testing.T, dataDir string) {
 		body := fmt.Sprintf(`{"specversion":"1.0","type":%q,"id":%q,"time":1737504536,"data":{"object":{"id":"nt-1","state":"attending"}}}`, typ, id)
 		if _, err := db.Ingest(context.Background(), &store.Ingest{
 			Notification: store.Notification{ID: id, Type: typ, Body: []byte(body)},
-			Tasks:        []store.TaskRef{{Kind: appliance.TaskNotetaker, Subject: "nt-1"}},
+			Tasks:        []store.TaskRef{{Kind: store.TaskNotetaker, Subject: "nt-1"}},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -61,11 +62,11 @@ func seedStore(t *testing.T, dataDir string) {
 		t.Fatal(err)
 	}
 	db.UpdateNotetaker("nt-1", func(nt *store.Notetaker) error { nt.State = "attending"; return nil })
-	if _, err := appliance.LoadLinkKey(dataDir); err != nil {
+	if _, err := links.LoadKey(dataDir); err != nil {
 		t.Fatal(err)
 	}
 	dir, _ := archive.MediaDir(dataDir, "nt-1")
-	archive.WriteFileAtomic(dir, "summary.json", []byte(`{"summary":"Jo wants to renew."}`))
+	datadir.WriteFileAtomic(dir, "summary.json", []byte(`{"summary":"Jo wants to renew."}`))
 	man := &archive.Manifest{NotetakerID: "nt-1", Files: map[string]archive.FileEntry{}}
 	sum, n, _ := hashFile(filepath.Join(dir, "summary.json"))
 	man.Files["summary.json"] = archive.FileEntry{Bytes: n, SHA256: sum, ContentType: "application/json", ArchivedAt: time.Now()}
@@ -266,49 +267,6 @@ func TestParseSince(t *testing.T) {
 			got, err := parseSince(tc.in, now)
 			if (err != nil) != tc.wantErr || !got.Equal(tc.want) {
 				t.Fatalf("parseSince(%q) = %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
-func TestLoadConfigUnresolved(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		config  string
-		wantErr string // "" for success
-	}{
-		{"unset variable and missing credential", `data_dir = "/srv/nk"
-[nylas]
-api_key = "env:NOTEKEEPER_TEST_UNSET_KEY"
-webhook_secrets = ["file:/nonexistent/secret"]
-[crm]
-enabled = true
-base_url = "https://crm.example.com"
-api_key = "env:NOTEKEEPER_TEST_UNSET_CRM"
-`, ""},
-		{"other problems are still problems", `data_dir = "/srv/nk"
-[backup]
-keep = 0
-`, "backup.keep"},
-		{"unknown keys too", `data_dir = "/srv/nk"
-colour = "blue"
-`, "colour"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "config.toml")
-			os.WriteFile(path, []byte(tc.config), 0o600)
-			cfg, err := LoadConfigUnresolved(path)
-			if tc.wantErr == "" {
-				if err != nil || cfg.DataDir != "/srv/nk" || !cfg.CRM.Enabled {
-					t.Fatalf("%+v %v", cfg.DataDir, err)
-				}
-				if _, err := LoadConfig(path); err == nil {
-					t.Fatal("LoadConfig resolved secrets that do not exist")
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("err %v, want %q", err, tc.wantErr)
 			}
 		})
 	}

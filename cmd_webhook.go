@@ -11,8 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 const webhookUsage = `usage: notekeeper webhook <create|list|status|rotate-secret> [-config FILE] [-grace 24h]
@@ -24,40 +25,41 @@ const webhookUsage = `usage: notekeeper webhook <create|list|status|rotate-secre
   rotate-secret  have Nylas issue a new secret; the old one stays accepted for -grace (default 24h)
 `
 
-// runWebhook manages the Nylas webhook destination (SPEC §2).
-func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runWebhook manages the Nylas webhook destination: create, list, status,
+// rotate-secret.
+func runWebhook(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, webhookUsage)
+		fmt.Fprint(std.Err, webhookUsage)
 		return errors.New("webhook: no subcommand")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("webhook "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", DefaultConfigPath(), "configuration file")
+	fs.SetOutput(std.Err)
+	path := fs.String("config", config.DefaultPath(), "configuration file")
 	grace := fs.Duration("grace", 24*time.Hour, "rotate-secret: how long the old secret stays accepted")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
 	client := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
 	switch sub {
 	case "create":
-		return webhookCreate(ctx, cfg, client, stdout)
+		return webhookCreate(ctx, cfg, client, std.Out)
 	case "list":
-		return webhookList(ctx, cfg, client, stdout)
+		return webhookList(ctx, cfg, client, std.Out)
 	case "status":
-		return webhookStatus(ctx, cfg, client, stdout)
+		return webhookStatus(ctx, cfg, client, std.Out)
 	case "rotate-secret":
-		return webhookRotate(ctx, cfg, client, *grace, stdout)
+		return webhookRotate(ctx, cfg, client, *grace, std.Out)
 	}
-	fmt.Fprint(stderr, webhookUsage)
+	fmt.Fprint(std.Err, webhookUsage)
 	return fmt.Errorf("webhook: unknown subcommand %q", sub)
 }
 
-func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	file, err := secretFile(cfg)
 	if err != nil {
 		return err
@@ -66,7 +68,7 @@ func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout
 		return err
 	} else if id != "" {
 		return fmt.Errorf("webhook destination %s is already recorded in %s/%s; use rotate-secret, or delete it at Nylas and remove that file",
-			id, cfg.DataDir, webhookStateFile)
+			id, cfg.DataDir, datadir.WebhookFile)
 	}
 	url := cfg.PublicURL() + cfg.Server.WebhookPath
 	// Nylas sends its challenge to url before answering: the appliance must be running.
@@ -77,7 +79,7 @@ func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout
 	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
 		return fmt.Errorf("destination %s created, but its secret could not be stored (rotate it): %w", wh.ID, err)
 	}
-	if err := writeJSONFile(cfg.DataDir, webhookStateFile, webhookState{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
+	if err := writeJSONFile(cfg.DataDir, datadir.WebhookFile, webhookState{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created webhook destination %s (%s) for %s\nsecret written to %s; a running notekeeper accepts it within %s\n",
@@ -88,16 +90,16 @@ func webhookCreate(ctx context.Context, cfg Config, client *nylas.Client, stdout
 // writeSecretFile stores a secret as the first line of path (0600).
 func writeSecretFile(path, secret string) error {
 	if secret == "" {
-		return errors.New("Nylas returned no secret")
+		return errors.New("the Nylas answer holds no webhook secret")
 	}
 	dir, name := splitPath(path)
-	if err := archive.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
+	if err := datadir.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
 		return err
 	}
 	return matchOwner(path)
 }
 
-func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookList(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	ours, err := destinationID(cfg.DataDir)
 	if err != nil {
 		return err
@@ -118,7 +120,7 @@ func webhookList(ctx context.Context, cfg Config, client *nylas.Client, stdout i
 	return tw.Flush()
 }
 
-func webhookStatus(ctx context.Context, cfg Config, client *nylas.Client, stdout io.Writer) error {
+func webhookStatus(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
 	id, err := destinationID(cfg.DataDir)
 	if err != nil {
 		return err
@@ -146,7 +148,7 @@ func webhookStatus(ctx context.Context, cfg Config, client *nylas.Client, stdout
 	return nil
 }
 
-func webhookRotate(ctx context.Context, cfg Config, client *nylas.Client, grace time.Duration, stdout io.Writer) error {
+func webhookRotate(ctx context.Context, cfg config.Config, client *nylas.Client, grace time.Duration, stdout io.Writer) error {
 	file, err := secretFile(cfg)
 	if err != nil {
 		return err
@@ -166,7 +168,7 @@ func webhookRotate(ctx context.Context, cfg Config, client *nylas.Client, grace 
 	}
 	// Keep the old secret accepted before Nylas switches (at once, no overlap).
 	until := time.Now().Add(grace).UTC()
-	if err := writeJSONFile(cfg.DataDir, previousSecretFile, previousSecret{Secret: old, Until: until}); err != nil {
+	if err := writeJSONFile(cfg.DataDir, datadir.PreviousWebhookFile, previousSecret{Secret: old, Until: until}); err != nil {
 		return err
 	}
 	wh, err := client.RotateWebhookSecret(ctx, id)

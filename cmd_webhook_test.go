@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // nylasWebhooks is an httptest Nylas webhook API with one destination.
@@ -29,7 +31,7 @@ func (n *nylasWebhooks) serve(w http.ResponseWriter, r *http.Request) {
 	defer n.mu.Unlock()
 	n.calls = append(n.calls, r.Method+" "+r.URL.Path)
 	if r.Header.Get("Authorization") != "Bearer test-key" {
-		http.Error(w, `{"error":{"type":"unauthorized"}}`, 401)
+		http.Error(w, `{"error":{"type":"unauthorized"}}`, http.StatusUnauthorized)
 		return
 	}
 	wh := func() map[string]any {
@@ -66,8 +68,8 @@ func TestWebhookCommands(t *testing.T) {
 	secretPath := filepath.Join(dataDir, "webhook-secret")
 	os.MkdirAll(dataDir, 0o700)
 	os.WriteFile(secretPath, []byte("bootstrap\n"), 0o600)
-	config := filepath.Join(dir, "config.toml")
-	os.WriteFile(config, []byte(fmt.Sprintf(`data_dir = %q
+	cfgPath := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`data_dir = %q
 [server]
 public_url = "https://notes.example.com"
 [nylas]
@@ -77,7 +79,7 @@ webhook_secrets = ["file:%s"]
 `, dataDir, api.URL, secretPath)), 0o600)
 	cmd := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
-		err := run(t.Context(), append([]string{"webhook"}, append(args, "-config", config)...), &out, &errOut)
+		err := run(t.Context(), append([]string{"webhook"}, append(args, "-config", cfgPath)...), &out, &errOut)
 		return out.String() + errOut.String(), err
 	}
 
@@ -122,7 +124,7 @@ webhook_secrets = ["file:%s"]
 	if b, _ := os.ReadFile(secretPath); string(b) != "secret-two\n" {
 		t.Fatalf("secret after rotation %q", b)
 	}
-	cfg, err := LoadConfig(config)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

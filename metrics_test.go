@@ -5,28 +5,33 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/config"
 )
+
+// e2eSecret is the webhook secret TestMetricsListener signs with (the
+// tests of the built binary, in e2e/, use one of the same name).
+const e2eSecret = "e2e-webhook-secret"
 
 // TestMetricsListener runs Main with [server] metrics_listen: the page is
 // served there without authentication, parses as Prometheus text and counts
 // a notification posted to the public listener.
 func TestMetricsListener(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.MetricsListen = "127.0.0.1:0"
 	cfg.Archive.MinFreeBytes = 0
-	cfg.Nylas.WebhookSecrets = []Secret{{ref: e2eSecret, value: e2eSecret}}
+	cfg.Nylas.WebhookSecrets = []config.Secret{config.Literal(e2eSecret)}
 	hash, err := bcrypt.GenerateFromPassword([]byte("metrics-pw"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +44,10 @@ func TestMetricsListener(t *testing.T) {
 	}
 	defer m.Close()
 
-	body := e2eNotification("ntf-metrics-1", 1)
+	body, err := os.ReadFile("appliance/testdata/fixtures/notetaker-meeting-state-attending.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	req, _ := http.NewRequest("POST", m.Server.URL()+cfg.Server.WebhookPath, bytes.NewReader(body))
 	req.Header.Set("X-Nylas-Signature", appliance.Sign(e2eSecret, body))
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
@@ -92,49 +100,5 @@ func TestMetricsListener(t *testing.T) {
 		if families[name] == nil {
 			t.Errorf("%s missing", name)
 		}
-	}
-}
-
-// gathered returns the value of family{labels} in metrics: a counter's or
-// gauge's value, a histogram's count.
-func gathered(t *testing.T, metrics *appliance.Metrics, family string, labels map[string]string) (float64, bool) {
-	t.Helper()
-	families, err := metrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != family {
-			continue
-		}
-	next:
-		for _, m := range f.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if want, ok := labels[lp.GetName()]; ok && want != lp.GetValue() {
-					continue next
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				return m.GetCounter().GetValue(), true
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue(), true
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount()), true
-			}
-		}
-	}
-	return 0, false
-}
-
-// waitUntil polls cond until it holds or 20 s pass.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

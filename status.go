@@ -5,14 +5,14 @@ import (
 	"context"
 	"slices"
 
-	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/status"
 )
 
 // Status gathers the running appliance's state for `notekeeper status` and
 // the admin overview: readiness checks, certificate, disk, webhook
 // destination, record counts and the jobs' last runs.
-func (m *Main) Status(ctx context.Context) (*appliance.Status, error) {
-	st := &appliance.Status{
+func (m *Main) Status(ctx context.Context) (*status.Status, error) {
+	st := &status.Status{
 		Version:   Version,
 		Daemon:    true,
 		StartedAt: m.started,
@@ -23,7 +23,7 @@ func (m *Main) Status(ctx context.Context) (*appliance.Status, error) {
 	if m.Server != nil {
 		st.URL = m.Server.URL()
 		for _, c := range m.Server.Checks {
-			r := appliance.CheckResult{Name: c.Name, OK: true}
+			r := status.CheckResult{Name: c.Name, OK: true}
 			if err := c.Fn(ctx); err != nil {
 				r.OK, r.Error, st.Ready = false, err.Error(), false
 			}
@@ -39,7 +39,7 @@ func (m *Main) Status(ctx context.Context) (*appliance.Status, error) {
 		st.DiskFreeBytes = int64(free)
 	}
 	var err error
-	if st.Webhook, err = appliance.LastWebhookStatus(m.DB); err != nil {
+	if st.Webhook, err = m.DB.WebhookStatus(); err != nil {
 		return nil, err
 	}
 	if st.Counts, err = m.DB.Counts(); err != nil {
@@ -47,13 +47,13 @@ func (m *Main) Status(ctx context.Context) (*appliance.Status, error) {
 	}
 	if m.Jobs != nil {
 		for _, r := range m.Jobs.Runs() {
-			jr := appliance.JobRun{Name: r.Name, Spec: r.Spec, Started: r.Started, Duration: r.Duration, Next: r.Next}
+			jr := status.JobRun{Name: r.Name, Spec: r.Spec, Started: r.Started, Duration: r.Duration, Next: r.Next}
 			if r.Err != nil {
 				jr.Error = r.Err.Error()
 			}
 			st.Jobs = append(st.Jobs, jr)
 		}
-		slices.SortFunc(st.Jobs, func(a, b appliance.JobRun) int { return cmp.Compare(a.Name, b.Name) })
+		slices.SortFunc(st.Jobs, func(a, b status.JobRun) int { return cmp.Compare(a.Name, b.Name) })
 	}
 	return st, nil
 }

@@ -11,18 +11,15 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/config"
 )
 
 // The webhook destination and its secrets live in files, not in the store:
 // `notekeeper webhook …` runs while the daemon holds the store's lock.
-const (
-	// webhookStateFile, in the data dir, names this appliance's destination.
-	webhookStateFile = "webhook.json"
-	// previousSecretFile, in the data dir, keeps a rotated-out secret and
-	// until when it is still accepted.
-	previousSecretFile = "webhook-previous.json"
-)
+// datadir.WebhookFile names this appliance's destination;
+// datadir.PreviousWebhookFile keeps a rotated-out secret and until when it is
+// still accepted.
 
 // secretRefresh is how often a running daemon re-reads its webhook secrets
 // (files written by webhook create/rotate-secret, or by hand).
@@ -74,7 +71,7 @@ func writeJSONFile(dataDir, name string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := archive.WriteFileAtomic(dataDir, name, append(b, '\n')); err != nil {
+	if err := datadir.WriteFileAtomic(dataDir, name, append(b, '\n')); err != nil {
 		return err
 	}
 	return matchOwner(filepath.Join(dataDir, name))
@@ -101,7 +98,7 @@ func matchOwner(path string) error {
 // destinationID returns the recorded destination ID, "" when none.
 func destinationID(dataDir string) (string, error) {
 	var st webhookState
-	if _, err := readJSONFile(dataDir, webhookStateFile, &st); err != nil {
+	if _, err := readJSONFile(dataDir, datadir.WebhookFile, &st); err != nil {
 		return "", err
 	}
 	return st.ID, nil
@@ -110,7 +107,7 @@ func destinationID(dataDir string) (string, error) {
 // secretFile is where `webhook create` and `rotate-secret` write the secret:
 // the first `file:` entry of [nylas] webhook_secrets with an absolute path
 // (a relative one is a read-only systemd credential).
-func secretFile(cfg Config) (string, error) {
+func secretFile(cfg config.Config) (string, error) {
 	for _, s := range cfg.Nylas.WebhookSecrets {
 		if p, ok := strings.CutPrefix(s.Ref(), "file:"); ok && filepath.IsAbs(p) {
 			return p, nil
@@ -123,7 +120,7 @@ func secretFile(cfg Config) (string, error) {
 // acceptedSecrets resolves the configured webhook secrets anew (files may
 // have changed) and adds a rotated-out secret still inside its grace
 // period. A secret that no longer resolves keeps its last value.
-func acceptedSecrets(refs []Secret, dataDir string, now time.Time) []string {
+func acceptedSecrets(refs []config.Secret, dataDir string, now time.Time) []string {
 	var out []string
 	for _, s := range refs {
 		c := s
@@ -135,7 +132,7 @@ func acceptedSecrets(refs []Secret, dataDir string, now time.Time) []string {
 		}
 	}
 	var prev previousSecret
-	if ok, _ := readJSONFile(dataDir, previousSecretFile, &prev); ok && now.Before(prev.Until) && prev.Secret != "" &&
+	if ok, _ := readJSONFile(dataDir, datadir.PreviousWebhookFile, &prev); ok && now.Before(prev.Until) && prev.Secret != "" &&
 		!slices.Contains(out, prev.Secret) {
 		out = append(out, prev.Secret)
 	}

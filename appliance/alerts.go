@@ -19,9 +19,9 @@ import (
 
 // AlertSink is one place alerts go ([[alert]] in the config).
 type AlertSink struct {
-	Type  string   // "slack" (incoming webhook), "webhook" (JSON POST) or "email" (SMTP)
-	URL   string   // slack and webhook
-	Kinds []string // only these kinds; empty = all
+	Type  string            // "slack" (incoming webhook), "webhook" (JSON POST) or "email" (SMTP)
+	URL   string            // slack and webhook
+	Kinds []store.AlertKind // only these kinds; empty = all
 
 	SMTPAddr           string // email: host:port
 	Username, Password string // email: SMTP AUTH, optional
@@ -43,15 +43,14 @@ type Alerter struct {
 	SendMail func(addr string, a smtp.Auth, from string, to []string, msg []byte) error
 }
 
-// Register installs the alert handler on pool.
-func (al *Alerter) Register(pool *Pool) {
+// prepare fills in the defaults (the pipeline calls it).
+func (al *Alerter) prepare() {
 	if al.HTTP == nil {
 		al.HTTP = &http.Client{Timeout: 15 * time.Second}
 	}
 	if al.SendMail == nil {
 		al.SendMail = smtp.SendMail
 	}
-	pool.Handle(store.TaskAlert, al.handle)
 }
 
 // handle delivers one alert to one sink.
@@ -76,7 +75,7 @@ func (al *Alerter) handle(ctx context.Context, t *store.Task) error {
 		return al.post(ctx, t, sink.URL, map[string]string{"text": alertText(a)})
 	case "webhook":
 		return al.post(ctx, t, sink.URL, map[string]string{
-			"kind": a.Kind, "subject": a.Subject, "message": a.Message, "time": a.Time.UTC().Format(time.RFC3339)})
+			"kind": string(a.Kind), "subject": a.Subject, "message": a.Message, "time": a.Time.UTC().Format(time.RFC3339)})
 	case "email":
 		return al.mail(sink, a)
 	}
@@ -126,13 +125,13 @@ func headerSafe(s string) string {
 // (an alert about alerts would loop), anything else raises delivery.failed.
 // The pool raises it in the dead letter's own transaction.
 func (al *Alerter) DeadLetter(t *store.Task, err error) *store.Alert {
-	kind := "delivery.failed"
+	kind := store.AlertDeliveryFailed
 	switch t.Kind {
 	case store.TaskAlert:
 		al.Logger.Error("alert could not be delivered", slog.String("task", t.Key()), slog.Any("error", err))
 		return nil
-	case TaskArchive:
-		kind = "archive.failed"
+	case store.TaskArchive:
+		kind = store.AlertArchiveFailed
 	}
 	msg := fmt.Sprintf("task %s failed for good after %d attempts: %v; retry it once the cause is fixed", t.Key(), t.Attempts, err)
 	return &store.Alert{Kind: kind, Subject: t.Subject, Message: msg}

@@ -159,7 +159,7 @@ func TestAlerts_FailedEntryFiveTimesOneMessagePerSink(t *testing.T) {
 		{Type: "slack", URL: slack.srv.URL},
 		{Type: "webhook", URL: hook.srv.URL},
 		{Type: "email", SMTPAddr: mail.ln.Addr().String(), From: "notekeeper@example.com", To: []string{"ops@example.com"}},
-		{Type: "webhook", URL: onlyGrants.srv.URL, Kinds: []string{"grant.expired"}},
+		{Type: "webhook", URL: onlyGrants.srv.URL, Kinds: []store.AlertKind{store.AlertGrantExpired}},
 	}, nil)
 	base := fixture(t, "notetaker-meeting-state-failed-entry.json")
 	for i := range 5 {
@@ -171,12 +171,12 @@ func TestAlerts_FailedEntryFiveTimesOneMessagePerSink(t *testing.T) {
 	waitFor(t, "alerts delivered", drained(app.DB))
 
 	got := slack.received()
-	if len(got) != 1 || !strings.Contains(got[0]["text"], "notetaker.failed_entry") || !strings.Contains(got[0]["text"], "nt7Hq2LmZ") ||
+	if len(got) != 1 || !strings.Contains(got[0]["text"], string(store.AlertFailedEntry)) || !strings.Contains(got[0]["text"], "nt7Hq2LmZ") ||
 		!strings.Contains(got[0]["text"], "lobby") {
 		t.Fatalf("slack got %v, want one message", got)
 	}
 	hooks := hook.received()
-	if len(hooks) != 1 || hooks[0]["kind"] != "notetaker.failed_entry" || hooks[0]["subject"] != "nt7Hq2LmZ" || hooks[0]["message"] == "" {
+	if len(hooks) != 1 || hooks[0]["kind"] != string(store.AlertFailedEntry) || hooks[0]["subject"] != "nt7Hq2LmZ" || hooks[0]["message"] == "" {
 		t.Fatalf("webhook got %v", hooks)
 	}
 	if _, err := time.Parse(time.RFC3339, hooks[0]["time"]); err != nil {
@@ -195,7 +195,7 @@ func TestAlerts_FailedEntryFiveTimesOneMessagePerSink(t *testing.T) {
 func TestAlerts_PermanentSinkFailureDoesNotLoop(t *testing.T) {
 	bad := newSinkServer(t, 400, 400, 400)
 	app := openAlertApp(t, []appliance.AlertSink{{Type: "slack", URL: bad.srv.URL}}, nil)
-	if _, err := app.DB.RaiseAlert(store.Alert{Kind: "disk.low", Subject: "/data", Message: "low"}); err != nil {
+	if _, err := app.DB.RaiseAlert(store.Alert{Kind: store.AlertDiskLow, Subject: "/data", Message: "low"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "dead letter", func() bool {
@@ -215,10 +215,10 @@ func TestAlerts_DeadLetterRaisesDeliveryFailed(t *testing.T) {
 			return apperr.Permanent(errors.New("crm answered 400: bad request"))
 		})
 	})
-	app.DB.Enqueue(store.TaskRef{Kind: "crm", Subject: "nt1"})
+	app.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt1"})
 	waitFor(t, "delivery.failed delivered", func() bool {
 		got := hook.received()
-		return len(got) == 1 && got[0]["kind"] == "delivery.failed" && got[0]["subject"] == "nt1" &&
+		return len(got) == 1 && got[0]["kind"] == string(store.AlertDeliveryFailed) && got[0]["subject"] == "nt1" &&
 			strings.Contains(got[0]["message"], "400")
 	})
 }

@@ -15,8 +15,9 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target/s3test"
+	"github.com/notekeeper/notekeeper/appliance/links"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
+	"github.com/notekeeper/notekeeper/appliance/s3target/s3test"
 )
 
 // statSHA returns an object's size and sha256 metadata.
@@ -76,14 +77,14 @@ func TestArchiveS3_MultipartRecordingVerifiedAndServed(t *testing.T) {
 
 	// A signed /files link to the recording redirects to the bucket; Range
 	// is answered there.
-	key, err := appliance.LoadLinkKey(app.DataDir)
+	key, err := links.LoadKey(app.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := &appliance.Links{Key: key, BaseURL: app.Server.URL(), TTL: time.Hour, Now: time.Now}
-	app.Server.Links, app.Server.DataDir, app.Server.Target = links, app.DataDir, bucket
+	signer := &links.Signer{Key: key, BaseURL: app.Server.URL(), TTL: time.Hour, Now: time.Now}
+	app.Server.Links, app.Server.DataDir, app.Server.Target = signer, app.DataDir, bucket
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(links.URL("ntS3a", "recording.mp4"))
+	resp, err := noFollow.Get(signer.URL("ntS3a", "recording.mp4"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestArchiveS3_MultipartRecordingVerifiedAndServed(t *testing.T) {
 	if resp.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(resp.Header.Get("Location"), srv.Endpoint()+"/archive/meetings/ntS3a/recording.mp4?") {
 		t.Fatalf("link to an object: %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	req, _ := http.NewRequest("GET", links.URL("ntS3a", "recording.mp4"), nil)
+	req, _ := http.NewRequest("GET", signer.URL("ntS3a", "recording.mp4"), nil)
 	req.Header.Set("Range", "bytes=68157440-68158463") // 1 KiB at 65 MiB
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
@@ -103,10 +104,10 @@ func TestArchiveS3_MultipartRecordingVerifiedAndServed(t *testing.T) {
 		t.Errorf("range through the link: %d, %d bytes", resp.StatusCode, len(body))
 	}
 	// The summary is still served locally; a tampered link is refused.
-	if status, body := get(t, links.URL("ntS3a", "summary.json")); status != 200 || !bytes.Equal([]byte(body), files["summary"].data) {
+	if status, body := get(t, signer.URL("ntS3a", "summary.json")); status != 200 || !bytes.Equal([]byte(body), files["summary"].data) {
 		t.Errorf("local summary: %d %q", status, body)
 	}
-	if status, _ := get(t, strings.Replace(links.URL("ntS3a", "recording.mp4"), "sig=", "sig=00", 1)); status != http.StatusForbidden {
+	if status, _ := get(t, strings.Replace(signer.URL("ntS3a", "recording.mp4"), "sig=", "sig=00", 1)); status != http.StatusForbidden {
 		t.Errorf("bad signature: %d, want 403", status)
 	}
 }

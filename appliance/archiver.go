@@ -15,13 +15,10 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// TaskArchive is the task kind that downloads one Notetaker's media; its
-// subject is the Notetaker ID.
-const TaskArchive = "archive"
 
 const (
 	// linkMaxAge: media links die 60 minutes after they are minted; older
@@ -33,7 +30,7 @@ const (
 )
 
 // Archiver keeps each Notetaker's media on local disk, under
-// {DataDir}/media/{notetaker_id}/, before Nylas deletes it (SPEC §5). Its
+// {DataDir}/media/{notetaker_id}/, before Nylas deletes it (14 days by default). Its
 // task handler downloads what is missing; its jobs refresh links, sweep for
 // unfinished archives, reconcile with the API and watch the webhook
 // destination. Set the fields, then Register it on a Pool.
@@ -74,10 +71,9 @@ type Archiver struct {
 	sem chan struct{}
 }
 
-// Register installs the archive handler on pool.
-func (a *Archiver) Register(pool *Pool) {
+// prepare readies the Archiver to run tasks (the pipeline calls it).
+func (a *Archiver) prepare() {
 	a.sem = make(chan struct{}, max(1, a.Concurrency))
-	pool.Handle(TaskArchive, a.handleArchive)
 }
 
 // Schedule is the Records hook for a changed Notetaker: it queues the
@@ -96,16 +92,16 @@ func (a *Archiver) Schedule(_ context.Context, nt *store.Notetaker) error {
 			return a.refuseID(nt.ID)
 		}
 		if nt.MediaStatus == "error" {
-			if err := a.alert("notetaker.media_error", nt.ID, "Nylas reported a media error for this meeting; notekeeper will ask for the media again"); err != nil {
+			if err := a.alert(store.AlertMediaError, nt.ID, "Nylas reported a media error for this meeting; notekeeper will ask for the media again"); err != nil {
 				return err
 			}
 		}
-		return a.DB.Enqueue(store.TaskRef{Kind: TaskArchive, Subject: nt.ID})
+		return a.DB.Enqueue(store.TaskRef{Kind: store.TaskArchive, Subject: nt.ID})
 	case "deleted":
 		// An archive task still waiting (a low disk postpones it for
 		// DiskRecheck, a failure backs it off) runs now and finishes: there
 		// is nothing left to fetch.
-		ref := store.TaskRef{Kind: TaskArchive, Subject: nt.ID}
+		ref := store.TaskRef{Kind: store.TaskArchive, Subject: nt.ID}
 		if _, err := a.DB.Task(ref.Key()); err == nil {
 			if err := a.DB.Enqueue(ref); err != nil {
 				return err
@@ -114,7 +110,7 @@ func (a *Archiver) Schedule(_ context.Context, nt *store.Notetaker) error {
 			return err
 		}
 		if len(nt.Media.URLs) > 0 || !nt.AvailableAt.IsZero() {
-			return a.alert("archive.failed", nt.ID, "Nylas deleted the media before all of it was archived; missing: "+
+			return a.alert(store.AlertArchiveFailed, nt.ID, "Nylas deleted the media before all of it was archived; missing: "+
 				fmt.Sprint(a.missingKinds(nt)))
 		}
 	}
@@ -130,13 +126,13 @@ func (a *Archiver) refuseID(id string) error {
 	if _, err := a.DB.UpdateNotetaker(id, func(nt *store.Notetaker) error { nt.ArchiveError = unsafeIDError; return nil }); err != nil {
 		return err
 	}
-	return a.alert("archive.failed", id, fmt.Sprintf("%s: %q", unsafeIDError, id))
+	return a.alert(store.AlertArchiveFailed, id, fmt.Sprintf("%s: %q", unsafeIDError, id))
 }
 
-func (a *Archiver) alert(kind, subject, msg string) error {
+func (a *Archiver) alert(kind store.AlertKind, subject, msg string) error {
 	raised, err := a.DB.RaiseAlert(store.Alert{Kind: kind, Subject: subject, Message: msg})
 	if raised {
-		a.Logger.Warn("alert", slog.String("kind", kind), slog.String("subject", subject), slog.String("message", msg))
+		a.Logger.Warn("alert", slog.String("kind", string(kind)), slog.String("subject", subject), slog.String("message", msg))
 	}
 	return err
 }
@@ -182,7 +178,7 @@ func (a *Archiver) checkDisk() error {
 		return err
 	}
 	if int64(free) < a.MinFreeBytes {
-		return fmt.Errorf("%s free on %s, below min_free_bytes (%s): downloads paused", formatBytes(int64(free)), a.DataDir, formatBytes(a.MinFreeBytes))
+		return fmt.Errorf("%s free on %s, below min_free_bytes (%s): downloads paused", datadir.FormatBytes(int64(free)), a.DataDir, datadir.FormatBytes(a.MinFreeBytes))
 	}
 	return nil
 }
@@ -204,7 +200,7 @@ func (a *Archiver) handleArchive(ctx context.Context, t *store.Task) error {
 		return a.refuseID(id)
 	}
 	if err := a.checkDisk(); err != nil {
-		if aerr := a.alert("disk.low", a.DataDir, err.Error()); aerr != nil {
+		if aerr := a.alert(store.AlertDiskLow, a.DataDir, err.Error()); aerr != nil {
 			return aerr
 		}
 		return apperr.Later(cmp.Or(a.DiskRecheck, 5*time.Minute), err.Error())
@@ -496,7 +492,7 @@ func (r *archiveRun) renderTranscript(name string) {
 	if err == nil {
 		var text string
 		if text, err = archive.RenderTranscript(data); err == nil {
-			err = archive.WriteFileAtomic(r.dir, "transcript.txt", []byte(text))
+			err = datadir.WriteFileAtomic(r.dir, "transcript.txt", []byte(text))
 		}
 	}
 	if err != nil {

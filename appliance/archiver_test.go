@@ -243,7 +243,7 @@ func TestArchive_Variants(t *testing.T) {
 			}
 			if tc.state == "error" {
 				alerts, _ := app.DB.Alerts()
-				if len(alerts) == 0 || alerts[0].Kind != "notetaker.media_error" {
+				if len(alerts) == 0 || alerts[0].Kind != store.AlertMediaError {
 					t.Fatalf("alerts %+v, want notetaker.media_error", alerts)
 				}
 			}
@@ -286,7 +286,7 @@ func TestArchive_DeletedBeforeArchivedAlerts(t *testing.T) {
 	waitFor(t, "archive.failed alert", func() bool {
 		alerts, _ := app.DB.Alerts()
 		for _, a := range alerts {
-			if a.Kind == "archive.failed" && a.Subject == "ntGone1" {
+			if a.Kind == store.AlertArchiveFailed && a.Subject == "ntGone1" {
 				return true
 			}
 		}
@@ -310,7 +310,7 @@ func TestArchive_TraversalIDsRefused(t *testing.T) {
 		t.Fatalf("alerts %+v, want one archive.failed per unsafe ID", alerts)
 	}
 	for _, a := range alerts {
-		if a.Kind != "archive.failed" {
+		if a.Kind != store.AlertArchiveFailed {
 			t.Fatalf("alert %+v", a)
 		}
 	}
@@ -334,7 +334,7 @@ func TestArchive_DiskLowPausesThenResumes(t *testing.T) {
 	app.postSigned(t, fake.mediaNotification("n-disk", "ntDisk1", "grant-1", "available", "mp4", allKinds...))
 	waitFor(t, "disk.low alert", func() bool {
 		alerts, _ := app.DB.Alerts()
-		return len(alerts) == 1 && alerts[0].Kind == "disk.low"
+		return len(alerts) == 1 && alerts[0].Kind == store.AlertDiskLow
 	})
 	time.Sleep(100 * time.Millisecond) // several rechecks
 	if len(fake.storageHits) != 0 {
@@ -392,7 +392,7 @@ func TestArchive_SweepRaisesAtRisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	alerts, _ := app.DB.Alerts()
-	if len(alerts) != 1 || alerts[0].Kind != "archive.at_risk" || alerts[0].Subject != "ntRisk1" {
+	if len(alerts) != 1 || alerts[0].Kind != store.AlertArchiveAtRisk || alerts[0].Subject != "ntRisk1" {
 		t.Fatalf("alerts %+v, want one archive.at_risk for ntRisk1", alerts)
 	}
 	for _, id := range []string{"ntRisk1", "ntSafe1"} {
@@ -429,7 +429,7 @@ func TestJobs_WebhookWatchdog(t *testing.T) {
 				t.Fatal(err)
 			}
 			alerts, _ := app.DB.Alerts()
-			got := len(alerts) == 1 && alerts[0].Kind == "webhook.unhealthy" && alerts[0].Subject == "wh-1" &&
+			got := len(alerts) == 1 && alerts[0].Kind == store.AlertWebhookUnhealthy && alerts[0].Subject == "wh-1" &&
 				strings.Contains(alerts[0].Message, tc.status)
 			if got != tc.wantAlert || (!tc.wantAlert && len(alerts) != 0) {
 				t.Fatalf("alerts %+v, want alert %v", alerts, tc.wantAlert)
@@ -497,7 +497,7 @@ func TestSweep_LeavesDeadLettersToTheOperator(t *testing.T) {
 	}
 	// Its archive task is dead-lettered.
 	app.Pool.Close(context.Background())
-	app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskArchive, Subject: "ntDead1"})
+	app.DB.Enqueue(store.TaskRef{Kind: store.TaskArchive, Subject: "ntDead1"})
 	leased, _, _ := app.DB.Lease(1, time.Minute)
 	app.DB.Fail(leased[0], "gave up", time.Time{})
 	if err := app.Archiver.Sweep(context.Background()); err != nil {
@@ -530,11 +530,11 @@ func TestArchive_MediaDeletedEndsWaitingTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kinds []string
+	var kinds []store.AlertKind
 	for _, a := range alerts {
 		kinds = append(kinds, a.Kind)
 	}
-	if !slices.Contains(kinds, "archive.failed") || len(fake.storageHits) != 0 {
+	if !slices.Contains(kinds, store.AlertArchiveFailed) || len(fake.storageHits) != 0 {
 		t.Fatalf("alerts %v, storage hits %v: want archive.failed and no download", kinds, fake.storageHits)
 	}
 }

@@ -1,114 +1,83 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/connector"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// ATS task kinds: one keeps a booking's interview in step (subject: booking
-// ID), the other posts a booked meeting's recording (subject: Notetaker ID).
-const (
-	TaskATS          = "ats"
-	TaskATSRecording = "ats_recording"
-)
-
-// atsStatePrefix + booking ID keeps what the ATS was told (store state).
-const atsStatePrefix = "ats/"
-
 // ATS keeps interviews booked through Nylas Scheduler in step in the ATS
-// (SPEC §6). It converges: each run compares the booking with what the ATS
-// was last told and sends only the difference — a POST once, then a PATCH
-// of the times when they moved and a PATCH of the status when it was
-// cancelled — so redeliveries, replays and out-of-order notifications never
-// duplicate anything.
+// behind Conn (SPEC §6, §6.1), exactly once whatever crashes, retries and
+// redeliveries happen:
+//
+//   - the candidate and their application are found once and kept in the
+//     booking's store.ATSDelivery; a rebooking of the same e-mail reuses the
+//     earlier booking's candidate; a candidate the ATS does not know is never
+//     created: the booking is kept as unmatched and alerted once;
+//   - every create is preceded by a persisted intent and followed by the
+//     vendor's ID; a run that finds an intent without an ID asks the
+//     connector's Find method (after its SearchLag) before creating again;
+//   - each run compares the booking with what the ATS was last told and sends
+//     only the difference: the times when they moved, the cancellation once;
+//     where the API cannot write the interview the change becomes a note;
+//   - an archived meeting adds one note, written once the archive is complete.
 type ATS struct {
-	DB              *store.DB
-	Nylas           *nylas.Client // for the event, when a booking names no external participant
-	API             *outbound.Client
-	InterviewsPath  string
-	RecordingsPath  string
+	DB    *store.DB
+	Nylas *nylas.Client // for the event, when a booking names no external participant
+	// Conn is the ATS ([ats] type); main builds it. Only delivery needs it:
+	// an ATS without one (ops' replay) just enqueues.
+	Conn            connector.ATS
 	InternalDomains []string
-	Links           *Links
+	Links           *links.Signer
 	DataDir         string
 	Logger          *slog.Logger
+	Now             func() time.Time // default time.Now
+
 }
 
-// ATSDelivery is what the ATS was told about one booking.
-type ATSDelivery struct {
-	Created         bool      `json:"created,omitempty"`
-	Start           time.Time `json:"start,omitzero"`
-	End             time.Time `json:"end,omitzero"`
-	Status          string    `json:"status,omitempty"`
-	CandidateEmail  string    `json:"candidate_email,omitempty"`
-	PreviousBooking string    `json:"previous_booking,omitempty"` // an earlier booking of the same candidate
-	Recordings      []string  `json:"recordings,omitempty"`       // Notetaker IDs whose recording was posted
+func (a *ATS) conn() connector.ATS { return a.Conn }
+
+func (a *ATS) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }
 
-type atsInterview struct {
-	BookingID         string `json:"booking_id"`
-	EventID           string `json:"event_id"`
-	CandidateName     string `json:"candidate_name"`
-	CandidateEmail    string `json:"candidate_email"`
-	StartTime         string `json:"start_time"`
-	EndTime           string `json:"end_time"`
-	MeetingLink       string `json:"meeting_link"`
-	Status            string `json:"status"`
-	PreviousBookingID string `json:"previous_booking_id,omitempty"` // a rebooking after a cancel
-}
-
-type atsRecording struct {
-	BookingID    string   `json:"booking_id"`
-	EventID      string   `json:"event_id"`
-	NotetakerID  string   `json:"notetaker_id"`
-	RecordingURL string   `json:"recording_url"`
-	Transcript   string   `json:"transcript"`
-	Summary      string   `json:"summary"`
-	ActionItems  []string `json:"action_items"`
-	ProcessedAt  string   `json:"processed_at"`
-}
-
-// Register installs the ATS handlers on pool.
-func (a *ATS) Register(pool *Pool) {
-	pool.Handle(TaskATS, a.handleBooking)
-	pool.Handle(TaskATSRecording, a.handleRecording)
+func (a *ATS) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
 }
 
 // ScheduleBooking is the Records hook for a changed booking.
 func (a *ATS) ScheduleBooking(_ context.Context, b *store.Booking) error {
-	return a.DB.Enqueue(store.TaskRef{Kind: TaskATS, Subject: b.ID})
+	return a.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: b.ID})
 }
 
-// RouteArchived returns the archiver's OnArchived hook: a meeting that
-// belongs to a booking is an interview and goes to the ATS, any other to the
-// CRM. Either may be nil (disabled).
-func RouteArchived(db *store.DB, crm *CRM, ats *ATS) func(context.Context, *store.Notetaker) error {
-	return func(ctx context.Context, nt *store.Notetaker) error {
-		b, err := bookingOf(db, nt)
-		switch {
-		case err != nil:
-			return err
-		case b != nil && ats != nil:
-			return db.Enqueue(store.TaskRef{Kind: TaskATSRecording, Subject: nt.ID})
-		case b == nil && crm != nil:
-			return crm.Schedule(ctx, nt)
-		}
+// fail names the connector in an error (the dead letter's alert shows it).
+func (a *ATS) fail(err error) error {
+	if err == nil {
 		return nil
 	}
+	return fmt.Errorf("%s: %w", a.conn().Name(), err)
 }
-
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 	b, err := a.DB.Booking(t.Subject)
@@ -117,47 +86,258 @@ func (a *ATS) handleBooking(ctx context.Context, t *store.Task) error {
 	} else if err != nil {
 		return err
 	}
-	var st ATSDelivery
-	if err := a.DB.GetState(atsStatePrefix+b.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+	d, ok, err := a.resolve(ctx, b)
+	if err != nil || !ok {
+		return a.fail(err)
 	}
-	path := a.InterviewsPath + "/" + url.PathEscape(b.ID)
-	if !st.Created {
-		name, email, err := a.candidateOf(ctx, b)
+	return a.fail(a.syncInterview(ctx, b, d))
+}
+
+// delivery reads the booking's delivery state, zero when there is none.
+func (a *ATS) delivery(bookingID string) (*store.ATSDelivery, error) {
+	d, err := a.DB.ATSDelivery(bookingID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &store.ATSDelivery{BookingID: bookingID, Notes: map[string]store.ATSRecord{}}, nil
+	}
+	return d, err
+}
+
+// resolve returns the booking's delivery state with its candidate found
+// (ok), or keeps the booking as unmatched and alerts once (not ok, nil
+// error).
+func (a *ATS) resolve(ctx context.Context, b *store.Booking) (*store.ATSDelivery, bool, error) {
+	d, err := a.delivery(b.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	if d.Connector != "" && d.Connector != a.conn().Name() {
+		// [ats] type changed: what the old ATS holds means nothing to this one.
+		if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+			*d = store.ATSDelivery{BookingID: d.BookingID, Notes: map[string]store.ATSRecord{}}
+			return nil
+		}); err != nil {
+			return nil, false, err
+		}
+	}
+	if d.Matched {
+		return d, true, nil
+	}
+	name, email, err := a.candidateOf(ctx, b)
+	if err != nil {
+		return nil, false, err
+	}
+	prev, err := a.previousBooking(b, email)
+	if err != nil {
+		return nil, false, err
+	}
+	var cand connector.Candidate
+	found := false
+	if prev != "" { // a rebooking: the same candidate as before
+		if pd, err := a.DB.ATSDelivery(prev); err == nil && pd.Matched && pd.Connector == a.conn().Name() {
+			cand, found = connector.Candidate(pd.Candidate), true
+		}
+	}
+	if !found && email != "" {
+		cand, err = a.conn().FindCandidate(ctx, email)
+		switch {
+		case errors.Is(err, connector.ErrNoCandidate):
+		case err != nil:
+			return nil, false, err
+		default:
+			found = true
+		}
+	}
+	if found {
+		cand.Email = cmp.Or(cand.Email, email)
+		cand.Name = cmp.Or(cand.Name, name)
+		d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+			d.Connector, d.Matched, d.Unmatched = a.conn().Name(), true, false
+			d.Candidate, d.PreviousBooking, d.CheckedAt = store.ATSCandidate(cand), prev, a.now()
+			return nil
+		})
+		return d, err == nil, err
+	}
+	d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+		d.Connector, d.Unmatched, d.CheckedAt = a.conn().Name(), true, a.now()
+		d.Candidate, d.PreviousBooking = store.ATSCandidate{Name: name, Email: email}, prev
+		return nil
+	})
+	if err != nil || d.Alerted {
+		return nil, false, err
+	}
+	who := cmp.Or(email, "no external participant")
+	msg := fmt.Sprintf("%s: booking %s: the ATS knows no candidate with an active application at %s; nothing was created. "+
+		"Add the candidate (with an active application) in the ATS: the booking is looked up again on its next notification or a replay", a.conn().Name(), b.ID, who)
+	if _, err := a.DB.RaiseAlert(store.Alert{Kind: store.AlertDeliveryFailed, Subject: b.ID, Message: msg}); err != nil {
+		return nil, false, err
+	}
+	a.logger().Warn("ats candidate unmatched", slog.String("booking", b.ID), slog.String("email", email))
+	_, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error { d.Alerted = true; return nil })
+	return nil, false, err
+}
+
+// interviewOf is the booking as the connector sees it.
+func (a *ATS) interviewOf(b *store.Booking, d *store.ATSDelivery) *connector.Interview {
+	iv := &connector.Interview{BookingID: b.ID, EventID: b.EventID, PreviousBookingID: d.PreviousBooking,
+		ConfigurationID: b.ConfigurationID, Title: b.Title,
+		Candidate: connector.Attendee{Name: d.Candidate.Name, Email: d.Candidate.Email},
+		Start:     b.Start, End: b.End, MeetingLink: b.Location, Status: "scheduled"}
+	if b.Status == "cancelled" {
+		iv.Status = "cancelled"
+	}
+	for _, p := range b.Participants {
+		if e, external := externalAddress(p.Email, a.InternalDomains); !external && e != "" {
+			iv.Interviewers = append(iv.Interviewers, connector.Attendee{Name: p.Name, Email: e})
+		}
+	}
+	if len(iv.Interviewers) > 0 {
+		iv.Organizer = iv.Interviewers[0]
+	}
+	return iv
+}
+
+// syncInterview brings the ATS's interview in step with the booking.
+func (a *ATS) syncInterview(ctx context.Context, b *store.Booking, d *store.ATSDelivery) error {
+	c, iv := connector.Candidate(d.Candidate), a.interviewOf(b, d)
+	conn := a.conn()
+	if !d.Interview.Done {
+		rec, err := a.ensure(ctx, b.ID, interviewKey,
+			func() (string, error) { return conn.FindInterview(ctx, c, iv) },
+			func() (string, error) { return conn.CreateInterview(ctx, c, iv) })
+		if errors.Is(err, connector.ErrNotSupported) {
+			rec, err = a.note(ctx, b.ID, c, "scheduled", connector.FormatStatus(iv, "scheduled", connector.Marker(b.ID, "scheduled")))
+			rec.AsNote = true
+			if err == nil {
+				_, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error { d.Interview = rec; return nil })
+			}
+		}
 		if err != nil {
 			return err
 		}
-		iv := atsInterview{BookingID: b.ID, EventID: b.EventID, CandidateName: name, CandidateEmail: email,
-			StartTime: rfc3339(b.Start), EndTime: rfc3339(b.End), MeetingLink: b.Location, Status: "scheduled"}
-		if iv.PreviousBookingID, err = a.previousBooking(b, email); err != nil {
-			return err
-		}
-		if err := a.API.Call(ctx, "POST", a.InterviewsPath, "notekeeper-ats-"+b.ID, iv, nil); err != nil {
-			return err
-		}
-		st = ATSDelivery{Created: true, Start: b.Start, End: b.End, Status: "scheduled", CandidateEmail: email, PreviousBooking: iv.PreviousBookingID}
-		if err := a.DB.PutState(atsStatePrefix+b.ID, st); err != nil {
+		if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+			d.Told = store.ATSTold{Start: b.Start, End: b.End, Status: "scheduled"}
+			return nil
+		}); err != nil {
 			return err
 		}
 	}
-	if !b.Start.Equal(st.Start) || !b.End.Equal(st.End) {
-		body := map[string]string{"start_time": rfc3339(b.Start), "end_time": rfc3339(b.End)}
-		if err := a.API.Call(ctx, "PATCH", path, "notekeeper-ats-"+b.ID+"-times-"+body["start_time"], body, nil); err != nil {
+	if d.Told.Status != "cancelled" && (!b.Start.Equal(d.Told.Start) || !b.End.Equal(d.Told.End)) {
+		if err := a.change(ctx, b, d, c, iv, "rescheduled", conn.UpdateInterview); err != nil {
 			return err
 		}
-		st.Start, st.End = b.Start, b.End
-		if err := a.DB.PutState(atsStatePrefix+b.ID, st); err != nil {
+		var err error
+		if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+			d.Told.Start, d.Told.End = b.Start, b.End
+			return nil
+		}); err != nil {
 			return err
 		}
 	}
-	if b.Status == "cancelled" && st.Status != "cancelled" {
-		if err := a.API.Call(ctx, "PATCH", path, "notekeeper-ats-"+b.ID+"-cancelled", map[string]string{"status": "cancelled"}, nil); err != nil {
+	if b.Status == "cancelled" && d.Told.Status != "cancelled" {
+		if err := a.change(ctx, b, d, c, iv, "cancelled", conn.CancelInterview); err != nil {
 			return err
 		}
-		st.Status = "cancelled"
-		return a.DB.PutState(atsStatePrefix+b.ID, st)
+		_, err := a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error { d.Told.Status = "cancelled"; return nil })
+		return err
 	}
 	return nil
+}
+
+// change moves or cancels the interview through write, or writes a note
+// saying so when the interview lives as notes or the API cannot write it.
+func (a *ATS) change(ctx context.Context, b *store.Booking, d *store.ATSDelivery, c connector.Candidate, iv *connector.Interview,
+	kind string, write func(context.Context, connector.Candidate, string, *connector.Interview) error) error {
+	if !d.Interview.AsNote {
+		err := write(ctx, c, d.Interview.ID, iv)
+		if !errors.Is(err, connector.ErrNotSupported) {
+			return err
+		}
+		a.logger().Info("ats interview not writable; adding a note", slog.String("booking", b.ID), slog.String("change", kind))
+	}
+	key := kind
+	if kind == "rescheduled" {
+		key = "rescheduled/" + strconv.FormatInt(b.Start.Unix(), 10)
+	}
+	_, err := a.note(ctx, b.ID, c, key, connector.FormatStatus(iv, kind, connector.Marker(b.ID, strings.ReplaceAll(key, "/", "-"))))
+	return err
+}
+
+// note writes the note under key once; text ends with its marker line.
+func (a *ATS) note(ctx context.Context, bookingID string, c connector.Candidate, key, text string) (store.ATSRecord, error) {
+	marker := text[strings.LastIndexByte(text, '\n')+1:]
+	return a.ensure(ctx, bookingID, key,
+		func() (string, error) { return a.conn().FindNote(ctx, c, marker) },
+		func() (string, error) { return a.conn().CreateNote(ctx, c, marker, text) })
+}
+
+// interviewKey names the interview in ensure; every other key is a note's.
+const interviewKey = ""
+
+// ensure creates the record under key exactly once: it persists the intent,
+// creates, and persists the answered ID. A record found pending (an earlier
+// run died between intent and answer) is looked for with find first, once
+// the connector's SearchLag has passed since the intent.
+func (a *ATS) ensure(ctx context.Context, bookingID, key string, find, create func() (string, error)) (store.ATSRecord, error) {
+	get := func(d *store.ATSDelivery) store.ATSRecord {
+		if key == interviewKey {
+			return d.Interview
+		}
+		return d.Notes[key]
+	}
+	put := func(rec store.ATSRecord) (*store.ATSDelivery, error) {
+		return a.DB.UpdateATSDelivery(bookingID, func(d *store.ATSDelivery) error {
+			if key == interviewKey {
+				d.Interview = rec
+			} else {
+				d.Notes[key] = rec
+			}
+			return nil
+		})
+	}
+	d, err := a.delivery(bookingID)
+	if err != nil {
+		return store.ATSRecord{}, err
+	}
+	rec := get(d)
+	if rec.Done {
+		return rec, nil
+	}
+	if rec.Pending() {
+		id, err := find()
+		if err != nil {
+			return rec, err
+		}
+		if id != "" {
+			rec = store.ATSRecord{ID: id, Done: true}
+			_, err := put(rec)
+			return rec, err
+		}
+		if wait := rec.IntentAt.Add(a.conn().SearchLag()).Sub(a.now()); wait > 0 {
+			return rec, apperr.Later(wait, "an interrupted create may not be searchable yet")
+		}
+	}
+	rec = store.ATSRecord{IntentAt: a.now()}
+	if _, err := put(rec); err != nil {
+		return rec, err
+	}
+	id, err := create()
+	if err != nil {
+		if refused(err) {
+			put(store.ATSRecord{}) // nothing was created: no intent to resolve
+		}
+		return rec, err
+	}
+	rec = store.ATSRecord{ID: id, Done: true}
+	_, err = put(rec)
+	return rec, err
+}
+
+// refused reports whether err says the ATS turned the create down, so that
+// nothing can have been created: ErrNotSupported or a 4xx answer. A timeout,
+// a cut connection or a 5xx may have landed and leave the intent to resolve.
+func refused(err error) bool {
+	var se *outbound.StatusError
+	return errors.Is(err, connector.ErrNotSupported) || (errors.As(err, &se) && se.Code >= 400 && se.Code < 500 && se.Code != 408)
 }
 
 // previousBooking finds an earlier booking of the same candidate (a
@@ -196,7 +376,7 @@ func (a *ATS) candidateOf(ctx context.Context, b *store.Booking) (string, string
 	} else if err != nil {
 		return "", "", err
 	}
-	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmpOr(b.OrganizerCalendarID, "primary"))
+	ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, b.EventID, cmp.Or(b.OrganizerCalendarID, "primary"))
 	if errors.Is(err, nylas.ErrNotFound) {
 		return "", "", nil
 	} else if err != nil {
@@ -220,8 +400,9 @@ func candidate(ps []store.Participant, internal []string) (name, email string) {
 	return "", ""
 }
 
-// handleRecording posts a booked meeting's recording, transcript, summary
-// and action items to the ATS, once (cancelled bookings too).
+// handleRecording adds a booked meeting's notes to the ATS, once, when its
+// archive is complete (cancelled bookings too): the content is final when
+// written, since some ATSs (Greenhouse) cannot edit a note.
 func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 	nt, err := a.DB.Notetaker(t.Subject)
 	if errors.Is(err, store.ErrNotFound) {
@@ -229,20 +410,49 @@ func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 	} else if err != nil {
 		return err
 	}
+	if !nt.ArchiveDone {
+		return apperr.Later(5*time.Minute, "waiting for the archive")
+	}
 	b, err := bookingOf(a.DB, nt)
 	if err != nil || b == nil {
 		return err
 	}
-	var st ATSDelivery
-	if err := a.DB.GetState(atsStatePrefix+b.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+	d, ok, err := a.resolve(ctx, b)
+	if err != nil || !ok {
+		return a.fail(err)
 	}
-	if slices.Contains(st.Recordings, nt.ID) {
+	key := store.ATSNoteKey(nt.ID)
+	if d.Notes[key].Done {
 		return nil
 	}
+	n, err := a.meetingNotes(nt, b)
+	if err != nil {
+		return err
+	}
+	c, conn, marker := connector.Candidate(d.Candidate), a.conn(), connector.NotesMarker(nt.ID)
+	create := func() (string, error) { return conn.CreateNote(ctx, c, marker, connector.FormatNotes(n, marker)) }
+	if w, ok := conn.(connector.MeetingNotesWriter); ok {
+		create = func() (string, error) { return w.CreateMeetingNotes(ctx, c, n) }
+	}
+	if _, err := a.ensure(ctx, b.ID, key, func() (string, error) { return conn.FindNote(ctx, c, marker) }, create); err != nil {
+		return a.fail(err)
+	}
+	if fw, ok := conn.(connector.FileWriter); ok && n.Transcript != "" {
+		name := "notekeeper-" + nt.ID + "-transcript.txt"
+		_, err := a.ensure(ctx, b.ID, "transcript/"+nt.ID,
+			func() (string, error) { return fw.FindFile(ctx, c, name) },
+			func() (string, error) { return fw.CreateFile(ctx, c, name, "text/plain", []byte(n.Transcript)) })
+		return a.fail(err)
+	}
+	return nil
+}
+
+// meetingNotes reads an archived meeting's notes from its media folder; its
+// links are this appliance's signed /files links.
+func (a *ATS) meetingNotes(nt *store.Notetaker, b *store.Booking) (*connector.MeetingNotes, error) {
 	dir, err := archive.MediaDir(a.DataDir, nt.ID)
 	if err != nil {
-		return apperr.Permanent(err)
+		return nil, apperr.Permanent(err)
 	}
 	read := func(kind string) []byte {
 		if f, ok := nt.Archived[kind]; ok {
@@ -251,23 +461,22 @@ func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
 		}
 		return nil
 	}
-	rec := atsRecording{BookingID: b.ID, EventID: b.EventID, NotetakerID: nt.ID, ActionItems: []string{},
-		ProcessedAt: rfc3339(time.Now())}
-	if f, ok := nt.Archived["recording"]; ok {
-		rec.RecordingURL = a.Links.URL(nt.ID, f.Name)
+	n := &connector.MeetingNotes{BookingID: b.ID, EventID: b.EventID, NotetakerID: nt.ID, Title: b.Title,
+		ActionItems: []string{}, ProcessedAt: a.now()}
+	if f, ok := nt.Archived["recording"]; ok && a.Links != nil {
+		n.RecordingURL = a.Links.URL(nt.ID, f.Name)
 	}
 	if txt, err := os.ReadFile(filepath.Join(dir, "transcript.txt")); err == nil {
-		rec.Transcript = string(txt)
+		n.Transcript = string(txt)
+		if a.Links != nil {
+			n.TranscriptURL = a.Links.URL(nt.ID, "transcript.txt")
+		}
 	}
 	if s := read("summary"); s != nil {
-		rec.Summary = archive.ParseSummary(s)
+		n.Summary = archive.ParseSummary(s)
 	}
 	if ai := archive.ParseActionItems(read("action_items")); ai != nil {
-		rec.ActionItems = ai
+		n.ActionItems = ai
 	}
-	if err := a.API.Call(ctx, "POST", a.RecordingsPath, "notekeeper-ats-rec-"+nt.ID, rec, nil); err != nil {
-		return err
-	}
-	st.Recordings = append(st.Recordings, nt.ID)
-	return a.DB.PutState(atsStatePrefix+b.ID, st)
+	return n, nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/ats/rest"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -53,13 +55,13 @@ func openATSAppWithBookings(t *testing.T, fake *fakeNylas, ats *fakeATS, crm *fa
 	t.Helper()
 	var at *appliance.ATS
 	var c *appliance.CRM
-	links := &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}
+	signer := &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}
 	return openArchiveApp(t, fake, func(a *appliance.Archiver) {
-		at = &appliance.ATS{DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: ats.srv.URL, APIKey: "ats-key"},
-			InterviewsPath: "/api/interviews", RecordingsPath: "/api/interview-recordings",
-			InternalDomains: []string{"your-company.example"}, Links: links, DataDir: a.DataDir, Logger: a.Logger}
+		at = &appliance.ATS{DB: a.DB, Nylas: a.Nylas, Conn: &rest.ATS{API: &outbound.Client{BaseURL: ats.srv.URL, APIKey: "ats-key"},
+			InterviewsPath: "/api/interviews", RecordingsPath: "/api/interview-recordings"},
+			InternalDomains: []string{"your-company.example"}, Links: signer, DataDir: a.DataDir, Logger: a.Logger}
 		c = &appliance.CRM{DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
-			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings", Links: links, DataDir: a.DataDir, Logger: a.Logger}
+			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings", Links: signer, DataDir: a.DataDir, Logger: a.Logger}
 		a.OnArchived = appliance.RouteArchived(a.DB, c, at)
 	}, func(app *archiveApp) {
 		at.Register(app.Pool)
@@ -75,7 +77,7 @@ func TestATS_BookingLifecycleInOrder(t *testing.T) {
 		deliver(t, app.testApp, f)
 	}
 	// A replay of the booking task changes nothing.
-	app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskATS, Subject: "bkg-5521"})
+	app.DB.Enqueue(store.TaskRef{Kind: store.TaskATS, Subject: "bkg-5521"})
 	waitFor(t, "queue to drain", drained(app.DB))
 	reqs := ats.requests()
 	var got []string

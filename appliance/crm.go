@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,20 +17,14 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// TaskCRM is the task kind that pushes one meeting to the CRM; its subject
-// is the Notetaker ID.
-const TaskCRM = "crm"
-
-// crmStatePrefix + Notetaker ID keeps what was delivered (store state).
-const crmStatePrefix = "crm/"
-
 // CRM pushes archived meetings that belong to no booking into the CRM
-// (SPEC §6): participants from the calendar event, minus internal domains;
+// through its REST contract: participants from the calendar event, minus internal domains;
 // contacts looked up by e-mail; one meeting record per Notetaker, created
 // once and updated only when its content changes.
 type CRM struct {
@@ -39,21 +34,13 @@ type CRM struct {
 	ContactsSearchPath string
 	MeetingsPath       string
 	InternalDomains    []string
-	Links              *Links
+	Links              *links.Signer
 	DataDir            string
 	Logger             *slog.Logger
 }
 
-// CRMDelivery is what notekeeper remembers of one meeting's CRM record.
-type CRMDelivery struct {
-	RecordID    string    `json:"record_id,omitempty"`
-	Hash        string    `json:"hash,omitempty"`      // of the content last sent
-	Unmatched   []string  `json:"unmatched,omitempty"` // external e-mails with no CRM contact
-	Skipped     string    `json:"skipped,omitempty"`   // why nothing was sent
-	DeliveredAt time.Time `json:"delivered_at,omitzero"`
-}
-
-// crmMeeting is the record sent to the CRM (SPEC §6).
+// crmMeeting is the meeting record sent to the CRM (POST/PATCH of
+// MeetingsPath).
 type crmMeeting struct {
 	Subject              string   `json:"subject"`
 	Summary              string   `json:"summary"`
@@ -66,28 +53,20 @@ type crmMeeting struct {
 	Source               string   `json:"source"`
 }
 
-// Register installs the CRM handler on pool.
-func (c *CRM) Register(pool *Pool) { pool.Handle(TaskCRM, c.handle) }
-
-// Schedule queues an archived meeting for the CRM (RouteArchived calls it
-// for meetings that belong to no booking; the handler checks again).
+// Schedule queues an archived meeting for the CRM (the handler checks again
+// that it belongs to no booking).
 func (c *CRM) Schedule(_ context.Context, nt *store.Notetaker) error {
-	return c.DB.Enqueue(store.TaskRef{Kind: TaskCRM, Subject: nt.ID})
+	return c.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: nt.ID})
 }
 
 // bookingOf finds the booking a meeting belongs to: by the booking's
-// notetaker_id, else by the event ID. nil when none.
+// notetaker_id, else by the event ID (store.BookingOf). nil when none.
 func bookingOf(db *store.DB, nt *store.Notetaker) (*store.Booking, error) {
-	bs, err := db.Bookings()
-	if err != nil {
-		return nil, err
+	b, err := db.BookingOf(nt.ID, nt.Event.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	for _, b := range bs {
-		if b.NotetakerID == nt.ID || (nt.Event.EventID != "" && b.EventID == nt.Event.EventID) {
-			return b, nil
-		}
-	}
-	return nil, nil
+	return b, err
 }
 
 func (c *CRM) handle(ctx context.Context, t *store.Task) error {
@@ -103,15 +82,17 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	if b, err := bookingOf(c.DB, nt); err != nil || b != nil {
 		return err // an interview: the ATS's
 	}
-	var st CRMDelivery
-	if err := c.DB.GetState(crmStatePrefix+nt.ID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	st, err := c.DB.CRMDelivery(nt.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		st = &store.CRMDelivery{}
+	} else if err != nil {
 		return err
 	}
 	if nt.GrantID == "" || nt.Event.EventID == "" {
 		st.Skipped = "no grant or calendar event: participants unknown"
-		return c.DB.PutState(crmStatePrefix+nt.ID, st)
+		return c.DB.PutCRMDelivery(nt.ID, st)
 	}
-	calendar := cmpOr(nt.Event.CalendarID, "primary")
+	calendar := cmp.Or(nt.Event.CalendarID, "primary")
 	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
 	if errors.Is(err, nylas.ErrNotFound) {
 		return apperr.Permanent(err)
@@ -121,7 +102,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	external := externalEmails(ev.Participants, c.InternalDomains)
 	if len(external) == 0 {
 		st.Skipped = "no external participant"
-		return c.DB.PutState(crmStatePrefix+nt.ID, st)
+		return c.DB.PutCRMDelivery(nt.ID, st)
 	}
 
 	m := crmMeeting{Subject: ev.Title, ActionItems: []string{}, AssociatedContactIDs: []string{},
@@ -200,7 +181,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 		return err
 	}
 	st.Hash, st.Skipped, st.DeliveredAt = hash, "", time.Now().UTC()
-	return c.DB.PutState(crmStatePrefix+nt.ID, st)
+	return c.DB.PutCRMDelivery(nt.ID, st)
 }
 
 // externalEmails lists participants' e-mails outside the internal domains,
@@ -233,11 +214,4 @@ func contentHash(m crmMeeting) string {
 	b, _ := json.Marshal(m)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

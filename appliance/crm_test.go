@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -100,7 +101,7 @@ func openCRMApp(t *testing.T, fake *fakeNylas, crm *fakeCRM, tune func(*applianc
 			DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
 			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
 			InternalDomains: []string{"your-company.example"},
-			Links:           &appliance.Links{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
+			Links:           &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
 			DataDir:         a.DataDir, Logger: a.Logger,
 		}
 		a.OnArchived = appliance.RouteArchived(a.DB, c, nil)
@@ -157,7 +158,7 @@ func TestCRM_SalesMeetingOneRecord(t *testing.T) {
 		t.Fatalf("event call %v", fake.eventCalls)
 	}
 	// A replay delivers nothing new: the content did not change.
-	app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskCRM, Subject: "nt7Hq2LmZ"})
+	app.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt7Hq2LmZ"})
 	waitFor(t, "queue to drain", drained(app.DB))
 	if p, patches, _ := crm.counts(); p != 1 || patches != 0 {
 		t.Fatalf("replay: posts %d patches %d", p, patches)
@@ -189,7 +190,7 @@ func TestCRM_PermanentFailureDeadLettersAndAlerts(t *testing.T) {
 	})
 	waitFor(t, "delivery.failed", func() bool {
 		alerts, _ := app.DB.Alerts()
-		return len(alerts) == 1 && alerts[0].Kind == "delivery.failed" && alerts[0].Subject == "nt7Hq2LmZ"
+		return len(alerts) == 1 && alerts[0].Kind == store.AlertDeliveryFailed && alerts[0].Subject == "nt7Hq2LmZ"
 	})
 	// Retry from the dead letter once the CRM is fixed: one record.
 	if err := app.DB.Retry("crm/nt7Hq2LmZ"); err != nil {
@@ -223,7 +224,7 @@ func TestCRM_Routing(t *testing.T) {
 			app.postSigned(t, fake.mediaNotification("n-route", "ntRoute1", "grant-1", "available", "mp4", allKinds...))
 			app.waitArchived(t, "ntRoute1")
 			waitFor(t, "queue to drain", drained(app.DB))
-			var st appliance.CRMDelivery
+			var st store.CRMDelivery
 			err := app.DB.GetState("crm/ntRoute1", &st)
 			posts, _, _ := crm.counts()
 			switch {

@@ -3,22 +3,13 @@ package appliance
 import (
 	"context"
 	"fmt"
-	"syscall"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
-// DiskFree returns the bytes available to this process on the file system
-// holding path.
-func DiskFree(path string) (uint64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(path, &st); err != nil {
-		return 0, fmt.Errorf("statfs %s: %w", path, err)
-	}
-	return st.Bavail * uint64(st.Bsize), nil
-}
-
 // DiskCheck is a readiness Check failing while the file system holding path
-// has less than min bytes free. free is the measuring function (DiskFree, or
-// a fake in tests).
+// has less than min bytes free. free is the measuring function
+// (datadir.DiskFree, or a fake in tests).
 func DiskCheck(path string, min int64, free func(string) (uint64, error)) Check {
 	return Check{Name: "disk", Fn: func(context.Context) error {
 		n, err := free(path)
@@ -26,22 +17,8 @@ func DiskCheck(path string, min int64, free func(string) (uint64, error)) Check 
 			return err
 		}
 		if int64(n) < min {
-			return fmt.Errorf("%s free on %s, below min_free_bytes (%s)", formatBytes(int64(n)), path, formatBytes(min))
+			return fmt.Errorf("%s free on %s, below min_free_bytes (%s)", datadir.FormatBytes(int64(n)), path, datadir.FormatBytes(min))
 		}
 		return nil
 	}}
-}
-
-// formatBytes renders n in binary units, e.g. "1.5 GiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/envelope"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -34,7 +35,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		env, err := appliance.ParseEnvelope(body)
+		env, err := envelope.Parse(body)
 		if err != nil {
 			return
 		}
@@ -52,11 +53,11 @@ func FuzzParseEnvelope(f *testing.F) {
 				}
 			}
 		}
-		base := appliance.BaseType(env.Type)
+		base := envelope.BaseType(env.Type)
 		if strings.HasSuffix(base, ".truncated") || strings.HasSuffix(base, ".transformed") {
 			t.Fatalf("BaseType(%q) = %q still has a suffix", env.Type, base)
 		}
-		tasks, problem := appliance.Route(env)
+		tasks, problem := envelope.Route(env)
 		for _, task := range tasks {
 			if task.Subject == "" || task.Kind == "" {
 				t.Fatalf("empty task ref %+v", task)

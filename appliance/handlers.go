@@ -49,8 +49,8 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	s.Metrics.ServeHTTP(w, r)
 }
 
-// handleFile serves an archived file to the holder of a signed link (SPEC
-// §4), with Range support. A bad or expired signature is 403; a good link to
+// handleFile serves an archived file to the holder of a signed link (no
+// other authentication: links.Signer), with Range support. A bad or expired signature is 403; a good link to
 // a file that is not (or no longer) archived is 404.
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	id, name := r.PathValue("notetaker_id"), r.PathValue("name")

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 )
 
 func TestFiles_SignedLinks(t *testing.T) {
@@ -23,13 +24,13 @@ func TestFiles_SignedLinks(t *testing.T) {
 		app.postSigned(t, fake.mediaNotification("n-"+id, id, "grant-1", "available", "mp4", allKinds...))
 		app.waitArchived(t, id)
 	}
-	key, err := appliance.LoadLinkKey(app.DataDir)
+	key, err := links.LoadKey(app.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	links := &appliance.Links{Key: key, BaseURL: app.Server.URL(), TTL: time.Hour, Now: func() time.Time { return now }}
-	app.Server.Links, app.Server.DataDir = links, app.DataDir
+	signer := &links.Signer{Key: key, BaseURL: app.Server.URL(), TTL: time.Hour, Now: func() time.Time { return now }}
+	app.Server.Links, app.Server.DataDir = signer, app.DataDir
 
 	get := func(u string, header map[string]string) (int, []byte, http.Header) {
 		req, _ := http.NewRequest("GET", u, nil)
@@ -45,7 +46,7 @@ func TestFiles_SignedLinks(t *testing.T) {
 		b.ReadFrom(resp.Body)
 		return resp.StatusCode, b.Bytes(), resp.Header
 	}
-	rec := links.URL("ntLink1", "recording.mp4")
+	rec := signer.URL("ntLink1", "recording.mp4")
 	if !strings.HasPrefix(rec, app.Server.URL()+"/files/ntLink1/recording.mp4?exp=") {
 		t.Fatalf("link %s", rec)
 	}
@@ -57,7 +58,7 @@ func TestFiles_SignedLinks(t *testing.T) {
 	if status != 206 || !bytes.Equal(body, files["recording"].data[1000:2000]) || h.Get("Content-Range") != "bytes 1000-1999/262144" {
 		t.Fatalf("range: %d, %d bytes, %q", status, len(body), h.Get("Content-Range"))
 	}
-	if status, body, _ := get(links.URL("ntLink1", "transcript.txt"), nil); status != 200 || !strings.Contains(string(body), "Jo Park") {
+	if status, body, _ := get(signer.URL("ntLink1", "transcript.txt"), nil); status != 200 || !strings.Contains(string(body), "Jo Park") {
 		t.Fatalf("transcript.txt: %d %q", status, body)
 	}
 
@@ -73,8 +74,8 @@ func TestFiles_SignedLinks(t *testing.T) {
 		c.RawQuery = cq.Encode()
 		return c.String()
 	}
-	expired := &appliance.Links{Key: key, BaseURL: app.Server.URL(), TTL: -time.Minute, Now: func() time.Time { return now }}
-	otherKey := &appliance.Links{Key: []byte("another key of sixteen+ bytes"), BaseURL: app.Server.URL(), TTL: time.Hour, Now: time.Now}
+	expired := &links.Signer{Key: key, BaseURL: app.Server.URL(), TTL: -time.Minute, Now: func() time.Time { return now }}
+	otherKey := &links.Signer{Key: []byte("another key of sixteen+ bytes"), BaseURL: app.Server.URL(), TTL: time.Hour, Now: time.Now}
 	cases := []struct {
 		name string
 		url  string
@@ -86,10 +87,10 @@ func TestFiles_SignedLinks(t *testing.T) {
 		{"another meeting's path", tamper(func(_ url.Values, c *url.URL) { c.Path = "/files/ntLink2/recording.mp4" }), 403},
 		{"expired", expired.URL("ntLink1", "recording.mp4"), 403},
 		{"signed with another key", otherKey.URL("ntLink1", "recording.mp4"), 403},
-		{"valid link to the manifest", links.URL("ntLink1", "manifest.json"), 404},
-		{"valid link to a partial name", links.URL("ntLink1", ".recording.mp4.partial"), 404},
-		{"valid link to a missing meeting", links.URL("ntNope", "recording.mp4"), 404},
-		{"valid link with an unsafe id", links.URL("..", "notekeeper.db"), 404},
+		{"valid link to the manifest", signer.URL("ntLink1", "manifest.json"), 404},
+		{"valid link to a partial name", signer.URL("ntLink1", ".recording.mp4.partial"), 404},
+		{"valid link to a missing meeting", signer.URL("ntNope", "recording.mp4"), 404},
+		{"valid link with an unsafe id", signer.URL("..", "notekeeper.db"), 404},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,20 +103,20 @@ func TestFiles_SignedLinks(t *testing.T) {
 
 func TestLoadLinkKey_MadeOnceAndKept(t *testing.T) {
 	dir := t.TempDir()
-	k1, err := appliance.LoadLinkKey(dir)
+	k1, err := links.LoadKey(dir)
 	if err != nil || len(k1) != 32 {
 		t.Fatalf("key %x %v", k1, err)
 	}
-	k2, _ := appliance.LoadLinkKey(dir)
+	k2, _ := links.LoadKey(dir)
 	if !bytes.Equal(k1, k2) {
 		t.Fatal("key changed between loads")
 	}
-	fi, _ := os.Stat(filepath.Join(dir, appliance.LinkKeyFile))
+	fi, _ := os.Stat(filepath.Join(dir, datadir.LinkKeyFile))
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v", fi.Mode().Perm())
 	}
-	os.WriteFile(filepath.Join(dir, appliance.LinkKeyFile), []byte("zz\n"), 0o600)
-	if _, err := appliance.LoadLinkKey(dir); err == nil {
+	os.WriteFile(filepath.Join(dir, datadir.LinkKeyFile), []byte("zz\n"), 0o600)
+	if _, err := links.LoadKey(dir); err == nil {
 		t.Fatal("a corrupt key was accepted")
 	}
 }

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -53,7 +54,7 @@ func (a *Archiver) describe(ctx context.Context, nt *store.Notetaker) (*store.No
 	case b != nil:
 		m = meetingOfBooking(b)
 	case nt.GrantID != "" && nt.Event.EventID != "" && a.Nylas != nil:
-		ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, cmpOr(nt.Event.CalendarID, "primary"))
+		ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, cmp.Or(nt.Event.CalendarID, "primary"))
 		switch {
 		case err == nil:
 			m = meetingOfEvent(ev)

@@ -151,7 +151,7 @@ func TestMeeting_Metadata(t *testing.T) {
 				t.Errorf("index updates %v lack %s", got, tc.id)
 			}
 			// A replay of the archive asks nothing again.
-			app.DB.Enqueue(store.TaskRef{Kind: appliance.TaskArchive, Subject: tc.id})
+			app.DB.Enqueue(store.TaskRef{Kind: store.TaskArchive, Subject: tc.id})
 			waitFor(t, "queue to drain", drained(app.DB))
 			if len(fake.eventCalls) != tc.apiCalls {
 				t.Errorf("after a replay: event look-ups %v", fake.eventCalls)

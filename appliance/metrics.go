@@ -126,19 +126,19 @@ func (m *Metrics) Received(typ, outcome string, took time.Duration) {
 
 // TaskRun counts one task run. Deliveries to the CRM and ATS and alert
 // sends are also counted under their own names.
-func (m *Metrics) TaskRun(kind, outcome string) {
+func (m *Metrics) TaskRun(kind store.TaskKind, outcome string) {
 	if m == nil {
 		return
 	}
-	m.tasks.WithLabelValues(kind, outcome).Inc()
+	m.tasks.WithLabelValues(string(kind), outcome).Inc()
 	delivery := outcome
 	if outcome == "done" {
 		delivery = "ok"
 	}
 	switch kind {
-	case TaskCRM:
+	case store.TaskCRM:
 		m.deliveries.WithLabelValues("crm", delivery).Inc()
-	case TaskATS, TaskATSRecording:
+	case store.TaskATS, store.TaskATSRecording:
 		m.deliveries.WithLabelValues("ats", delivery).Inc()
 	case store.TaskAlert:
 		m.alertSends.WithLabelValues(delivery).Inc()
@@ -256,8 +256,8 @@ func (c *stateCollector) collectTasks(ch chan<- prometheus.Metric, now time.Time
 		c.failures.WithLabelValues("tasks").Inc()
 		return
 	}
-	depth, dead := map[string]int{}, map[string]int{}
-	oldest := map[string]time.Time{}
+	depth, dead := map[store.TaskKind]int{}, map[store.TaskKind]int{}
+	oldest := map[store.TaskKind]time.Time{}
 	for _, t := range tasks {
 		if t.Dead {
 			dead[t.Kind]++
@@ -269,11 +269,11 @@ func (c *stateCollector) collectTasks(ch chan<- prometheus.Metric, now time.Time
 		}
 	}
 	for kind, n := range depth {
-		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(n), kind)
-		ch <- prometheus.MustNewConstMetric(descQueueAge, prometheus.GaugeValue, max(0, now.Sub(oldest[kind]).Seconds()), kind)
+		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(n), string(kind))
+		ch <- prometheus.MustNewConstMetric(descQueueAge, prometheus.GaugeValue, max(0, now.Sub(oldest[kind]).Seconds()), string(kind))
 	}
 	for kind, n := range dead {
-		ch <- prometheus.MustNewConstMetric(descDeadLetters, prometheus.GaugeValue, float64(n), kind)
+		ch <- prometheus.MustNewConstMetric(descDeadLetters, prometheus.GaugeValue, float64(n), string(kind))
 	}
 }
 

@@ -36,7 +36,7 @@ func TestMetrics(t *testing.T) {
 	pool.Metrics = metrics
 	pool.MaxAttempts = 1
 	(&appliance.Records{DB: db}).Register(pool)
-	pool.Handle(appliance.TaskCRM, func(context.Context, *store.Task) error {
+	pool.Handle(store.TaskCRM, func(context.Context, *store.Task) error {
 		return apperr.Permanent(errors.New("crm said 400"))
 	})
 	if err := pool.Open(); err != nil {
@@ -71,7 +71,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("too large: %d", code)
 	}
 	// A delivery that fails for good, and a live task that stays queued.
-	if err := db.Enqueue(store.TaskRef{Kind: appliance.TaskCRM, Subject: "ntDead"}); err != nil {
+	if err := db.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "ntDead"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the crm task to be dead-lettered", func() bool {
@@ -79,7 +79,7 @@ func TestMetrics(t *testing.T) {
 		return err == nil && task.Dead
 	})
 	waitFor(t, "the notetaker task to finish", func() bool {
-		_, err := db.Task(appliance.TaskNotetaker + "/" + "nt7Hq2LmZ")
+		_, err := db.Task(store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt7Hq2LmZ"}.Key())
 		return errors.Is(err, store.ErrNotFound)
 	})
 	// A meeting whose media Nylas deletes tomorrow and that is not archived.

@@ -41,7 +41,7 @@ type Pool struct {
 	// Metrics, if set, counts task runs by kind and outcome.
 	Metrics *Metrics
 
-	handlers map[string]Handler
+	handlers map[store.TaskKind]Handler
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the dispatcher has returned
@@ -54,12 +54,12 @@ func NewPool(db *store.DB) *Pool {
 		DB: db, Logger: slog.New(slog.DiscardHandler),
 		Workers: 4, MaxAttempts: 12, Lease: 10 * time.Minute,
 		BackoffBase: 5 * time.Second, BackoffMax: time.Hour, Poll: 30 * time.Second,
-		handlers: make(map[string]Handler),
+		handlers: make(map[store.TaskKind]Handler),
 	}
 }
 
 // Handle registers h for tasks of kind. Call it before Open.
-func (p *Pool) Handle(kind string, h Handler) { p.handlers[kind] = h }
+func (p *Pool) Handle(kind store.TaskKind, h Handler) { p.handlers[kind] = h }
 
 // Open starts dispatching. It does not block.
 func (p *Pool) Open() error {

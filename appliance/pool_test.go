@@ -73,7 +73,7 @@ func TestPool_Outcomes(t *testing.T) {
 				p.MaxAttempts = 4
 				p.DeadLetterAlert = func(*store.Task, error) *store.Alert {
 					dead.Add(1)
-					return &store.Alert{Kind: "delivery.failed", Subject: "s", Message: "dead"}
+					return &store.Alert{Kind: store.AlertDeliveryFailed, Subject: "s", Message: "dead"}
 				}
 			})
 			if err := db.Enqueue(store.TaskRef{Kind: "k", Subject: "s"}); err != nil {

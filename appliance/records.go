@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/envelope"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -33,17 +35,10 @@ type Records struct {
 	AfterBooking   func(ctx context.Context, b *store.Booking) error
 }
 
-// Register installs the record handlers on pool.
-func (r *Records) Register(pool *Pool) {
-	pool.Handle(TaskNotetaker, r.handleNotetaker)
-	pool.Handle(TaskBooking, r.handleBooking)
-	pool.Handle(TaskGrant, r.handleGrant)
-}
-
 // notice is one referenced notification, parsed, with its typed object.
 type notice[T any] struct {
 	seq      uint64
-	env      *Envelope
+	env      *envelope.Envelope
 	base     string
 	obj      *T
 	received time.Time
@@ -62,18 +57,18 @@ func load[T any](db *store.DB, t *store.Task) ([]notice[T], error) {
 		} else if err != nil {
 			return nil, err
 		}
-		env, err := ParseEnvelope(n.Body)
+		env, err := envelope.Parse(n.Body)
 		if err != nil {
 			return nil, apperr.Permanent(fmt.Errorf("notification %d: %w", seq, err))
 		}
 		if env.Object == nil {
 			continue
 		}
-		obj, err := decodeObject[T](n.Body)
+		obj, err := envelope.DecodeObject[T](n.Body)
 		if err != nil {
 			return nil, apperr.Permanent(fmt.Errorf("notification %d: %w", seq, err))
 		}
-		out = append(out, notice[T]{seq: seq, env: env, base: BaseType(env.Type), obj: obj, received: n.ReceivedAt})
+		out = append(out, notice[T]{seq: seq, env: env, base: envelope.BaseType(env.Type), obj: obj, received: n.ReceivedAt})
 	}
 	return out, nil
 }
@@ -101,7 +96,7 @@ func (r *Records) handleNotetaker(ctx context.Context, t *store.Task) error {
 	}
 	if nt.State == "failed_entry" {
 		msg := "the Notetaker bot could not join the meeting (" + meetingStateText(nt.MeetingState) + ")"
-		if _, err := r.DB.RaiseAlert(store.Alert{Kind: "notetaker.failed_entry", Subject: nt.ID, Message: msg}); err != nil {
+		if _, err := r.DB.RaiseAlert(store.Alert{Kind: store.AlertFailedEntry, Subject: nt.ID, Message: msg}); err != nil {
 			return err
 		}
 	}
@@ -129,7 +124,7 @@ func (r *Records) handleGrant(_ context.Context, t *store.Task) error {
 		if g.Email != "" {
 			msg += " (" + g.Email + "): its owner must re-authenticate"
 		}
-		if _, err := r.DB.RaiseAlert(store.Alert{Kind: "grant.expired", Subject: g.ID, Message: msg}); err != nil {
+		if _, err := r.DB.RaiseAlert(store.Alert{Kind: store.AlertGrantExpired, Subject: g.ID, Message: msg}); err != nil {
 			return err
 		}
 	}
@@ -156,7 +151,7 @@ func meetingStateText(s string) string {
 }
 
 // applyNotetaker merges one notification into nt.
-func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
+func applyNotetaker(nt *store.Notetaker, n notice[nylas.NotetakerObject]) {
 	o := n.obj
 	if slices.Contains(nt.Seqs, n.seq) {
 		return // already applied
@@ -182,21 +177,21 @@ func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
 		nt.Deleted = true
 	case "notetaker.media":
 		// Here state is the media's state, not the bot's.
-		if s := o.state(); s != "" && n.env.Time >= nt.MediaAt {
-			nt.MediaStatus, nt.MediaAt = MediaStatus(s), n.env.Time
+		if s := o.CurrentState(); s != "" && n.env.Time >= nt.MediaAt {
+			nt.MediaStatus, nt.MediaAt = nylas.MediaStatus(s), n.env.Time
 		}
 		if o.Media != nil && o.Media.RetainedUntil > 0 {
 			nt.RetainedUntil = time.Unix(o.Media.RetainedUntil, 0).UTC()
 			nt.DeletesAt = nt.RetainedUntil
 		}
-		if MediaStatus(o.state()) == "available" {
+		if nylas.MediaStatus(o.CurrentState()) == "available" {
 			// Links die 60 minutes after they were minted: date them by the
 			// earlier of the envelope time and our receipt, to be safe.
 			minted := n.received
 			if n.env.Time > 0 && time.Unix(n.env.Time, 0).Before(minted) {
 				minted = time.Unix(n.env.Time, 0).UTC()
 			}
-			if urls := o.mediaURLs(); len(urls) > 0 && !minted.Before(nt.Media.FetchedAt) {
+			if urls := o.MediaURLs(); len(urls) > 0 && !minted.Before(nt.Media.FetchedAt) {
 				// A repeated available notification may carry only some
 				// kinds: merge, newest link per kind wins.
 				if nt.Media.URLs == nil {
@@ -216,7 +211,7 @@ func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
 			}
 		}
 	default: // created, updated, meeting_state
-		if s := o.state(); s != "" && n.env.Time >= nt.StateAt {
+		if s := o.CurrentState(); s != "" && n.env.Time >= nt.StateAt {
 			nt.State, nt.StateAt = s, n.env.Time
 			if n.base == "notetaker.meeting_state" || o.MeetingState != "" {
 				nt.MeetingState = o.MeetingState
@@ -229,7 +224,7 @@ func applyNotetaker(nt *store.Notetaker, n notice[notetakerObject]) {
 // new as the last one that set the status overwrites what it carries; an
 // older one only fills gaps (a cancel that overtook its create stays
 // cancelled).
-func applyBooking(b *store.Booking, n notice[bookingObject]) {
+func applyBooking(b *store.Booking, n notice[nylas.BookingObject]) {
 	o := n.obj
 	if slices.Contains(b.Seqs, n.seq) {
 		return
@@ -278,7 +273,7 @@ func applyBooking(b *store.Booking, n notice[bookingObject]) {
 // applyGrant merges one notification into g: grant.expired marks it expired,
 // grant.updated with re-authentication clears that, grant.deleted marks it
 // deleted. Only a notification at least as new as the last change counts.
-func applyGrant(g *store.Grant, n notice[grantObject]) {
+func applyGrant(g *store.Grant, n notice[nylas.GrantObject]) {
 	o := n.obj
 	if slices.Contains(g.Seqs, n.seq) {
 		return

@@ -154,7 +154,7 @@ func TestRecords_RedeliveryAndReplayChangeNothing(t *testing.T) {
 	// Redelivery: stored once, no new task.
 	deliver(t, app, "notetaker-created.json")
 	// Replay: the same notification handled again by a task.
-	app.DB.Enqueue(store.TaskRef{Kind: "notetaker", Subject: "nt7Hq2LmZ"})
+	app.DB.Enqueue(store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt7Hq2LmZ"})
 	waitFor(t, "tasks to drain", drained(app.DB))
 	after, _ := app.DB.Notetaker("nt7Hq2LmZ")
 	if !bytes.Equal(mustJSON(before.Seqs), mustJSON(after.Seqs)) || before.State != after.State || before.MeetingState != after.MeetingState {
@@ -179,7 +179,7 @@ func TestRecords_AlertsRaisedOncePerHour(t *testing.T) {
 	}
 	var kinds []string
 	for _, a := range alerts {
-		kinds = append(kinds, a.Kind+" "+a.Subject)
+		kinds = append(kinds, string(a.Kind)+" "+a.Subject)
 	}
 	want := "[notetaker.failed_entry nt7Hq2LmZ grant.expired grant-a1b2c3]"
 	if fmt.Sprint(kinds) != want {

@@ -1,15 +1,19 @@
 // Package appliance is notekeeper's application: the HTTP server and its
-// webhook receiver, the worker pool that runs durable tasks, and the handlers
-// that turn Nylas notifications into records (and, in later layers, archives,
-// CRM/ATS deliveries and alerts).
+// webhook receiver, the worker pool that runs durable tasks, and the steps of
+// the pipeline those tasks form: records, the media archive, CRM and ATS
+// deliveries and alerts (pipeline.go shows the whole flow).
 //
 // The layers, outside in:
 //
-//	Server    HTTP: route table, middleware, error → status mapping
-//	Receiver  verify → bound → parse → store.Ingest (durable before 200)
-//	Route     which task a notification implies (one per Notetaker/booking/grant)
-//	Pool      leases due tasks from the store, runs Handlers, retries, dead-letters
-//	Records   Handlers merging notifications into Notetaker/booking/grant records
+//	Server     HTTP: route table (http_routes.go), middleware, error → status mapping
+//	Receiver   verify → bound → parse → store.Ingest (durable before 200)
+//	envelope   which task a notification implies (one per Notetaker/booking/grant)
+//	Pool       leases due tasks from the store, runs Handlers, retries, dead-letters
+//	Pipeline   task kind → handler, and which task a finished one enqueues
+//	Records    merge notifications into Notetaker/booking/grant records
+//	Archiver   download media into the data dir (or S3); its jobs
+//	CRM, ATS   deliver archived meetings and bookings
+//	Alerter    deliver alerts to their sinks
 //
 // Everything durable lives in package store; this package holds no state of
 // its own that a restart could lose.
@@ -17,24 +21,16 @@ package appliance
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
-)
-
-// Server timeouts. Every one is set: a slow or stuck client cannot hold a
-// connection or a goroutine forever.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second // a 2 MiB body over a slow link
-	writeTimeout      = 30 * time.Second
-	idleTimeout       = 120 * time.Second // Nylas reuses connections
-	maxHeaderBytes    = 64 << 10
+	"github.com/notekeeper/notekeeper/appliance/httpserve"
+	"github.com/notekeeper/notekeeper/appliance/links"
 )
 
 // Server is notekeeper's HTTP server. Build it with NewServer, set its
@@ -43,8 +39,11 @@ type Server struct {
 	// Addr is the address to listen on, "host:port"; port 0 picks one.
 	Addr string
 	// Listener, when set, is used instead of listening on Addr (systemd
-	// socket activation, TLS listeners, tests).
+	// socket activation, the HTTPS port, tests).
 	Listener net.Listener
+	// TLSConfig, when set, makes the server speak TLS (automatic HTTPS);
+	// URL then says https.
+	TLSConfig *tls.Config
 	// WebhookPath is where Nylas sends notifications and challenges.
 	WebhookPath string
 	Receiver    *Receiver
@@ -52,23 +51,22 @@ type Server struct {
 	Checks []Check
 	// Links checks /files links; DataDir is where the archive lives. Without
 	// Links every /files request is refused.
-	Links   *Links
+	Links   *links.Signer
 	DataDir string
 	// Target, when set, serves files whose local copy was replaced by an
 	// object ([archive] target = "s3"): the link redirects to a short-lived
 	// presigned URL. Links handed out before a switch keep working.
 	Target archive.Target
 	// Metrics serves GET /metrics; main wraps it in the admin users' basic
-	// auth (SPEC §4). Without it /metrics is 404.
+	// auth (an unauthenticated copy is MetricsServer's). Without it /metrics
+	// is 404.
 	Metrics http.Handler
 	Logger  *slog.Logger
 
 	// Admin serves /admin/ (package admin); nil answers 404 there.
 	Admin http.Handler
 
-	ln     net.Listener
-	server *http.Server
-	served chan error
+	running *httpserve.Running
 }
 
 // Check is one readiness condition.
@@ -92,56 +90,33 @@ func (s *Server) Open() error {
 	if s.Receiver == nil {
 		return errors.New("open server: no receiver")
 	}
-	s.ln = s.Listener
-	if s.ln == nil {
-		ln, err := net.Listen("tcp", s.Addr)
-		if err != nil {
+	ln := s.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.Addr); err != nil {
 			return fmt.Errorf("open server: %w", err)
 		}
-		s.ln = ln
 	}
-	s.server = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
-	s.served = make(chan error, 1)
-	go func() { s.served <- s.server.Serve(s.ln) }()
+	s.running = httpserve.Serve("http", ln, s.TLSConfig, httpserve.NewServer(s.Handler(), s.Logger))
 	return nil
 }
 
 // Port is the port the server listens on, once open.
 func (s *Server) Port() int {
-	if s.ln == nil {
+	if s.running == nil {
 		return 0
 	}
-	return s.ln.Addr().(*net.TCPAddr).Port
+	return s.running.Port()
 }
 
-// URL is the server's base URL, once open.
+// URL is the server's base URL, once open: https:// under TLS.
 func (s *Server) URL() string {
-	if s.ln == nil {
+	if s.running == nil {
 		return ""
 	}
-	return "http://" + s.ln.Addr().String()
+	return s.running.URL()
 }
 
 // Close stops accepting connections and waits, until ctx ends, for requests
 // in flight to be answered. Idle keep-alive connections are closed at once.
-func (s *Server) Close(ctx context.Context) error {
-	if s.server == nil {
-		return nil
-	}
-	if err := s.server.Shutdown(ctx); err != nil {
-		s.server.Close()
-		return fmt.Errorf("shut down http: %w", err)
-	}
-	if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve http: %w", err)
-	}
-	return nil
-}
+func (s *Server) Close(ctx context.Context) error { return s.running.Close(ctx) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/envelope"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -19,8 +20,10 @@ import (
 // better than a timeout it may count as a failure.
 const ingestTimeout = 8 * time.Second
 
-// Receiver turns webhook requests into stored notifications. Its contract is
-// SPEC §4: verify, bound, parse, store durably, and only then acknowledge.
+// Receiver turns webhook requests into stored notifications. Its contract:
+// verify the signature, bound the body, parse the envelope, store it durably,
+// and only then acknowledge with 200, so an acknowledged notification is
+// never lost.
 type Receiver struct {
 	DB           *store.DB
 	Verifier     *Verifier
@@ -69,12 +72,12 @@ func (rc *Receiver) Receive(r *http.Request) (receipt *Receipt, err error) {
 		}
 		return nil, err
 	}
-	env, err := ParseEnvelope(body)
+	env, err := envelope.Parse(body)
 	if err != nil {
 		return nil, rc.quarantine(body, encoding, sig, apperr.Wrap(apperr.EINVALID, err.Error(), err))
 	}
 	typ = env.Type
-	tasks, problem := Route(env)
+	tasks, problem := envelope.Route(env)
 	if problem != "" {
 		rc.Logger.Warn("notification stored without processing",
 			slog.String("id", env.ID), slog.String("type", env.Type), slog.String("problem", problem))

@@ -39,7 +39,7 @@ echo "== start-up" >&2
 mkdir -p "$STARTUP_DIR"
 go run ./bench/startup -n 1000000 -dir "$STARTUP_DIR" -runs 5 > "$out/startup.txt"
 echo "== soak $SOAK" >&2
-NOTEKEEPER_ARTIFACTS="$out" go test -count=1 -run 'Soak' -soak.duration "$SOAK" -timeout 0 . > "$out/soak.txt" 2>&1 || {
+NOTEKEEPER_ARTIFACTS="$out" go test -count=1 -run 'Soak' -timeout 0 ./e2e -soak.duration "$SOAK" > "$out/soak.txt" 2>&1 || {
   cat "$out/soak.txt" >&2; echo "soak failed" >&2; exit 1; }
 fi
 
@@ -132,7 +132,7 @@ print()
 print(raw("start-up", [t]))
 
 print("## Soak\n")
-print("`go test -run Soak -soak.duration D .`: the real binary against stand-ins for Nylas, storage,")
+print("`go test -run Soak ./e2e -soak.duration D`: the real binary against stand-ins for Nylas, storage,")
 print("CRM, ATS and an alert sink under a seeded fault schedule (see the README's Tests section).\n")
 summary = os.path.join(out, "soak-summary.json")
 if os.path.exists(summary):

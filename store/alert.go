@@ -8,22 +8,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Alert is something a person should know about (SPEC §7).
+// Alert is something a person should know about; its Kind is one of
+// AlertKinds (kinds.go).
 type Alert struct {
 	Seq     uint64    `json:"-"`
-	Kind    string    `json:"kind"`    // e.g. archive.at_risk
+	Kind    AlertKind `json:"kind"`    // one of AlertKinds
 	Subject string    `json:"subject"` // the Notetaker, booking, grant, destination, file or domain it is about
 	Message string    `json:"message"`
 	Time    time.Time `json:"time"`
 }
 
 // AlertWindow is the shortest interval between two alerts of one kind about
-// one subject (SPEC §7).
+// one subject: a condition that persists alerts once an hour, not on every
+// check.
 const AlertWindow = time.Hour
-
-// TaskAlert is the kind of the tasks that deliver an alert to one sink; the
-// subject is "{alert sequence}-{sink index}" (see AlertTask).
-const TaskAlert = "alert"
 
 // AlertTask is the task that delivers alert seq to sink number sink.
 func AlertTask(seq uint64, sink int) TaskRef {
@@ -130,7 +128,7 @@ func (db *DB) Alerts() ([]*Alert, error) {
 // ClaimAlert decides, in one transaction, whether an alert of kind about
 // subject may be sent now: it may when none was claimed within window. A
 // successful claim records now, so concurrent callers cannot both win.
-func (db *DB) ClaimAlert(kind, subject string, window time.Duration) (bool, error) {
+func (db *DB) ClaimAlert(kind AlertKind, subject string, window time.Duration) (bool, error) {
 	ok := false
 	err := db.update(func(tx *bolt.Tx) (err error) {
 		ok, err = claimAlertTx(tx, kind, subject, db.Now(), window)
@@ -142,7 +140,7 @@ func (db *DB) ClaimAlert(kind, subject string, window time.Duration) (bool, erro
 	return ok, nil
 }
 
-func claimAlertTx(tx *bolt.Tx, kind, subject string, now time.Time, window time.Duration) (bool, error) {
+func claimAlertTx(tx *bolt.Tx, kind AlertKind, subject string, now time.Time, window time.Duration) (bool, error) {
 	b := tx.Bucket(bucketAlerts)
 	k := alertKey(kind, subject)
 	if v := b.Get(k); len(v) == 8 {

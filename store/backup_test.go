@@ -25,7 +25,7 @@ func TestBackup_ConsistentWhileWriting(t *testing.T) {
 		for i := from; i < to; i++ {
 			id := fmt.Sprintf("ntf-%04d", i)
 			if _, err := db.Ingest(ctx, &store.Ingest{Notification: store.Notification{ID: id, Type: "t", Body: []byte("{}")},
-				Tasks: []store.TaskRef{{Kind: "notetaker", Subject: "nt-1"}}}); err != nil {
+				Tasks: []store.TaskRef{{Kind: store.TaskNotetaker, Subject: "nt-1"}}}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -78,7 +78,7 @@ func TestBackup_BeforeErrorAborts(t *testing.T) {
 }
 
 func TestRequeue(t *testing.T) {
-	ref := store.TaskRef{Kind: "notetaker", Subject: "nt-1"}
+	ref := store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt-1"}
 	for _, tc := range []struct {
 		name     string
 		prepare  func(t *testing.T, db *store.DB) uint64 // returns the seq to requeue

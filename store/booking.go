@@ -1,8 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Booking is what notekeeper knows of one Scheduler booking.
@@ -53,18 +57,105 @@ func (db *DB) Bookings() ([]*Booking, error) {
 }
 
 // UpdateBooking applies fn to the booking with id (a new one when unknown)
-// stores it and returns a copy, in one transaction; see UpdateNotetaker.
+// stores it and returns a copy, in one transaction; see UpdateNotetaker. The
+// same transaction keeps the booking indexes (BookingOf) in step.
 func (db *DB) UpdateBooking(id string, fn func(*Booking) error) (*Booking, error) {
 	now := db.Now()
-	rec, err := updateRecord(db, bucketBookings, id, func(b *Booking) error {
+	var old Booking
+	rec, err := updateRecordThen(db, bucketBookings, id, func(b *Booking) error {
+		old = *b
 		if b.ID == "" {
 			b.ID, b.FirstSeen = id, now
 		}
 		b.UpdatedAt = now
 		return fn(b)
+	}, func(tx *bolt.Tx, b *Booking) error {
+		return reindexBookingTx(tx, id, &old, b)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update booking %q: %w", id, err)
 	}
 	return rec, nil
+}
+
+// BookingOf returns the booking that owns a meeting: the one naming
+// notetakerID as its Notetaker, else the one naming eventID (the meeting's
+// calendar event; "" for none) as its event. When several qualify the lowest
+// booking ID wins. It fails with ErrNotFound when none does. It reads the
+// indexes, never the bookings bucket as a whole.
+func (db *DB) BookingOf(notetakerID, eventID string) (*Booking, error) {
+	var b *Booking
+	err := db.view(func(tx *bolt.Tx) error {
+		id, ok := firstIndexed(tx.Bucket(bucketBookingsByNotetaker), notetakerID)
+		if !ok {
+			id, ok = firstIndexed(tx.Bucket(bucketBookingsByEvent), eventID)
+		}
+		if !ok {
+			return ErrNotFound
+		}
+		var err error
+		b, err = getRecordTx[Booking](tx, bucketBookings, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("booking of notetaker %q / event %q: %w", notetakerID, eventID, err)
+	}
+	return b, nil
+}
+
+// maxIndexedLen bounds the values the booking indexes hold. Longer ones
+// (no real Notetaker or event ID is) are not indexed and never found.
+const maxIndexedLen = 1024
+
+// indexable reports whether v is a value the indexes hold.
+func indexable(v string) bool { return v != "" && len(v) <= maxIndexedLen }
+
+// firstIndexed returns the lowest id indexed under value in b.
+func firstIndexed(b *bolt.Bucket, value string) (string, bool) {
+	if !indexable(value) {
+		return "", false
+	}
+	prefix := indexPrefix(value)
+	k, _ := b.Cursor().Seek(prefix)
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return "", false
+	}
+	return string(k[len(prefix):]), true
+}
+
+// reindexBookingTx moves booking id's index entries from what old named to
+// what b names.
+func reindexBookingTx(tx *bolt.Tx, id string, old, b *Booking) error {
+	for _, ix := range []struct {
+		bucket   []byte
+		was, now string
+	}{
+		{bucketBookingsByNotetaker, old.NotetakerID, b.NotetakerID},
+		{bucketBookingsByEvent, old.EventID, b.EventID},
+	} {
+		bk := tx.Bucket(ix.bucket)
+		if ix.was != ix.now && indexable(ix.was) {
+			if err := bk.Delete(indexKey(ix.was, id)); err != nil {
+				return err
+			}
+		}
+		if indexable(ix.now) {
+			if err := bk.Put(indexKey(ix.now, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// indexBookingsTx rebuilds both booking indexes from the bookings bucket
+// (the migration that introduced them).
+func indexBookingsTx(tx *bolt.Tx) error {
+	return tx.Bucket(bucketBookings).ForEach(func(k, v []byte) error {
+		var b Booking
+		if err := json.Unmarshal(v, &b); err != nil {
+			return fmt.Errorf("decode booking %q: %w", k, err)
+		}
+		return reindexBookingTx(tx, string(k), &Booking{}, &b)
+	})
 }

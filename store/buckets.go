@@ -15,7 +15,7 @@ var (
 	bucketMeta = []byte("meta")
 
 	// notifications: every accepted webhook notification, in arrival order.
-	//   8-byte big-endian sequence (NextSequence) → encodeNotification (binary, see codec.go)
+	//   8-byte big-endian sequence (NextSequence) → encodeNotification (binary, see notification.go)
 	bucketNotifications = []byte("notifications")
 
 	// dedupe: the envelope id of every stored notification.
@@ -43,6 +43,18 @@ var (
 	//   booking id → JSON Booking
 	bucketBookings = []byte("bookings")
 
+	// bookings_by_notetaker: which bookings name a Notetaker (the booking's
+	// notetaker_id), for "which booking owns this meeting". Written in the
+	// transaction that writes the booking.
+	//   indexKey(notetaker id, booking id) → empty
+	bucketBookingsByNotetaker = []byte("bookings_by_notetaker")
+
+	// bookings_by_event: which bookings name a calendar event (the booking's
+	// event_id), the fallback when no booking names the Notetaker. Written in
+	// the transaction that writes the booking.
+	//   indexKey(event id, booking id) → empty
+	bucketBookingsByEvent = []byte("bookings_by_event")
+
 	// grants: grants that notifications have told us about.
 	//   grant id → JSON Grant
 	bucketGrants = []byte("grants")
@@ -55,17 +67,25 @@ var (
 	//   8-byte big-endian sequence → JSON Alert
 	bucketAlertLog = []byte("alert_log")
 
-	// state: small named values kept by jobs and commands (the last
-	// reconciliation per grant, the webhook destination ID, …).
-	//   name → JSON value
+	// state: small named values kept by jobs and handlers.
+	//   "reconciled/{grant id}" → JSON time of the last successful reconciliation
+	//   "webhook/status"        → JSON WebhookStatus
+	//   "crm/{notetaker id}"    → JSON CRMDelivery
+	// (names in state.go).
 	bucketState = []byte("state")
+
+	// ats_delivery: what the ATS was told about each booking (delivery_ats.go).
+	//   booking id → JSON ATSDelivery
+	bucketATSDelivery = []byte("ats_delivery")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
 var allBuckets = [][]byte{
 	bucketMeta, bucketNotifications, bucketDedupe, bucketQuarantine,
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
+	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
+	bucketATSDelivery,
 }
 
 var (
@@ -93,8 +113,21 @@ func parseDueKey(k []byte) (time.Time, string) {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))), string(k[8:])
 }
 
+// indexKey is the key of a secondary index entry: the 2-byte big-endian
+// length of value, value, then id. The length prefix keeps any value's
+// entries apart from a longer value's that starts with it, whatever bytes the
+// values hold; entries of one value sort by id.
+func indexKey(value, id string) []byte {
+	b := make([]byte, 0, 2+len(value)+len(id))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(value)))
+	return append(append(b, value...), id...)
+}
+
+// indexPrefix is the common prefix of value's index entries.
+func indexPrefix(value string) []byte { return indexKey(value, "") }
+
 // alertKey is the alerts key for a kind and subject.
-func alertKey(kind, subject string) []byte {
+func alertKey(kind AlertKind, subject string) []byte {
 	return append(append([]byte(kind), 0), subject...)
 }
 

@@ -15,7 +15,7 @@ import (
 func ingestOf(id, subject string) *store.Ingest {
 	return &store.Ingest{
 		Notification: store.Notification{ID: id, Type: "notetaker.meeting_state", Body: []byte(`{"id":"` + id + `"}`)},
-		Tasks:        []store.TaskRef{{Kind: "notetaker", Subject: subject}},
+		Tasks:        []store.TaskRef{{Kind: store.TaskNotetaker, Subject: subject}},
 	}
 }
 
@@ -177,7 +177,7 @@ func benchmarkIngest(b *testing.B, ingest func(db *store.DB, in *store.Ingest) e
 			mu.Unlock()
 			in := &store.Ingest{
 				Notification: store.Notification{ID: id, Type: "notetaker.media", Body: body},
-				Tasks:        []store.TaskRef{{Kind: "notetaker", Subject: id}},
+				Tasks:        []store.TaskRef{{Kind: store.TaskNotetaker, Subject: id}},
 			}
 			if err := ingest(db, in); err != nil {
 				b.Error(err)

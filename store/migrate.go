@@ -18,6 +18,12 @@ import (
 var migrations = []func(tx *bolt.Tx) error{
 	// 0 → 1: the initial layout; creating the buckets is all it needs.
 	func(*bolt.Tx) error { return nil },
+	// 1 → 2: the booking indexes (bookings_by_notetaker, bookings_by_event),
+	// built from the bookings already stored.
+	indexBookingsTx,
+	// 2 → 3: the ATS delivery state moves from "ats/" state records to its
+	// own bucket (delivery_ats.go).
+	migrateATSState,
 }
 
 // schemaVersion reads the recorded version; a new file is version 0.

@@ -35,6 +35,13 @@ func getRecordTx[T any](tx *bolt.Tx, bucket []byte, id string) (*T, error) {
 // fn change it, writes it back and returns it, in one transaction. fn must not
 // do I/O; if it returns an error nothing is written.
 func updateRecord[T any](db *DB, bucket []byte, id string, fn func(rec *T) error) (*T, error) {
+	return updateRecordThen(db, bucket, id, fn, nil)
+}
+
+// updateRecordThen is updateRecord that, when then is set, also calls it
+// with the written record inside the same transaction (to keep an index in
+// step); its error undoes the whole write.
+func updateRecordThen[T any](db *DB, bucket []byte, id string, fn func(rec *T) error, then func(tx *bolt.Tx, rec *T) error) (*T, error) {
 	if id == "" {
 		return nil, errors.New("empty id")
 	}
@@ -54,7 +61,13 @@ func updateRecord[T any](db *DB, bucket []byte, id string, fn func(rec *T) error
 			return err
 		}
 		out = rec // fn worked on a fresh decode: the caller owns it
-		return tx.Bucket(bucket).Put([]byte(id), v)
+		if err := tx.Bucket(bucket).Put([]byte(id), v); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx, rec)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -88,16 +88,16 @@ func TestClaimAlert_OncePerWindow(t *testing.T) {
 	steps := []struct {
 		name    string
 		advance time.Duration
-		kind    string
+		kind    store.AlertKind
 		subject string
 		want    bool
 	}{
-		{"first", 0, "notetaker.failed_entry", "nt1", true},
-		{"again at once", 0, "notetaker.failed_entry", "nt1", false},
-		{"other subject", 0, "notetaker.failed_entry", "nt2", true},
-		{"other kind", 0, "grant.expired", "nt1", true},
-		{"59 minutes later", 59 * time.Minute, "notetaker.failed_entry", "nt1", false},
-		{"61 minutes later", 2 * time.Minute, "notetaker.failed_entry", "nt1", true},
+		{"first", 0, store.AlertFailedEntry, "nt1", true},
+		{"again at once", 0, store.AlertFailedEntry, "nt1", false},
+		{"other subject", 0, store.AlertFailedEntry, "nt2", true},
+		{"other kind", 0, store.AlertGrantExpired, "nt1", true},
+		{"59 minutes later", 59 * time.Minute, store.AlertFailedEntry, "nt1", false},
+		{"61 minutes later", 2 * time.Minute, store.AlertFailedEntry, "nt1", true},
 	}
 	for _, s := range steps {
 		now = now.Add(s.advance)
@@ -158,7 +158,7 @@ func TestRaiseAlert_LogsOncePerHour(t *testing.T) {
 	db := storetest.MustOpen(t)
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
-	raise := func(kind, subject string) bool {
+	raise := func(kind store.AlertKind, subject string) bool {
 		t.Helper()
 		ok, err := db.RaiseAlert(store.Alert{Kind: kind, Subject: subject, Message: "m"})
 		if err != nil {
@@ -166,18 +166,18 @@ func TestRaiseAlert_LogsOncePerHour(t *testing.T) {
 		}
 		return ok
 	}
-	if !raise("archive.at_risk", "nt1") || raise("archive.at_risk", "nt1") || !raise("disk.low", "/data") {
+	if !raise(store.AlertArchiveAtRisk, "nt1") || raise(store.AlertArchiveAtRisk, "nt1") || !raise(store.AlertDiskLow, "/data") {
 		t.Fatal("first alert of a kind and subject must be raised, a repeat within the hour not")
 	}
 	now = now.Add(time.Hour)
-	if !raise("archive.at_risk", "nt1") {
+	if !raise(store.AlertArchiveAtRisk, "nt1") {
 		t.Fatal("not raised again after an hour")
 	}
 	alerts, err := db.Alerts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(alerts) != 3 || alerts[0].Kind != "archive.at_risk" || alerts[2].Time != now || alerts[1].Seq != 2 {
+	if len(alerts) != 3 || alerts[0].Kind != store.AlertArchiveAtRisk || alerts[2].Time != now || alerts[1].Seq != 2 {
 		t.Fatalf("alerts %+v", alerts)
 	}
 }
@@ -203,8 +203,8 @@ func TestRaiseAlert_QueuesOneTaskPerSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { storetest.MustClose(t, db) })
-	db.RaiseAlert(store.Alert{Kind: "disk.low", Subject: "/data", Message: "low"})
-	db.RaiseAlert(store.Alert{Kind: "disk.low", Subject: "/data", Message: "low again"}) // within the hour: nothing
+	db.RaiseAlert(store.Alert{Kind: store.AlertDiskLow, Subject: "/data", Message: "low"})
+	db.RaiseAlert(store.Alert{Kind: store.AlertDiskLow, Subject: "/data", Message: "low again"}) // within the hour: nothing
 	tasks, _ := db.Tasks()
 	if len(tasks) != 2 || tasks[0].Key() != "alert/1-0" || tasks[1].Key() != "alert/1-1" {
 		t.Fatalf("tasks %+v", tasks)

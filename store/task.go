@@ -16,12 +16,12 @@ import (
 // Notetaker, booking or grant it is about). The pair is the task's key, so
 // every notification about one subject coalesces into one task.
 type TaskRef struct {
-	Kind    string `json:"kind"`
-	Subject string `json:"subject"`
+	Kind    TaskKind `json:"kind"`
+	Subject string   `json:"subject"`
 }
 
 // Key is the task key "{kind}/{subject}".
-func (r TaskRef) Key() string { return r.Kind + "/" + r.Subject }
+func (r TaskRef) Key() string { return string(r.Kind) + "/" + r.Subject }
 
 // Task is one unit of durable work.
 //
@@ -62,7 +62,7 @@ func (db *DB) Enqueue(ref TaskRef) error {
 
 // enqueueTx is Enqueue inside tx; seq, when not 0, is added to the task's refs.
 func enqueueTx(tx *bolt.Tx, ref TaskRef, seq uint64, now time.Time) error {
-	if ref.Kind == "" || ref.Subject == "" || strings.Contains(ref.Kind, "/") {
+	if ref.Kind == "" || ref.Subject == "" || strings.Contains(string(ref.Kind), "/") {
 		return fmt.Errorf("bad task ref %q/%q", ref.Kind, ref.Subject)
 	}
 	key := ref.Key()

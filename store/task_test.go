@@ -51,7 +51,7 @@ func keys(tasks []*store.Task) string {
 func TestTasks_LeaseCompleteDelete(t *testing.T) {
 	db, _ := openWithClock(t, filepath.Join(t.TempDir(), "db"))
 	for _, s := range []string{"a", "b", "c"} {
-		if err := db.Enqueue(store.TaskRef{Kind: "notetaker", Subject: s}); err != nil {
+		if err := db.Enqueue(store.TaskRef{Kind: store.TaskNotetaker, Subject: s}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,7 +110,7 @@ func TestTasks_WorkArrivingDuringRunRunsAgain(t *testing.T) {
 
 func TestTasks_FailBackoffDeadLetterRetry(t *testing.T) {
 	db, clk := openWithClock(t, filepath.Join(t.TempDir(), "db"))
-	ref := store.TaskRef{Kind: "booking", Subject: "b1"}
+	ref := store.TaskRef{Kind: store.TaskBooking, Subject: "b1"}
 	if err := db.Enqueue(ref); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestTasks_FailBackoffDeadLetterRetry(t *testing.T) {
 
 func TestTasks_NewWorkCutsBackoffShort(t *testing.T) {
 	db, clk := openWithClock(t, filepath.Join(t.TempDir(), "db"))
-	ref := store.TaskRef{Kind: "notetaker", Subject: "nt1"}
+	ref := store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt1"}
 	db.Enqueue(ref)
 	leased, _ := mustLease(t, db, 1)
 	db.Fail(leased[0], "boom", clk.now.Add(time.Hour))
@@ -165,7 +165,7 @@ func TestTasks_NewWorkCutsBackoffShort(t *testing.T) {
 
 func TestTasks_ExpiredLeaseRunsAgain(t *testing.T) {
 	db, clk := openWithClock(t, filepath.Join(t.TempDir(), "db"))
-	db.Enqueue(store.TaskRef{Kind: "grant", Subject: "g1"})
+	db.Enqueue(store.TaskRef{Kind: store.TaskGrant, Subject: "g1"})
 	if got, _ := mustLease(t, db, 1); len(got) != 1 {
 		t.Fatal("not leased")
 	}
@@ -183,7 +183,7 @@ func TestTasks_ExpiredLeaseRunsAgain(t *testing.T) {
 func TestTasks_LeasesReleasedOnReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	db, _ := openWithClock(t, path)
-	db.Enqueue(store.TaskRef{Kind: "notetaker", Subject: "nt1"})
+	db.Enqueue(store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt1"})
 	if got, _ := mustLease(t, db, 1); len(got) != 1 {
 		t.Fatal("not leased")
 	}
@@ -208,7 +208,7 @@ func TestTasks_BadRefsRejected(t *testing.T) {
 
 func TestTasks_PostponeSpendsNoAttempt(t *testing.T) {
 	db, clk := openWithClock(t, filepath.Join(t.TempDir(), "db"))
-	db.Enqueue(store.TaskRef{Kind: "archive", Subject: "nt1"})
+	db.Enqueue(store.TaskRef{Kind: store.TaskArchive, Subject: "nt1"})
 	for range 5 {
 		leased, _ := mustLease(t, db, 1)
 		if len(leased) != 1 || leased[0].Attempts != 1 {
@@ -234,9 +234,9 @@ func TestTasks_PostponeSpendsNoAttempt(t *testing.T) {
 func TestDeadLetter(t *testing.T) {
 	db := storetest.MustOpen(t)
 	db.AlertSinks = 2
-	alert := &store.Alert{Kind: "delivery.failed", Subject: "nt1", Message: "crm said 400"}
+	alert := &store.Alert{Kind: store.AlertDeliveryFailed, Subject: "nt1", Message: "crm said 400"}
 	for i, a := range []*store.Alert{alert, alert, nil} {
-		ref := store.TaskRef{Kind: "crm", Subject: "nt1"}
+		ref := store.TaskRef{Kind: store.TaskCRM, Subject: "nt1"}
 		if i == 2 {
 			ref.Subject = "nt2"
 		}

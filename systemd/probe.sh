@@ -1,21 +1,50 @@
 #!/bin/bash
-# Runs inside the booted container (as probe.service) and checks the real
-# unit: Type=notify reaching active (running), the webhook challenge, files
-# written only under the state directory, a restart after SIGKILL, and a clean
-# stop. Results go to /probe-out/result; the last line is PASS or FAIL.
+# Runs inside the booted container (as probe.service) and checks the Debian
+# package and its unit: dpkg -i, Type=notify reaching active (running), the
+# webhook challenge, files written only under the state directory, a restart
+# after SIGKILL, the operator socket, an upgrade to a second build while
+# signed notifications arrive (every one answered 200 must be stored), and a
+# purge that leaves nothing behind. Results go to /probe-out/result; the last
+# line is PASS or FAIL.
 set -u
 out=/probe-out/result
 : > "$out"
 fail() { echo "FAIL: $*" >> "$out"; systemctl status --no-pager notekeeper >> "$out" 2>&1; journalctl -u notekeeper --no-pager -n 50 >> "$out" 2>&1; echo FAIL >> "$out"; systemctl poweroff; exit 1; }
 note() { echo "$*" >> "$out"; }
+secret=probe-webhook-secret
+url=http://127.0.0.1:8080/webhooks/nylas
+cfg=/etc/notekeeper/config.toml
 
-touch /probe-out/.marker
-systemctl start notekeeper.service || fail "start"
+# post ID: one signed notification; prints the HTTP status (000: no answer).
+post() {
+  local body sig
+  body=$(printf '{"specversion":"1.0","type":"notetaker.meeting_state","source":"/nylas/notetaker","id":"%s","time":1700000000,"data":{"application_id":"probe","object":{"id":"nt-probe-%s","grant_id":"grant-probe","state":"attending","meeting_state":"recording_active","object":"notetaker"}}}' "$1" "$1")
+  sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Content-Type: application/json' \
+    -H "X-Nylas-Signature: $sig" --data-binary "$body" "$url"
+}
+
+DEBIAN_FRONTEND=noninteractive dpkg -i /probe/debs/first.deb > /probe-out/dpkg-first.log 2>&1 || fail "dpkg -i first.deb: $(tail -5 /probe-out/dpkg-first.log)"
+grep -q 'systemctl enable --now notekeeper' /probe-out/dpkg-first.log || fail "postinst did not print the next steps"
+first=$(dpkg-query -W -f '${Version}' notekeeper)
+[ "$(stat -c '%a %U:%G' $cfg)" = "640 root:notekeeper" ] || fail "config is $(stat -c '%a %U:%G' $cfg)"
+[ "$(stat -c '%a' /etc/notekeeper/credentials)" = 700 ] || fail "credentials directory mode $(stat -c %a /etc/notekeeper/credentials)"
+systemctl is-active --quiet notekeeper && fail "started before it was configured"
+note "dpkg -i $first: config 0640 root:notekeeper, credentials 0700, service not started, next steps printed"
+
+# The operator's part, as the README says: the two secrets through a drop-in
+# (systemctl edit), check, enable --now. The shipped config is used as is.
+mkdir -p /etc/systemd/system/notekeeper.service.d
+printf '[Service]\nEnvironment=NYLAS_API_KEY=probe-api-key\nEnvironment=NYLAS_WEBHOOK_SECRET=%s\n' "$secret" > /etc/systemd/system/notekeeper.service.d/secrets.conf
+systemctl daemon-reload
+NYLAS_API_KEY=probe-api-key NYLAS_WEBHOOK_SECRET=$secret notekeeper check -offline -config $cfg > /probe-out/check.log 2>&1 \
+  || fail "check of the shipped config: $(cat /probe-out/check.log)"
+systemctl enable --now notekeeper.service || fail "enable --now"
 [ "$(systemctl show -p Type --value notekeeper)" = notify ] || fail "not Type=notify"
 [ "$(systemctl show -p ActiveState --value notekeeper)/$(systemctl show -p SubState --value notekeeper)" = active/running ] || fail "not active (running)"
-note "active (running) as Type=notify"
+note "active (running) as Type=notify with the shipped config"
 
-got=$(curl -s --max-time 5 'http://127.0.0.1:8080/webhooks/nylas?challenge=probe-challenge')
+got=$(curl -s --max-time 5 "$url?challenge=probe-challenge")
 [ "$got" = probe-challenge ] || fail "challenge answered '$got'"
 note "webhook challenge answered"
 
@@ -36,23 +65,55 @@ for i in $(seq 1 40); do
   [ "$new" != 0 ] && [ "$new" != "$pid" ] && [ "$(systemctl show -p ActiveState --value notekeeper)" = active ] && break
 done
 [ "$new" != 0 ] && [ "$new" != "$pid" ] || fail "not restarted after SIGKILL"
-got=$(curl -s --max-time 5 'http://127.0.0.1:8080/webhooks/nylas?challenge=again')
+got=$(curl -s --max-time 5 "$url?challenge=again")
 [ "$got" = again ] || fail "after the restart the challenge answered '$got'"
 note "restarted after SIGKILL (pid $pid -> $new)"
 
 # The operator commands reach the daemon through its socket in the state
 # directory (the one left by the killed process was replaced), as root.
-st=$(notekeeper status -config /etc/notekeeper/config.toml 2>&1) || fail "status: $st"
+st=$(notekeeper status -config $cfg 2>&1) || fail "status: $st"
 echo "$st" | grep -q '^daemon *running since' || fail "status did not reach the daemon: $st"
 [ "$(stat -c %a /var/lib/private/notekeeper/notekeeper.sock)" = 600 ] || fail "socket mode $(stat -c %a /var/lib/private/notekeeper/notekeeper.sock)"
 note "notekeeper status reached the daemon over its 0600 socket"
-
 systemctl reload notekeeper.service || fail "reload"
+
+# Upgrade with the service running while notifications arrive: every
+# notification answered 200 must be in the store afterwards (one that got no
+# answer during the restart is Nylas' to retry).
+: > /probe-out/acked
+( n=0; while [ ! -e /probe-out/stop ]; do n=$((n+1)); c=$(post "upg-$n"); [ "$c" = 200 ] && echo "upg-$n" >> /probe-out/acked; echo "$c" >> /probe-out/codes; sleep 0.02; done ) &
+sender=$!
+sleep 1
+DEBIAN_FRONTEND=noninteractive dpkg -i /probe/debs/second.deb > /probe-out/dpkg-second.log 2>&1 || fail "dpkg -i second.deb: $(tail -5 /probe-out/dpkg-second.log)"
+sleep 2
+touch /probe-out/stop; wait $sender
+second=$(dpkg-query -W -f '${Version}' notekeeper)
+[ "$second" != "$first" ] || fail "version still $first after the upgrade"
+[ "$(systemctl show -p MainPID --value notekeeper)" != "$new" ] || fail "the service was not restarted by the upgrade"
+systemctl is-active --quiet notekeeper || fail "not active after the upgrade"
+acked=$(wc -l < /probe-out/acked)
+[ "$acked" -gt 20 ] || fail "only $acked notifications answered 200 around the upgrade"
+notekeeper events -json -config $cfg > /probe-out/events.json 2>&1 || fail "events: $(tail -3 /probe-out/events.json)"
+missing=0
+while read -r id; do grep -q "\"id\":\"$id\"" /probe-out/events.json || missing=$((missing+1)); done < /probe-out/acked
+[ "$missing" = 0 ] || fail "$missing of $acked acknowledged notifications missing after the upgrade"
+note "upgraded $first -> $second while running: $acked notifications acknowledged ($(grep -vc '^200$' /probe-out/codes) unanswered during the restart), none lost"
+
 systemctl stop notekeeper.service
 [ "$(systemctl show -p Result --value notekeeper)" = success ] || fail "stop result $(systemctl show -p Result --value notekeeper)"
 note "stopped cleanly"
-st=$(notekeeper status -config /etc/notekeeper/config.toml 2>&1) || fail "status without the daemon: $st"
+st=$(notekeeper status -config $cfg 2>&1) || fail "status without the daemon: $st"
 echo "$st" | grep -q '^daemon *not running' || fail "status without the daemon: $st"
 note "notekeeper status read the store while the daemon was stopped"
+
+DEBIAN_FRONTEND=noninteractive dpkg --purge notekeeper > /probe-out/dpkg-purge.log 2>&1 || fail "dpkg --purge: $(tail -5 /probe-out/dpkg-purge.log)"
+left=""
+for p in /usr/bin/notekeeper /usr/lib/systemd/system/notekeeper.service /etc/notekeeper /var/lib/private/notekeeper /var/lib/notekeeper; do
+  [ -e "$p" ] && left="$left $p"
+done
+[ -z "$left" ] || fail "left after purge:$left"
+getent passwd notekeeper >/dev/null && fail "user notekeeper left after purge"
+systemctl cat notekeeper.service >/dev/null 2>&1 && [ -e /usr/lib/systemd/system/notekeeper.service ] && fail "unit still known"
+note "purged: binary, unit, /etc/notekeeper, data and user gone"
 echo PASS >> "$out"
 systemctl poweroff

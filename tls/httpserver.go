@@ -11,7 +11,7 @@ import (
 )
 
 // HTTPServer is the plain-HTTP side of a domain: ACME HTTP-01 answers,
-// /healthz, and a 308 to HTTPS for everything else (SPEC §4). Build it with
+// /healthz, and a 308 to HTTPS for everything else (RedirectHandler). Build it with
 // its fields, Open (listens synchronously), Close.
 type HTTPServer struct {
 	Addr      string // ":80", or ":0" in tests

@@ -1,6 +1,8 @@
-// Package tls will obtain and renew notekeeper's certificates with certmagic
-// (the TLS issue). For now it holds what the plain-HTTP side of a domain
-// needs: the redirect to HTTPS. It imports no other notekeeper package.
+// Package tls obtains and renews notekeeper's certificate for [server] domain
+// with certmagic (Manager: its own Cache, Config and ACME issuer, storage in
+// the data dir) and serves the plain-HTTP side of the domain (HTTPServer:
+// ACME HTTP-01 answers, /healthz, a 308 redirect to HTTPS). It imports no
+// other notekeeper package.
 //
 // The name shadows crypto/tls; import it as apptls where both are needed.
 package tls
@@ -13,7 +15,7 @@ import (
 
 // RedirectHandler answers every request with 308 Permanent Redirect to the
 // same path and query on https://{domain}, with ":{httpsPort}" unless it is
-// 443 (SPEC §4). 308 keeps the method and body, so a POST that reached the
+// 443. 308 keeps the method and body, so a POST that reached the
 // plain port is repeated over HTTPS rather than turned into a GET. The host
 // the client asked for is ignored: only the configured domain is ever a
 // target, so the handler cannot be used as an open redirector.

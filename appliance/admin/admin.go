@@ -30,9 +30,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/search"
+	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -45,11 +46,11 @@ type Config struct {
 	Users map[string]string
 	// Links signs the download links of archived files; without it files are
 	// listed without links.
-	Links *appliance.Links
+	Links *links.Signer
 	// DataDir is where media/{notetaker_id}/ lives (transcripts, summaries).
 	DataDir string
 	// Status gathers the overview ((*Main).Status in the daemon).
-	Status func(ctx context.Context) (*appliance.Status, error)
+	Status func(ctx context.Context) (*status.Status, error)
 	// AtRisk marks a meeting whose media is not fully archived this close
 	// to Nylas' deadline ([archive] at_risk); default 72 hours.
 	AtRisk time.Duration
@@ -109,7 +110,7 @@ func New(cfg Config) (*Handler, error) {
 
 // Protect wraps next in the UI's security headers and basic auth (404 with
 // no users configured, 401 without valid credentials): the public
-// listener's /metrics (SPEC §4). POSTs to next are not CSRF-checked.
+// listener's /metrics, which needs an admin user's credentials. POSTs to next are not CSRF-checked.
 func (h *Handler) Protect(next http.Handler) http.Handler {
 	return securityHeaders(h.requireUsers(h.authenticate(next)))
 }

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"cmp"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -45,7 +47,7 @@ func openSeededUI(t *testing.T, users map[string]string) *seededUI {
 		"action_items.json": `["Send the deck"]`,
 		"transcript.txt":    "[00:00:01] Jo: <b>hello</b> & welcome\n",
 	} {
-		if err := archive.WriteFileAtomic(dir, name, []byte(data)); err != nil {
+		if err := datadir.WriteFileAtomic(dir, name, []byte(data)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,9 +71,9 @@ func openSeededUI(t *testing.T, users map[string]string) *seededUI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadLetter(t, db, store.TaskRef{Kind: appliance.TaskCRM, Subject: seedID}, "crm: 400 deal pipeline is locked")
+	deadLetter(t, db, store.TaskRef{Kind: store.TaskCRM, Subject: seedID}, "crm: 400 deal pipeline is locked")
 	ui, err := admin.New(admin.Config{DB: db, Users: users, DataDir: dataDir, Logger: quiet,
-		Links: &appliance.Links{Key: []byte("0123456789abcdef"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}})
+		Links: &links.Signer{Key: []byte("0123456789abcdef"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func (u *seededUI) do(t *testing.T, rq request) (*http.Response, string) {
 	if rq.form != nil {
 		body = strings.NewReader(rq.form.Encode())
 	}
-	req, err := http.NewRequest(cmpOr(rq.method, "GET"), u.URL+rq.path, body)
+	req, err := http.NewRequest(cmp.Or(rq.method, "GET"), u.URL+rq.path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +134,6 @@ func (u *seededUI) do(t *testing.T, rq request) (*http.Response, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // get is an authenticated GET.
@@ -440,5 +435,26 @@ func TestMeetingPage_FilesInBucket(t *testing.T) {
 	}
 	if !strings.Contains(body, `summary.json <span class="muted">(not on disk)</span>`) {
 		t.Error("a file gone from disk and bucket is not marked")
+	}
+}
+
+func TestDeliveries_ListUnmatchedCandidates(t *testing.T) {
+	ui := openSeededUI(t, testUsers(t))
+	_, err := ui.DB.UpdateATSDelivery("bkg-stranger", func(d *store.ATSDelivery) error {
+		d.Connector, d.Unmatched, d.CheckedAt = "lever", true, time.Now()
+		d.Candidate.Email = "stranger@elsewhere.example"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui.DB.UpdateATSDelivery("bkg-known", func(d *store.ATSDelivery) error {
+		d.Connector, d.Matched, d.Candidate.Email = "lever", true, "dana@candidates.example"
+		return nil
+	})
+	_, body := ui.get(t, "/admin/deliveries")
+	if !strings.Contains(body, `id="unmatched-bkg-stranger"`) || !strings.Contains(body, "stranger@elsewhere.example") ||
+		strings.Contains(body, "dana@candidates.example") {
+		t.Fatalf("deliveries page does not list exactly the unmatched booking:\n%s", body)
 	}
 }

@@ -23,10 +23,13 @@ import (
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/appliance/search"
+	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -273,7 +276,7 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 		DataDir:     a.DataDir,
 		Kinds:       archive.Kinds,
 		Concurrency: 2,
-		DiskFree:    appliance.DiskFree,
+		DiskFree:    datadir.DiskFree,
 		AtRisk:      72 * time.Hour,
 		Logger:      quiet,
 		Now:         time.Now,
@@ -296,13 +299,13 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close(context.Background()) }) // before the store's cleanup
-	links := &appliance.Links{Key: []byte("admin-test-link-key-0123456789"), BaseURL: s.URL(), TTL: time.Hour, Now: time.Now}
-	s.Links = links
+	signer := &links.Signer{Key: []byte("admin-test-link-key-0123456789"), BaseURL: s.URL(), TTL: time.Hour, Now: time.Now}
+	s.Links = signer
 
 	crm := &appliance.CRM{
 		DB: db, Nylas: client, API: &outbound.Client{BaseURL: crmURL, APIKey: "crm-key"},
 		ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
-		InternalDomains: []string{"your-company.example"}, Links: links, DataDir: a.DataDir, Logger: quiet,
+		InternalDomains: []string{"your-company.example"}, Links: signer, DataDir: a.DataDir, Logger: quiet,
 	}
 	crm.Register(pool)
 	archiver.OnArchived = appliance.RouteArchived(db, crm, nil)
@@ -313,7 +316,7 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 	}
 	t.Cleanup(func() { pool.Close(context.Background()) })
 
-	ui, err := admin.New(admin.Config{DB: db, Users: testUsers(t), Links: links, DataDir: a.DataDir,
+	ui, err := admin.New(admin.Config{DB: db, Users: testUsers(t), Links: signer, DataDir: a.DataDir,
 		Status: statusOf(s, db, a.DataDir), Logger: quiet, Search: a.Index})
 	if err != nil {
 		t.Fatal(err)
@@ -325,22 +328,22 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 
 // statusOf gathers a Status the way the daemon does (status.go) from the
 // pieces a test runs: readiness checks, disk, webhook state and counts.
-func statusOf(s *appliance.Server, db *store.DB, dataDir string) func(context.Context) (*appliance.Status, error) {
+func statusOf(s *appliance.Server, db *store.DB, dataDir string) func(context.Context) (*status.Status, error) {
 	started := time.Now()
-	return func(ctx context.Context) (*appliance.Status, error) {
-		st := &appliance.Status{Version: "test", Daemon: true, StartedAt: started, URL: s.URL(), DataDir: dataDir, Ready: true}
+	return func(ctx context.Context) (*status.Status, error) {
+		st := &status.Status{Version: "test", Daemon: true, StartedAt: started, URL: s.URL(), DataDir: dataDir, Ready: true}
 		for _, c := range s.Checks {
-			r := appliance.CheckResult{Name: c.Name, OK: true}
+			r := status.CheckResult{Name: c.Name, OK: true}
 			if err := c.Fn(ctx); err != nil {
 				r.OK, r.Error, st.Ready = false, err.Error(), false
 			}
 			st.Checks = append(st.Checks, r)
 		}
-		if free, err := appliance.DiskFree(dataDir); err == nil {
+		if free, err := datadir.DiskFree(dataDir); err == nil {
 			st.DiskFreeBytes = int64(free)
 		}
 		var err error
-		if st.Webhook, err = appliance.LastWebhookStatus(db); err != nil {
+		if st.Webhook, err = db.WebhookStatus(); err != nil {
 			return nil, err
 		}
 		st.Counts, err = db.Counts()

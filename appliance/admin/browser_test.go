@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin/admintest"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -38,7 +37,7 @@ func TestBrowser(t *testing.T) {
 		"object": "notetaker", "state": "failed_entry", "status": "failed_entry", "meeting_state": "admission_timeout",
 		"meeting_provider": "Google Meet", "meeting_link": "https://meet.google.com/abc-defg-hij",
 		"event": map[string]string{"event_id": "evt-lobby"}}))
-	crmKey := appliance.TaskCRM + "/" + acme
+	crmKey := store.TaskRef{Kind: store.TaskCRM, Subject: acme}.Key()
 	waitFor(t, "Acme's CRM delivery to dead-letter", func() bool {
 		task, err := a.DB.Task(crmKey)
 		return err == nil && task.Dead

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/store"
@@ -27,7 +26,7 @@ const (
 // detail is the meeting page: the row plus files, texts and the timeline.
 type detail struct {
 	*meeting
-	CRMInfo             *appliance.CRMDelivery // what the CRM was told, nil when nothing
+	CRMInfo             *store.CRMDelivery // what the CRM was told, nil when nothing
 	Files               []file
 	Transcript          string
 	TranscriptTruncated bool
@@ -74,7 +73,7 @@ func (h *Handler) meetingDetail(nt *store.Notetaker) (*detail, error) {
 		return nil, err
 	}
 	d := &detail{meeting: m}
-	if d.CRMInfo, err = appliance.CRMDeliveryOf(h.cfg.DB, nt.ID); err != nil {
+	if d.CRMInfo, err = crmDelivery(h.cfg.DB, nt.ID); err != nil {
 		return nil, err
 	}
 	dir, err := archive.MediaDir(h.cfg.DataDir, nt.ID)

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -33,12 +33,12 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request) {
 
 // status is the overview's Status: from Config.Status, else (no daemon
 // wiring) only the store's counts.
-func (h *Handler) status(r *http.Request) (*appliance.Status, error) {
+func (h *Handler) status(r *http.Request) (*status.Status, error) {
 	if h.cfg.Status != nil {
 		return h.cfg.Status(r.Context())
 	}
 	counts, err := h.cfg.DB.Counts()
-	return &appliance.Status{Counts: counts, Ready: true}, err
+	return &status.Status{Counts: counts, Ready: true}, err
 }
 
 func (h *Handler) handleMeetings(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +110,7 @@ func (h *Handler) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 			row.State = state{Label: "due", Class: "warn"}
 		}
 		switch t.Kind {
-		case appliance.TaskNotetaker, appliance.TaskCRM, appliance.TaskATSRecording:
+		case store.TaskNotetaker, store.TaskCRM, store.TaskATSRecording:
 			if _, err := h.lookupMeeting(t.Subject); err == nil {
 				row.Meeting = t.Subject
 			}
@@ -127,7 +127,25 @@ func (h *Handler) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 		}
 		return cmp.Compare(a.Key(), b.Key())
 	})
-	h.render(w, r, "deliveries", "Deliveries", rows)
+	ds, err := h.cfg.DB.ATSDeliveries()
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page := deliveriesPage{Tasks: rows}
+	for _, d := range ds {
+		if d.Unmatched {
+			page.Unmatched = append(page.Unmatched, d)
+		}
+	}
+	h.render(w, r, "deliveries", "Deliveries", page)
+}
+
+// deliveriesPage is the deliveries page: the queue, and the bookings whose
+// candidate the ATS does not know (nothing was created for them).
+type deliveriesPage struct {
+	Tasks     []taskRow
+	Unmatched []*store.ATSDelivery
 }
 
 // handleRetry makes the task named by the form's key runnable now (a dead

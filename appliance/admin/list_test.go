@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
@@ -40,7 +40,7 @@ func openListUI(t *testing.T) *listUI {
 			text = "[00:00:05] Jo Park: The zeppelin order is late."
 		}
 		dir, _ := archive.MediaDir(dataDir, id)
-		if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte(text+"\n")); err != nil {
+		if err := datadir.WriteFileAtomic(dir, "transcript.txt", []byte(text+"\n")); err != nil {
 			t.Fatal(err)
 		}
 		man := &archive.Manifest{NotetakerID: id, Title: fmt.Sprintf("Call %02d", i), StartsAt: archive.Stamp{Time: starts},
@@ -61,7 +61,7 @@ func openListUI(t *testing.T) *listUI {
 		if i == 3 {
 			continue // its delivery dead-letters below
 		}
-		if err := db.PutState("crm/"+id, appliance.CRMDelivery{RecordID: "rec-" + id}); err != nil {
+		if err := db.PutCRMDelivery(id, &store.CRMDelivery{RecordID: "rec-" + id}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,7 +79,7 @@ func openListUI(t *testing.T) *listUI {
 			t.Fatal(err)
 		}
 	}
-	deadLetter(t, db, store.TaskRef{Kind: appliance.TaskCRM, Subject: "ntDay03"}, "crm: 400 no")
+	deadLetter(t, db, store.TaskRef{Kind: store.TaskCRM, Subject: "ntDay03"}, "crm: 400 no")
 
 	ix := search.New(dataDir)
 	if err := ix.Open(); err != nil {

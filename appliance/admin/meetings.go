@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/store"
@@ -54,11 +53,10 @@ type state struct {
 	Label, Class, Detail string
 }
 
-// index holds what every meeting row needs from other buckets, read once per
-// page: tasks by key and bookings in id order.
+// index holds what every meeting row needs from the task queue, read once
+// per page: tasks by key.
 type index struct {
-	tasks    map[string]*store.Task
-	bookings []*store.Booking
+	tasks map[string]*store.Task
 }
 
 func (h *Handler) loadIndex() (*index, error) {
@@ -66,11 +64,7 @@ func (h *Handler) loadIndex() (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	bookings, err := h.cfg.DB.Bookings()
-	if err != nil {
-		return nil, err
-	}
-	ix := &index{tasks: make(map[string]*store.Task, len(tasks)), bookings: bookings}
+	ix := &index{tasks: make(map[string]*store.Task, len(tasks))}
 	for _, t := range tasks {
 		ix.tasks[t.Key()] = t
 	}
@@ -78,15 +72,13 @@ func (h *Handler) loadIndex() (*index, error) {
 }
 
 // bookingOf finds the booking a meeting belongs to as the delivery does
-// (appliance.RouteArchived): the first booking, in id order, naming the
-// Notetaker or its event.
-func (ix *index) bookingOf(nt *store.Notetaker) *store.Booking {
-	for _, b := range ix.bookings {
-		if b.NotetakerID == nt.ID || (nt.Event.EventID != "" && b.EventID == nt.Event.EventID) {
-			return b
-		}
+// (store.BookingOf): the booking naming the Notetaker, else its event.
+func (h *Handler) bookingOf(nt *store.Notetaker) (*store.Booking, error) {
+	b, err := h.cfg.DB.BookingOf(nt.ID, nt.Event.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	return nil
+	return b, err
 }
 
 // meetings returns every Notetaker, most recently updated first.
@@ -113,7 +105,11 @@ func (h *Handler) meetings() ([]*meeting, error) {
 
 // meeting builds the view of nt.
 func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
-	m := &meeting{ID: nt.ID, Linkable: archive.SafeID(nt.ID), Notetaker: *nt, Booking: ix.bookingOf(nt)}
+	m := &meeting{ID: nt.ID, Linkable: archive.SafeID(nt.ID), Notetaker: *nt}
+	var err error
+	if m.Booking, err = h.bookingOf(nt); err != nil {
+		return nil, err
+	}
 	describeMeeting(m)
 	for _, k := range archive.Kinds {
 		_, archived := nt.Archived[k]
@@ -126,7 +122,6 @@ func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
 		}
 	}
 	m.Deadline = h.deadlineOf(nt)
-	var err error
 	if m.CRM, err = h.crmState(nt, m.Booking, ix); err != nil {
 		return nil, err
 	}
@@ -173,10 +168,10 @@ func taskState(ix *index, key string) (state, bool) {
 // crmState is the meeting's CRM delivery: its task when one is queued or
 // dead, else what the CRM was last told.
 func (h *Handler) crmState(nt *store.Notetaker, b *store.Booking, ix *index) (state, error) {
-	if s, ok := taskState(ix, appliance.TaskCRM+"/"+nt.ID); ok {
+	if s, ok := taskState(ix, store.TaskRef{Kind: store.TaskCRM, Subject: nt.ID}.Key()); ok {
 		return s, nil
 	}
-	d, err := appliance.CRMDeliveryOf(h.cfg.DB, nt.ID)
+	d, err := crmDelivery(h.cfg.DB, nt.ID)
 	switch {
 	case err != nil:
 		return state{}, err
@@ -199,21 +194,34 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 	if b == nil {
 		return state{Label: "—", Class: "muted", Detail: "no booking"}, nil
 	}
-	if s, ok := taskState(ix, appliance.TaskATSRecording+"/"+nt.ID); ok {
+	if s, ok := taskState(ix, store.TaskRef{Kind: store.TaskATSRecording, Subject: nt.ID}.Key()); ok {
 		return s, nil
 	}
-	d, err := appliance.ATSDeliveryOf(h.cfg.DB, b.ID)
+	d, err := h.cfg.DB.ATSDelivery(b.ID)
 	switch {
+	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return state{}, err
-	case d != nil && slices.Contains(d.Recordings, nt.ID):
-		return state{Label: "delivered", Class: "ok", Detail: "interview " + b.ID + ", recording posted"}, nil
+	case d.Notes[store.ATSNoteKey(nt.ID)].Done:
+		return state{Label: "delivered", Class: "ok", Detail: "interview " + b.ID + ", notes added"}, nil
 	case neverJoined(nt):
 		return nothingToDeliver, nil
-	case d != nil && d.Created:
-		return state{Label: "interview " + cmp.Or(d.Status, "created"), Class: "muted", Detail: "recording not posted yet"}, nil
+	case d.Unmatched:
+		return state{Label: "unmatched", Class: "warn", Detail: "the ATS knows no candidate at " + cmp.Or(d.Candidate.Email, "(no external participant)")}, nil
+	case d.Interview.Done:
+		return state{Label: "interview " + cmp.Or(d.Told.Status, "created"), Class: "muted", Detail: "notes not added yet"}, nil
 	}
 	return state{Label: "not yet", Class: "muted", Detail: "booking " + b.ID}, nil
+}
+
+// crmDelivery is the CRM record of Notetaker id, nil when nothing was
+// delivered or attempted yet.
+func crmDelivery(db *store.DB, id string) (*store.CRMDelivery, error) {
+	d, err := db.CRMDelivery(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return d, err
 }
 
 // errUnknownMeeting is a well-formed ID the store does not know.

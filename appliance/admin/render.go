@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 //go:embed templates/*.html
@@ -78,7 +80,7 @@ var funcs = template.FuncMap{
 	"day":   func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006") },
 	"clock": func(t time.Time) string { return t.UTC().Format("15:04") },
 	"ago":   ago,
-	"bytes": humanBytes,
+	"bytes": datadir.FormatBytes,
 	"short": func(s string, n int) string {
 		if r := []rune(s); len(r) > n {
 			return string(r[:n]) + "…"
@@ -106,17 +108,4 @@ func ago(now, t time.Time) string {
 		return shortDuration(d) + " ago"
 	}
 	return "in " + shortDuration(t.Sub(now))
-}
-
-// humanBytes renders n with a binary unit: "512 B", "1.5 KiB", "2.0 GiB".
-func humanBytes(n int64) string {
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	f, unit := float64(n), 0
-	for f >= 1024 && unit < 5 {
-		f /= 1024
-		unit++
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64) + " " + []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}[unit]
 }

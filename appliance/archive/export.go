@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // Names an export adds beside the meeting's files.
@@ -113,7 +115,7 @@ type exporter struct {
 // addLocal adds dir/name, checked against e when e is set; os.ErrNotExist
 // when the file is not there.
 func (x *exporter) addLocal(dir, name string, e *FileEntry) error {
-	if !plainName(name) {
+	if !datadir.PlainName(name) {
 		return fmt.Errorf("export: unsafe file name %q", name)
 	}
 	f, err := os.Open(filepath.Join(dir, name))
@@ -133,7 +135,7 @@ func (x *exporter) addLocal(dir, name string, e *FileEntry) error {
 
 // addOpened adds a file that open finds elsewhere.
 func (x *exporter) addOpened(name string, e FileEntry, open OpenFunc) error {
-	if !plainName(name) {
+	if !datadir.PlainName(name) {
 		return fmt.Errorf("export: unsafe file name %q", name)
 	}
 	r, err := open(x.ctx, name, e)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // exportFolder lays out a meeting folder with real files and a manifest
@@ -26,7 +27,7 @@ func exportFolder(t *testing.T, files map[string]string) string {
 	dir := filepath.Join(t.TempDir(), "media", "ntExport1")
 	man := &archive.Manifest{NotetakerID: "ntExport1", Title: "Acme renewal call", Files: map[string]archive.FileEntry{}}
 	for name, content := range files {
-		if err := archive.WriteFileAtomic(dir, name, []byte(content)); err != nil {
+		if err := datadir.WriteFileAtomic(dir, name, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		if name == "transcript.txt" {

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // Errors a Fetch can end with, for errors.Is. Any other error (network,
@@ -207,7 +209,7 @@ func (f *Fetcher) fetch(ctx context.Context, r Request) (*Result, error) {
 	if err := os.Rename(partial, filepath.Join(r.Dir, res.Name)); err != nil {
 		return nil, err
 	}
-	if err := SyncDir(r.Dir); err != nil {
+	if err := datadir.SyncDir(r.Dir); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -507,7 +509,8 @@ func (f *Fetcher) buildClient() (*http.Client, error) {
 			t = http.DefaultTransport.(*http.Transport).Clone() // its dialer is replaced below
 		case *http.Transport:
 			t = rt.Clone()
-			ownDial = t.DialContext == nil && t.Dial == nil //nolint:staticcheck // honour the deprecated field
+			//lint:ignore SA1019 honour the deprecated field
+			ownDial = t.DialContext == nil && t.Dial == nil
 		default:
 			if !f.AllowHTTP {
 				return nil, fmt.Errorf("%w: cannot check addresses through a %T", ErrNotAllowed, rt)
@@ -522,7 +525,8 @@ func (f *Fetcher) buildClient() (*http.Client, error) {
 			if f.AllowHTTP {
 				control = nil
 			}
-			t.Dial = nil //nolint:staticcheck
+			//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
+			t.Dial = nil
 			t.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second, Control: control}).DialContext
 		} else if !f.AllowHTTP {
 			guardDialers(t)
@@ -547,17 +551,23 @@ func (f *Fetcher) buildClient() (*http.Client, error) {
 // guardDialers makes every connection through the caller's dialers pass
 // the address check, after connecting and before any byte is sent.
 func guardDialers(t *http.Transport) {
-	if t.DialContext == nil && t.Dial != nil { //nolint:staticcheck // honour the deprecated field
-		dial := t.Dial //nolint:staticcheck
+	//lint:ignore SA1019 honour the deprecated field
+	if t.DialContext == nil && t.Dial != nil {
+		//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
+		dial := t.Dial
 		t.DialContext = func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
 	}
-	t.Dial = nil //nolint:staticcheck
+	//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
+	t.Dial = nil
 	t.DialContext = checkedDial(t.DialContext)
-	if t.DialTLSContext == nil && t.DialTLS != nil { //nolint:staticcheck
-		dial := t.DialTLS //nolint:staticcheck
+	//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
+	if t.DialTLSContext == nil && t.DialTLS != nil {
+		//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
+		dial := t.DialTLS
 		t.DialTLSContext = func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
 	}
-	t.DialTLS = nil //nolint:staticcheck
+	//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
+	t.DialTLS = nil
 	if t.DialTLSContext != nil {
 		t.DialTLSContext = checkedDial(t.DialTLSContext)
 	}

@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // ManifestName is the manifest's file name in a meeting's folder.
 const ManifestName = "manifest.json"
 
-// Manifest describes one meeting's archived files (SPEC §5). Written by
+// Manifest describes one meeting's archived files (manifest.json). Written by
 // WriteManifest it reads, for example:
 //
 //	{
@@ -93,7 +95,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 }
 
 // WriteManifest replaces dir/manifest.json with m, atomically (see
-// WriteFileAtomic): indented JSON (two spaces, keys sorted) with a trailing
+// datadir.WriteFileAtomic): indented JSON (two spaces, keys sorted) with a trailing
 // newline, times normalised to UTC seconds. m is not modified. A file name
 // in m.Files that is not a visible single path element is refused.
 func WriteManifest(dir string, m *Manifest) error {
@@ -114,7 +116,7 @@ func WriteManifest(dir string, m *Manifest) error {
 	if err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
-	return WriteFileAtomic(dir, ManifestName, append(b, '\n'))
+	return datadir.WriteFileAtomic(dir, ManifestName, append(b, '\n'))
 }
 
 func normTime(t time.Time) time.Time {
@@ -122,59 +124,6 @@ func normTime(t time.Time) time.Time {
 		return t
 	}
 	return t.UTC().Truncate(time.Second)
-}
-
-// WriteFileAtomic replaces dir/name with data: it writes a hidden temporary
-// file .{name}.tmp-* in dir (0600), fsyncs it, renames it over name and
-// fsyncs dir, so a crash leaves the old file or the new one, never a mix,
-// and no temporary file is left behind on error. dir is created (0700,
-// parents too) when missing. name must be a single path element.
-func WriteFileAtomic(dir, name string, data []byte) error {
-	if !plainName(name) {
-		return fmt.Errorf("write %q: not a plain file name", name)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	done = true
-	return SyncDir(dir)
-}
-
-// SyncDir fsyncs a directory so that a rename or creation in it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // VerifyFile re-reads dir/name and compares its size and sha256 with e:

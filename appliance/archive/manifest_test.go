@@ -12,7 +12,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 )
 
-// wantManifest is SPEC §5's manifest.json, byte for byte, for sampleManifest.
+// wantManifest is the documented manifest.json, byte for byte, for sampleManifest.
 const wantManifest = `{
   "notetaker_id": "nt7Hq2LmZ",
   "grant_id": "grant-a1b2c3",
@@ -201,38 +201,6 @@ func TestReadManifest_Corrupt(t *testing.T) {
 			if err == nil || errors.Is(err, archive.ErrNoManifest) {
 				t.Fatalf("error %v, want a corruption error", err)
 			}
-		})
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	t.Run("writes, replaces, leaves no temporary file", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "nt1")
-		for _, content := range []string{"first\n", "second, longer\n"} {
-			if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte(content)); err != nil {
-				t.Fatal(err)
-			}
-			assertFile(t, dir, "transcript.txt", []byte(content))
-		}
-		assertOnly(t, dir, "transcript.txt")
-	})
-	t.Run("a failed rename leaves no temporary file", func(t *testing.T) {
-		dir := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(dir, "transcript.txt", "x"), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte("x")); err == nil {
-			t.Fatal("renamed over a non-empty directory")
-		}
-		assertOnly(t, dir, "transcript.txt")
-	})
-	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "a\x00b"} {
-		t.Run("refuses name "+strings.ReplaceAll(name, "\x00", "NUL"), func(t *testing.T) {
-			dir := t.TempDir()
-			if err := archive.WriteFileAtomic(dir, name, []byte("x")); err == nil {
-				t.Fatal("written")
-			}
-			assertOnly(t, dir)
 		})
 	}
 }

@@ -1,5 +1,6 @@
 // Package archive holds the file-level mechanics of notekeeper's media
-// archive (SPEC §5). It knows nothing of the store or of the Nylas API;
+// archive: {data_dir}/media/{notetaker_id}/ with one file per media kind and
+// a manifest.json. It knows nothing of the store or of the Nylas API;
 // appliance.Archiver drives it. Its pieces:
 //
 //   - names.go: which IDs may become folder names (SafeID, MediaDir) and the
@@ -25,6 +26,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // Kinds are the media kinds of a Notetaker meeting, in archive order: the
@@ -33,21 +36,21 @@ var Kinds = []string{"recording", "transcript", "summary", "action_items", "thum
 
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
-// SafeID reports whether id may be used as a path segment (SPEC §5):
+// SafeID reports whether id may be used as a path segment:
 // ^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$. It refuses the empty string, dots,
 // separators, a leading '-' or '_', anything longer than 128 bytes and
 // anything outside ASCII.
 func SafeID(id string) bool { return safeID.MatchString(id) }
 
 // MediaDir returns the folder of one meeting's files,
-// filepath.Join(dataDir, "media", id). It fails, without touching the disk,
+// filepath.Join(dataDir, datadir.MediaDir, id). It fails, without touching the disk,
 // for an ID that is not SafeID; the folder it returns is always inside
 // dataDir.
 func MediaDir(dataDir, id string) (string, error) {
 	if !SafeID(id) {
 		return "", fmt.Errorf("media dir: notetaker id %q is not a safe path segment", id)
 	}
-	dir := filepath.Join(dataDir, "media", id)
+	dir := filepath.Join(datadir.MediaRoot(dataDir), id)
 	if rel, err := filepath.Rel(dataDir, dir); err != nil || !filepath.IsLocal(rel) {
 		return "", fmt.Errorf("media dir: %q escapes the data dir", id)
 	}
@@ -64,7 +67,7 @@ var recordingTypes = map[string]string{
 // plainFormat is a recording_file_format usable as an extension as it is.
 var plainFormat = regexp.MustCompile(`^[a-z0-9]{2,5}$`)
 
-// FileName returns the final file name of a media kind (SPEC §5):
+// FileName returns the final file name of a media kind:
 //
 //   - recording: "recording."+format when format (recording_file_format) is
 //     a plain token of 2–5 lowercase letters or digits (mp4, mp3, webm, m4a,
@@ -75,7 +78,7 @@ var plainFormat = regexp.MustCompile(`^[a-z0-9]{2,5}$`)
 //   - transcript, summary, action_items: "{kind}.json".
 //
 // Content-type parameters (";charset=…") and case are ignored. An unknown
-// kind yields "", which Fetch and WriteFileAtomic refuse.
+// kind yields "", which Fetch and datadir.WriteFileAtomic refuse.
 func FileName(kind, format, contentType string) string {
 	ct, _, _ := strings.Cut(contentType, ";")
 	ct = strings.ToLower(strings.TrimSpace(ct))
@@ -112,11 +115,4 @@ func safeFileName(name string) bool {
 		}
 	}
 	return filepath.IsLocal(name)
-}
-
-// plainName reports whether name is a single path element: what
-// WriteFileAtomic accepts (hidden names included, for files outside the
-// media tree such as a secret file).
-func plainName(name string) bool {
-	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
 }

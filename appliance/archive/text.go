@@ -25,8 +25,8 @@ const MaxTextBytes = 32 << 20
 // negative or not a number, the start renders as 00:00:00.
 const maxMillis = 100_000 * 3600 * 1000
 
-// RenderTranscript renders a Nylas transcript file as transcript.txt
-// (SPEC §5). For
+// RenderTranscript renders a Nylas transcript file as transcript.txt, one
+// "[mm:ss] Speaker: text" line per segment. For
 //
 //	{"object":"transcript","type":"speaker_labelled",
 //	 "transcript":[{"speaker":"Jo Park","start":4300,"end":9100,"text":"Happy to."}]}

@@ -50,7 +50,7 @@ func TestRenderTranscript_Golden(t *testing.T) {
 	}
 }
 
-// TestRenderTranscript_Fixture pins the SPEC line format on the shared
+// TestRenderTranscript_Fixture pins the transcript line format on the shared
 // fixture, independently of the golden files.
 func TestRenderTranscript_Fixture(t *testing.T) {
 	data, err := os.ReadFile("testdata/speaker-labelled.input")

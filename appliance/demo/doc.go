@@ -6,7 +6,7 @@
 //     media, calendar events, webhook destinations) plus a storage host that
 //     serves generated media behind signed, expiring URLs, as Nylas' storage
 //     does (403 once expired or when the signature is wrong);
-//   - CRM, ATS and AlertSink: stand-ins for SPEC §6's CRM and ATS endpoints and
+//   - CRM, ATS and AlertSink: stand-ins for the CRM and ATS REST contracts and
 //     for an alert webhook, recording every request they receive;
 //   - Meeting and Script: the three scenarios (a sales meeting, a booked
 //     interview, a bot stuck in the lobby) with their media and their

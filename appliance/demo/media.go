@@ -46,7 +46,7 @@ func TranscriptJSON(lines []Line) []byte {
 	}
 	segs := make([]segment, len(lines))
 	for i, l := range lines {
-		segs[i] = segment{l.Speaker, l.Start, l.End, l.Text}
+		segs[i] = segment(l)
 	}
 	return mustIndent(struct {
 		Object     string    `json:"object"`

@@ -44,7 +44,7 @@ type MediaFile struct {
 	Data        []byte
 }
 
-// Media returns the meeting's media files in SPEC order of kinds, built
+// Media returns the meeting's media files in archive order of kinds (archive.Kinds), built
 // afresh (the same meeting always gives the same bytes); nil for a meeting
 // without media.
 func (m *Meeting) Media() []MediaFile {

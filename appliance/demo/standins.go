@@ -98,7 +98,7 @@ func (s *standIn) Close() error { return s.srv.close() }
 // URL is the base URL, "" before Open.
 func (s *standIn) URL() string { return s.srv.url() }
 
-// CRM is a stand-in CRM implementing SPEC §6: contacts search (it knows one
+// CRM is a stand-in CRM implementing the [crm] REST contract: contacts search (it knows one
 // contact, CRMContact, with a deal) and meetings upsert (GET by
 // external_notetaker_id, POST, PATCH /{id}).
 type CRM struct {
@@ -106,7 +106,7 @@ type CRM struct {
 	meetings map[string]string // record ID → external_notetaker_id
 }
 
-// NewCRM returns a CRM requiring apiKey, with SPEC §3's default paths.
+// NewCRM returns a CRM requiring apiKey, with the [crm] default paths.
 func NewCRM(apiKey string) *CRM {
 	c := &CRM{meetings: map[string]string{}}
 	c.apiKey = apiKey
@@ -149,14 +149,14 @@ func (c *CRM) serve(method, path string, q map[string][]string, body []byte) (in
 	return http.StatusNotFound, map[string]string{"error": "no route"}
 }
 
-// ATS is a stand-in ATS implementing SPEC §6: interviews (POST, PATCH
+// ATS is a stand-in ATS implementing the [ats] REST contract: interviews (POST, PATCH
 // /{booking_id}) and interview recordings (POST).
 type ATS struct {
 	standIn
 	interviews map[string]bool // booking IDs
 }
 
-// NewATS returns an ATS requiring apiKey, with SPEC §3's default paths.
+// NewATS returns an ATS requiring apiKey, with the [ats] default paths.
 func NewATS(apiKey string) *ATS {
 	a := &ATS{interviews: map[string]bool{}}
 	a.apiKey = apiKey
@@ -204,7 +204,8 @@ func NewAlertSink() *AlertSink {
 	return s
 }
 
-// Alert is one alert the sink received: SPEC §7's webhook body.
+// Alert is one alert the sink received: the body an [[alert]] webhook sink
+// is sent.
 type Alert struct {
 	Kind    string `json:"kind"`
 	Subject string `json:"subject"`

@@ -2,6 +2,7 @@ package nylas
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -181,7 +182,7 @@ func (c *Client) once(ctx context.Context, method, path, target string, body []b
 	}
 	req.Header.Set("Authorization", "Bearer "+c.APIKey)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", cmpOr(c.UserAgent, defaultUserAgent))
+	req.Header.Set("User-Agent", cmp.Or(c.UserAgent, defaultUserAgent))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -320,11 +321,4 @@ func segment(what, v string) (string, error) {
 		return "", fmt.Errorf("invalid %s %q", what, v)
 	}
 	return url.PathEscape(v), nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

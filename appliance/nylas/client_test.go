@@ -2,6 +2,7 @@ package nylas_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -363,8 +364,8 @@ func TestAPIKeyNeverInErrorsOrLogs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t, tc.script...)
-			key := cmpOr(tc.key, apiKey)
-			c := nylas.New(cmpOr(tc.baseURL, f.srv.URL), key)
+			key := cmp.Or(tc.key, apiKey)
+			c := nylas.New(cmp.Or(tc.baseURL, f.srv.URL), key)
 			nylas.RecordWaits(c)
 			var logs bytes.Buffer
 			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -404,11 +405,4 @@ func TestRetryLogLine(t *testing.T) {
 	if strings.Contains(logs.String(), "media_available") {
 		t.Errorf("query in logs:\n%s", logs.String())
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -2,6 +2,7 @@ package nylas
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -328,7 +329,7 @@ func (h *HistoryEvent) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*h = HistoryEvent{CreatedAt: int64(v.CreatedAt), EventType: cmpOr(v.EventType, v.Type), Data: v.Data}
+	*h = HistoryEvent{CreatedAt: int64(v.CreatedAt), EventType: cmp.Or(v.EventType, v.Type), Data: v.Data}
 	return nil
 }
 

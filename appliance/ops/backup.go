@@ -14,27 +14,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
-
-	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // What a backup holds: the database, the certmagic storage and the small
-// state files of the data dir. Media (media/) is not in it: it is large and
-// already on disk file by file; copy it with rsync.
-const (
-	// DBFile is the database's name in the data dir and in a backup.
-	DBFile = "notekeeper.db"
-	// CertDir is certmagic's storage folder in the data dir.
-	CertDir = "certmagic"
-	// BackupDir is where the backup job writes, in the data dir.
-	BackupDir = "backups"
-)
-
-// DefaultStateFiles are the state files every backup holds when present:
-// the /files link key (links handed to CRMs must survive a restore) and the
-// webhook destination files (webhook.json, webhook-previous.json).
-var DefaultStateFiles = []string{appliance.LinkKeyFile, "webhook.json", "webhook-previous.json"}
+// state files of the data dir (datadir.StateFiles: the /files link key, since
+// links handed to CRMs must survive a restore, and the webhook destination
+// files). Media (media/) is not in it: it is large and already on disk file
+// by file; copy it with rsync.
 
 // Backup writes a backup of the data dir's state to w as a tar.gz: a
 // consistent online snapshot of the database (store.DB.Backup), the
@@ -45,7 +32,7 @@ func (s *Service) Backup(ctx context.Context, w io.Writer) error {
 	tw := tar.NewWriter(gz)
 	now := s.now().UTC()
 	_, err := s.DB.Backup(tw, func(size int64) error {
-		return tw.WriteHeader(&tar.Header{Name: DBFile, Typeflag: tar.TypeReg, Mode: 0o600, Size: size, ModTime: now})
+		return tw.WriteHeader(&tar.Header{Name: datadir.DBFile, Typeflag: tar.TypeReg, Mode: 0o600, Size: size, ModTime: now})
 	})
 	if err != nil {
 		return err
@@ -60,7 +47,7 @@ func (s *Service) Backup(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	}
-	if err := addTree(ctx, tw, s.DataDir, CertDir); err != nil {
+	if err := addTree(ctx, tw, s.DataDir, datadir.CertDir); err != nil {
 		return err
 	}
 	if err := tw.Close(); err != nil {
@@ -74,7 +61,7 @@ func (s *Service) Backup(ctx context.Context, w io.Writer) error {
 
 func (s *Service) stateFiles() []string {
 	if s.StateFiles == nil {
-		return DefaultStateFiles
+		return datadir.StateFiles
 	}
 	return s.StateFiles
 }
@@ -166,7 +153,7 @@ func isBackupName(name string) bool {
 // and then deletes all but the keep newest backups of that folder.
 func (s *Service) BackupJob(keep int) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		dir := filepath.Join(s.DataDir, BackupDir)
+		dir := filepath.Join(s.DataDir, datadir.BackupDir)
 		if _, err := WriteBackupFile(ctx, s, dir, BackupName(s.now())); err != nil {
 			return err
 		}
@@ -179,36 +166,14 @@ func (s *Service) BackupJob(keep int) func(ctx context.Context) error {
 // temporary name, fsynced and renamed, and the folder fsynced. On error no
 // file is left behind.
 func WriteBackupFile(ctx context.Context, op Operator, dir, name string) (string, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	var backupErr error
+	write := func(w io.Writer) error { backupErr = op.Backup(ctx, w); return backupErr }
+	if err := datadir.WriteAtomic(dir, name, write); backupErr != nil {
+		return "", backupErr // as the operator said it
+	} else if err != nil {
 		return "", fmt.Errorf("backup: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := op.Backup(ctx, f); err != nil {
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	done = true
-	return path, archive.SyncDir(dir)
+	return filepath.Join(dir, name), nil
 }
 
 // rotateBackups deletes all but the keep newest backup files of dir (by the

@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -44,13 +45,13 @@ func stateOf(t *testing.T, db *store.DB) string {
 // a link key, webhook files and certmagic storage.
 func populate(t *testing.T, s *Service) {
 	t.Helper()
-	ref := store.TaskRef{Kind: appliance.TaskNotetaker, Subject: "nt-1"}
+	ref := store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt-1"}
 	ingest(t, s.DB, "ntf-1", "notetaker.meeting_state", "nt-1", ref)
-	ingest(t, s.DB, "ntf-2", "booking.created", "bk-1", store.TaskRef{Kind: appliance.TaskBooking, Subject: "bk-1"})
+	ingest(t, s.DB, "ntf-2", "booking.created", "bk-1", store.TaskRef{Kind: store.TaskBooking, Subject: "bk-1"})
 	leased, _, _ := s.DB.Lease(1, time.Minute)
 	s.DB.Fail(leased[0], "crm said 400", time.Time{})
 	s.DB.UpdateNotetaker("nt-1", func(nt *store.Notetaker) error { nt.State = "attending"; return nil })
-	if _, err := appliance.LoadLinkKey(s.DataDir); err != nil {
+	if _, err := links.LoadKey(s.DataDir); err != nil {
 		t.Fatal(err)
 	}
 	write := func(rel, content string) {
@@ -88,7 +89,7 @@ func TestBackupRestore_RoundTrip(t *testing.T) {
 	if res.Counts.Notifications != 2 || res.Counts.TasksDead != 1 || res.Aside != "" {
 		t.Fatalf("result %+v", res)
 	}
-	for _, rel := range []string{appliance.LinkKeyFile, "webhook.json", "certmagic/certificates/acme/example.com/example.com.crt", "certmagic/acme/account.json"} {
+	for _, rel := range []string{datadir.LinkKeyFile, "webhook.json", "certmagic/certificates/acme/example.com/example.com.crt", "certmagic/acme/account.json"} {
 		a, _ := os.ReadFile(filepath.Join(s.DataDir, rel))
 		b, err := os.ReadFile(filepath.Join(fresh, rel))
 		if err != nil || !bytes.Equal(a, b) {
@@ -101,7 +102,7 @@ func TestBackupRestore_RoundTrip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(fresh, "media")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("media restored: %v", err)
 	}
-	db := store.NewDB(filepath.Join(fresh, DBFile))
+	db := store.NewDB(filepath.Join(fresh, datadir.DBFile))
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestRestore_MovesReplacedStateAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	ingest(t, s.DB, "ntf-after-backup", "notetaker.meeting_state", "nt-1")
-	oldKey, _ := os.ReadFile(filepath.Join(s.DataDir, appliance.LinkKeyFile))
+	oldKey, _ := os.ReadFile(filepath.Join(s.DataDir, datadir.LinkKeyFile))
 	s.DB.Close()
 
 	res, err := Restore(context.Background(), path, s.DataDir)
@@ -134,7 +135,7 @@ func TestRestore_MovesReplacedStateAside(t *testing.T) {
 	if res.Aside == "" {
 		t.Fatal("nothing moved aside")
 	}
-	aside := store.NewDB(filepath.Join(res.Aside, DBFile))
+	aside := store.NewDB(filepath.Join(res.Aside, datadir.DBFile))
 	aside.ReadOnly = true
 	if err := aside.Open(); err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func TestRestore_MovesReplacedStateAside(t *testing.T) {
 	if res.Counts.Notifications != 2 {
 		t.Fatalf("restored %d notifications, want 2", res.Counts.Notifications)
 	}
-	if key, _ := os.ReadFile(filepath.Join(s.DataDir, appliance.LinkKeyFile)); !bytes.Equal(key, oldKey) {
+	if key, _ := os.ReadFile(filepath.Join(s.DataDir, datadir.LinkKeyFile)); !bytes.Equal(key, oldKey) {
 		t.Fatal("link key changed")
 	}
 	if b, _ := os.ReadFile(filepath.Join(s.DataDir, "media/nt-1/recording.mp4")); string(b) != "MEDIA IS NOT BACKED UP" {
@@ -172,7 +173,9 @@ func TestRestore_Refuses(t *testing.T) {
 		{"not gzip", func(*testing.T) []byte { return []byte("hello") }, "not a tar.gz"},
 		{"cut short", func(t *testing.T) []byte { b := good(t); return b[:len(b)/2] }, "unexpected EOF"},
 		{"no database", func(t *testing.T) []byte { return makeTar(t, map[string]string{"files.key": "k"}) }, "no notekeeper.db"},
-		{"not a database", func(t *testing.T) []byte { return makeTar(t, map[string]string{DBFile: strings.Repeat("x", 8192)}) }, "open store"},
+		{"not a database", func(t *testing.T) []byte {
+			return makeTar(t, map[string]string{datadir.DBFile: strings.Repeat("x", 8192)})
+		}, "open store"},
 		{"path escape", func(t *testing.T) []byte { return makeTar(t, map[string]string{"../evil": "x"}) }, "not a local path"},
 		{"absolute path", func(t *testing.T) []byte { return makeTar(t, map[string]string{"/etc/evil": "x"}) }, "not a local path"},
 		{"media", func(t *testing.T) []byte { return makeTar(t, map[string]string{"media/nt-1/x.mp4": "x"}) }, "not something a backup holds"},
@@ -210,7 +213,7 @@ func TestRestore_RefusesWhileDaemonRuns(t *testing.T) {
 	}{
 		{"store lock held", func(*testing.T, *Service) {}},
 		{"socket answers", func(t *testing.T, s *Service) {
-			srv := NewServer(s, SocketPath(s.DataDir))
+			srv := NewServer(s, datadir.SocketPath(s.DataDir))
 			if err := srv.Open(); err != nil {
 				t.Fatal(err)
 			}
@@ -235,7 +238,7 @@ func TestBackupJob_WritesAndRotates(t *testing.T) {
 	populate(t, s)
 	c := &clock{t: time.Date(2026, 1, 20, 3, 0, 0, 0, time.UTC)}
 	s.Now = c.Now
-	dir := filepath.Join(s.DataDir, BackupDir)
+	dir := filepath.Join(s.DataDir, datadir.BackupDir)
 	os.MkdirAll(dir, 0o700)
 	os.WriteFile(filepath.Join(dir, "operator-notes.txt"), []byte("keep me"), 0o600)
 	job := s.BackupJob(2)
@@ -263,7 +266,7 @@ func TestBackupJob_WritesAndRotates(t *testing.T) {
 		t.Fatalf("file mode %v", fi.Mode())
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, want[1]))
-	if names := tarNames(t, b); !slices.Contains(names, DBFile) || !slices.Contains(names, appliance.LinkKeyFile) {
+	if names := tarNames(t, b); !slices.Contains(names, datadir.DBFile) || !slices.Contains(names, datadir.LinkKeyFile) {
 		t.Fatalf("backup holds %v", names)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -109,8 +109,8 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 }
 
 // Status implements Operator.
-func (c *Client) Status(ctx context.Context) (*appliance.Status, error) {
-	var st appliance.Status
+func (c *Client) Status(ctx context.Context) (*status.Status, error) {
+	var st status.Status
 	return &st, c.call(ctx, "GET", "/v1/status", nil, &st)
 }
 

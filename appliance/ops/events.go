@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/envelope"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -39,7 +39,7 @@ func (f EventFilter) match(n *store.Notification) bool {
 		return true
 	}
 	t := strings.TrimSuffix(f.Type, ".")
-	return n.Type == t || appliance.BaseType(n.Type) == t || strings.HasPrefix(n.Type, t+".")
+	return n.Type == t || envelope.BaseType(n.Type) == t || strings.HasPrefix(n.Type, t+".")
 }
 
 // eventPage is how many notifications one read transaction reads: fn runs
@@ -87,12 +87,12 @@ func eventOf(n *store.Notification) Event {
 	return e
 }
 
-// route re-derives the tasks a stored notification implies (appliance.Route,
+// route re-derives the tasks a stored notification implies (envelope.Route,
 // as at ingest). A body that no longer parses implies none.
 func route(n *store.Notification) ([]store.TaskRef, string) {
-	env, err := appliance.ParseEnvelope(n.Body)
+	env, err := envelope.Parse(n.Body)
 	if err != nil {
 		return nil, err.Error()
 	}
-	return appliance.Route(env)
+	return envelope.Route(env)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
 )
@@ -15,7 +16,7 @@ import (
 func newTestService(t *testing.T) *Service {
 	t.Helper()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	db := storetest.MustOpenAt(t, filepath.Join(dataDir, DBFile))
+	db := storetest.MustOpenAt(t, filepath.Join(dataDir, datadir.DBFile))
 	return &Service{DB: db, DataDir: dataDir, Version: "test"}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -26,11 +25,11 @@ type ReplayResult struct {
 }
 
 // Replay runs the processing of stored notifications again: each one's
-// tasks are derived anew with appliance.Route and queued with the
+// tasks are derived anew with envelope.Route and queued with the
 // notification as a ref, exactly as at ingest, so the normal handlers merge
 // it again; for a Notetaker whose archive is complete (and not pruned by
-// retention), Redeliver queues its CRM/ATS delivery again. Every handler is idempotent (SPEC §5): a replay
-// creates no second file, CRM record, ATS record or alert. An unknown
+// retention), Redeliver queues its CRM/ATS delivery again. Every handler is idempotent (a task
+// may run twice, so each converges on what is already done): a replay creates no second file, CRM record, ATS record or alert. An unknown
 // envelope id is store.ErrNotFound.
 //
 // Without a daemon the tasks wait in the store for the next start.
@@ -76,7 +75,7 @@ func (s *Service) Replay(ctx context.Context, req ReplayRequest) (*ReplayResult,
 		}
 		res.Notifications++
 		for _, r := range refs {
-			if r.Kind == appliance.TaskNotetaker {
+			if r.Kind == store.TaskNotetaker {
 				notetakers[r.Subject] = true
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -107,7 +106,7 @@ func TestReplay(t *testing.T) {
 // dead-lettered brings the task back with the ref once.
 func TestReplay_RevivesDeadTask(t *testing.T) {
 	s := newTestService(t)
-	ref := store.TaskRef{Kind: appliance.TaskNotetaker, Subject: "nt-1"}
+	ref := store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt-1"}
 	seq := ingest(t, s.DB, "ntf-1", "notetaker.meeting_state", "nt-1", ref)
 	leased, _, err := s.DB.Lease(1, time.Minute)
 	if err != nil || len(leased) != 1 {

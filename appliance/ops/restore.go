@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -61,21 +61,21 @@ func Restore(ctx context.Context, path, dataDir string) (*RestoreResult, error) 
 		return nil, fmt.Errorf("restore %s: %w", path, err)
 	}
 	res := &RestoreResult{Names: names}
-	if res.Counts, err = validateDB(filepath.Join(staging, DBFile)); err != nil {
+	if res.Counts, err = validateDB(filepath.Join(staging, datadir.DBFile)); err != nil {
 		return nil, fmt.Errorf("restore %s: %w", path, err)
 	}
 	if err := checkStopped(dataDir); err != nil {
 		return nil, err
 	}
-	aside := filepath.Join(dataDir, "pre-restore-"+time.Now().UTC().Format(backupTimeFormat))
+	aside := filepath.Join(dataDir, datadir.PreRestorePrefix+time.Now().UTC().Format(backupTimeFormat))
 	// The database goes last: until it is in place the old one (moved
 	// aside) is the only one, and a daemon start fails on its absence
 	// rather than running half-restored.
 	slices.SortStableFunc(names, func(a, b string) int {
 		switch {
-		case a == DBFile:
+		case a == datadir.DBFile:
 			return 1
-		case b == DBFile:
+		case b == datadir.DBFile:
 			return -1
 		}
 		return 0
@@ -98,7 +98,7 @@ func Restore(ctx context.Context, path, dataDir string) (*RestoreResult, error) 
 			return nil, fmt.Errorf("restore: %w", err)
 		}
 	}
-	if err := archive.SyncDir(dataDir); err != nil {
+	if err := datadir.SyncDir(dataDir); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -107,13 +107,13 @@ func Restore(ctx context.Context, path, dataDir string) (*RestoreResult, error) 
 // checkStopped fails with ErrDaemonRunning when a daemon answers on
 // dataDir's socket or holds its database lock.
 func checkStopped(dataDir string) error {
-	if c, err := Dial(SocketPath(dataDir)); err == nil {
+	if c, err := Dial(datadir.SocketPath(dataDir)); err == nil {
 		c.Close()
 		return ErrDaemonRunning
 	} else if !errors.Is(err, ErrNoDaemon) {
 		return fmt.Errorf("restore: %w", err)
 	}
-	db := store.NewDB(filepath.Join(dataDir, DBFile))
+	db := store.NewDB(filepath.Join(dataDir, datadir.DBFile))
 	db.ReadOnly, db.LockTimeout = true, 500*time.Millisecond
 	err := db.Open()
 	if err == nil {
@@ -175,8 +175,8 @@ func unpack(ctx context.Context, path, dir string) ([]string, error) {
 			return nil, fmt.Errorf("%s: not a regular file or folder", name)
 		}
 	}
-	if !slices.Contains(names, DBFile) {
-		return nil, fmt.Errorf("no %s in the backup", DBFile)
+	if !slices.Contains(names, datadir.DBFile) {
+		return nil, fmt.Errorf("no %s in the backup", datadir.DBFile)
 	}
 	return names, nil
 }
@@ -189,9 +189,9 @@ func backupEntryName(raw string) (string, error) {
 	}
 	top, rest, nested := strings.Cut(name, "/")
 	switch {
-	case top == CertDir:
+	case top == datadir.CertDir:
 		return name, nil
-	case nested, rest != "", strings.HasPrefix(top, "."), top == "media", top == BackupDir:
+	case nested, rest != "", strings.HasPrefix(top, "."), top == datadir.MediaDir, top == datadir.BackupDir:
 		return "", fmt.Errorf("entry %q is not something a backup holds", raw)
 	}
 	return name, nil

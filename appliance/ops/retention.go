@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -34,7 +33,7 @@ type RetentionResult struct {
 }
 
 // deliveryKinds are the task kinds that read a meeting's archived files.
-var deliveryKinds = []string{appliance.TaskArchive, appliance.TaskCRM, appliance.TaskATSRecording}
+var deliveryKinds = []store.TaskKind{store.TaskArchive, store.TaskCRM, store.TaskATSRecording}
 
 // Retention applies p once: it prunes the local files of every meeting
 // pruneReason allows (deleting them, keeping manifest.json, then setting

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -94,7 +93,7 @@ func TestRetention_Media(t *testing.T) {
 	})
 	meeting("nt-before-deadline", func(nt *store.Notetaker) { nt.DeletesAt = c.t.AddDate(0, 0, 1) })
 	meeting("nt-crm-dead", nil)
-	if err := s.DB.Enqueue(store.TaskRef{Kind: appliance.TaskCRM, Subject: "nt-crm-dead"}); err != nil {
+	if err := s.DB.Enqueue(store.TaskRef{Kind: store.TaskCRM, Subject: "nt-crm-dead"}); err != nil {
 		t.Fatal(err)
 	}
 	leased, _, _ := s.DB.Lease(1, time.Minute)
@@ -144,7 +143,7 @@ func TestRetention_Notifications(t *testing.T) {
 	s := newTestService(t)
 	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	s.Now, s.DB.Now = c.Now, c.Now
-	ref := store.TaskRef{Kind: appliance.TaskNotetaker, Subject: "nt-busy"}
+	ref := store.TaskRef{Kind: store.TaskNotetaker, Subject: "nt-busy"}
 	c.t = c.t.AddDate(0, 0, -20)
 	ingest(t, s.DB, "ntf-old", "notetaker.meeting_state", "nt-1")
 	ingest(t, s.DB, "ntf-old-referenced", "notetaker.meeting_state", "nt-busy", ref)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -131,7 +132,7 @@ func TestFinder_PruneUpdatesIndexAndBackupLeavesItOut(t *testing.T) {
 			t.Fatalf("the search index is in the backup: %s", name)
 		}
 	}
-	if names := tarNames(t, buf.Bytes()); !slices.Contains(names, DBFile) {
+	if names := tarNames(t, buf.Bytes()); !slices.Contains(names, datadir.DBFile) {
 		t.Fatalf("backup %v lacks the database", names)
 	}
 }

@@ -17,9 +17,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/search"
+	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -29,7 +30,7 @@ import (
 // Notetaker) return an error for which errors.Is(err, store.ErrNotFound)
 // holds.
 type Operator interface {
-	Status(ctx context.Context) (*appliance.Status, error)
+	Status(ctx context.Context) (*status.Status, error)
 	Events(ctx context.Context, f EventFilter, fn func(Event) error) error
 	Tasks(ctx context.Context, failedOnly bool) ([]*store.Task, error)
 	Retry(ctx context.Context, key string) error
@@ -53,14 +54,14 @@ type Service struct {
 	Version string
 	// DaemonStatus, when set, is the running daemon's full status; nil when no
 	// daemon runs: Status then reports what the store knows (Daemon false).
-	DaemonStatus func(ctx context.Context) (*appliance.Status, error)
+	DaemonStatus func(ctx context.Context) (*status.Status, error)
 	// Redeliver, when set, queues the CRM or ATS delivery of an archived
 	// meeting (the archiver's OnArchived hook). Replay calls it for every
 	// archived Notetaker it replays, so a replay reruns delivery too; the
 	// delivery handlers upsert, so nothing is duplicated.
 	Redeliver func(ctx context.Context, nt *store.Notetaker) error
 	// StateFiles are the names of files directly in DataDir that a backup
-	// holds besides the database and certmagic/ (see DefaultStateFiles).
+	// holds besides the database and certmagic/ (see datadir.StateFiles).
 	StateFiles []string
 	// Target, when set, is the [archive.s3] bucket: Verify checks the
 	// objects manifests name there.
@@ -88,19 +89,19 @@ func (s *Service) now() time.Time {
 
 // Status returns the daemon's status, or without a daemon the store's
 // view: counts, the last webhook destination status, disk free.
-func (s *Service) Status(ctx context.Context) (*appliance.Status, error) {
+func (s *Service) Status(ctx context.Context) (*status.Status, error) {
 	if s.DaemonStatus != nil {
 		return s.DaemonStatus(ctx)
 	}
-	st := &appliance.Status{Version: s.Version, DataDir: s.DataDir}
+	st := &status.Status{Version: s.Version, DataDir: s.DataDir}
 	var err error
 	if st.Counts, err = s.DB.Counts(); err != nil {
 		return nil, err
 	}
-	if st.Webhook, err = appliance.LastWebhookStatus(s.DB); err != nil {
+	if st.Webhook, err = s.DB.WebhookStatus(); err != nil {
 		return nil, err
 	}
-	if free, err := appliance.DiskFree(s.DataDir); err == nil {
+	if free, err := datadir.DiskFree(s.DataDir); err == nil {
 		st.DiskFreeBytes = int64(free)
 	}
 	return st, nil

@@ -9,19 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/httpserve"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// SocketName is the operator socket's name in the data dir.
-const SocketName = "notekeeper.sock"
-
-// SocketPath is the operator socket of dataDir.
-func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketName) }
 
 // maxRequestBytes bounds an operator request body.
 const maxRequestBytes = 64 << 10
@@ -32,7 +26,7 @@ const maxRequestBytes = 64 << 10
 //
 // Routes (JSON unless noted):
 //
-//	GET  /v1/status                  appliance.Status
+//	GET  /v1/status                  status.Status
 //	GET  /v1/events?since=&type=     NDJSON, one Event per line
 //	GET  /v1/tasks?failed=1          []store.Task
 //	POST /v1/retry   {"key"} | {"all_failed":true}
@@ -46,8 +40,7 @@ type Server struct {
 	Path    string // the socket file
 	Logger  *slog.Logger
 
-	srv *http.Server
-	ln  net.Listener
+	running *httpserve.Running
 }
 
 // NewServer returns a Server for svc on the socket at path.
@@ -81,30 +74,23 @@ func (s *Server) Open() error {
 		ln.Close()
 		return fmt.Errorf("open operator socket: %w", err)
 	}
-	s.ln = ln
 	// No write timeout: events, verify and backup stream for as long as
 	// they need; the peer is a local operator.
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: time.Minute, ErrorLog: slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn)}
-	go s.srv.Serve(ln)
+	s.running = httpserve.Serve("operator socket", ln, nil, srv)
 	return nil
 }
 
 // Close stops listening, waits for requests in flight until ctx ends, and
 // removes the socket file.
 func (s *Server) Close(ctx context.Context) error {
-	if s.srv == nil {
+	if s.running == nil {
 		return nil
 	}
-	err := s.srv.Shutdown(ctx)
-	if err != nil {
-		s.srv.Close()
-	}
+	err := s.running.Close(ctx)
 	os.Remove(s.Path) // the listener removes it too; a second try is harmless
-	if err != nil {
-		return fmt.Errorf("close operator socket: %w", err)
-	}
-	return nil
+	return err
 }
 
 // routes is the socket's one route table.

@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/store"
 )
 
 // serve opens a Server for s and returns a Client dialled to it.
 func serve(t *testing.T, s *Service) *Client {
 	t.Helper()
-	srv := NewServer(s, SocketPath(s.DataDir))
+	srv := NewServer(s, datadir.SocketPath(s.DataDir))
 	if err := srv.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestClient_SameAnswersAsService(t *testing.T) {
 	c := serve(t, s)
 	ctx := context.Background()
 
-	fi, err := os.Stat(SocketPath(s.DataDir))
+	fi, err := os.Stat(datadir.SocketPath(s.DataDir))
 	if err != nil || fi.Mode().Perm() != 0o600 || fi.Mode().Type() != os.ModeSocket {
 		t.Fatalf("socket: %v %v", fi.Mode(), err)
 	}
@@ -87,7 +88,7 @@ func TestClient_SameAnswersAsService(t *testing.T) {
 		if err := c.Backup(ctx, &buf); err != nil {
 			t.Fatal(err)
 		}
-		if names := tarNames(t, buf.Bytes()); len(names) < 3 || names[0] != DBFile {
+		if names := tarNames(t, buf.Bytes()); len(names) < 3 || names[0] != datadir.DBFile {
 			t.Fatalf("backup through the socket holds %v", names)
 		}
 	})
@@ -157,13 +158,13 @@ func normalize(t *testing.T, v any) any {
 func TestServer_Open(t *testing.T) {
 	t.Run("stale socket of a killed daemon is replaced", func(t *testing.T) {
 		s := newTestService(t)
-		ln, err := net.Listen("unix", SocketPath(s.DataDir))
+		ln, err := net.Listen("unix", datadir.SocketPath(s.DataDir))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ln.(*net.UnixListener).SetUnlinkOnClose(false)
 		ln.Close() // the file stays, nobody listens: what kill -9 leaves
-		if _, err := Dial(SocketPath(s.DataDir)); !errors.Is(err, ErrNoDaemon) {
+		if _, err := Dial(datadir.SocketPath(s.DataDir)); !errors.Is(err, ErrNoDaemon) {
 			t.Fatalf("dial stale socket: %v", err)
 		}
 		c := serve(t, s)
@@ -174,17 +175,17 @@ func TestServer_Open(t *testing.T) {
 	t.Run("a socket that answers is not taken over", func(t *testing.T) {
 		s := newTestService(t)
 		serve(t, s)
-		second := NewServer(s, SocketPath(s.DataDir))
+		second := NewServer(s, datadir.SocketPath(s.DataDir))
 		if err := second.Open(); !errors.Is(err, ErrDaemonRunning) {
 			t.Fatalf("second Open: %v", err)
 		}
-		if _, err := Dial(SocketPath(s.DataDir)); err != nil {
+		if _, err := Dial(datadir.SocketPath(s.DataDir)); err != nil {
 			t.Fatalf("first server lost its socket: %v", err)
 		}
 	})
 	t.Run("close removes the socket", func(t *testing.T) {
 		s := newTestService(t)
-		srv := NewServer(s, SocketPath(s.DataDir))
+		srv := NewServer(s, datadir.SocketPath(s.DataDir))
 		if err := srv.Open(); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -52,7 +53,7 @@ func (p VerifyProblem) String() string {
 // the bucket must also hold the meeting's manifest.json. Without a Target
 // such a file is "unreadable" ([archive.s3] not configured).
 func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
-	root := filepath.Join(s.DataDir, "media")
+	root := datadir.MediaRoot(s.DataDir)
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return &VerifyReport{}, nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -25,7 +26,7 @@ func archiveMeeting(t *testing.T, dataDir, id string, files map[string]string) s
 	}
 	man := &archive.Manifest{NotetakerID: id, Files: map[string]archive.FileEntry{}}
 	for name, content := range files {
-		if err := archive.WriteFileAtomic(dir, name, []byte(content)); err != nil {
+		if err := datadir.WriteFileAtomic(dir, name, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256([]byte(content))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/search"
 )
 
@@ -35,7 +36,7 @@ func (m testMeeting) write(t testing.TB, dataDir string) {
 		Participants: m.participants, Files: map[string]archive.FileEntry{}}
 	put := func(name, content string) {
 		t.Helper()
-		if err := archive.WriteFileAtomic(dir, name, []byte(content)); err != nil {
+		if err := datadir.WriteFileAtomic(dir, name, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		man.Files[name] = archive.FileEntry{Bytes: int64(len(content)), SHA256: "00", ContentType: "application/json", ArchivedAt: time.Now()}
@@ -51,7 +52,7 @@ func (m testMeeting) write(t testing.TB, dataDir string) {
 		put("action_items.json", "["+strings.Join(quoted, ",")+"]")
 	}
 	if m.transcript != nil {
-		if err := archive.WriteFileAtomic(dir, "transcript.txt", []byte(strings.Join(m.transcript, "\n")+"\n")); err != nil {
+		if err := datadir.WriteFileAtomic(dir, "transcript.txt", []byte(strings.Join(m.transcript, "\n")+"\n")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
 // Bounds of one batch while synchronising or rebuilding: memory grows with
@@ -288,7 +289,7 @@ func (ix *Index) swap(tmp string) error {
 	if err := os.Rename(tmp, ix.path()); err != nil {
 		return fmt.Errorf("rebuild search index: %w", err)
 	}
-	if err := archive.SyncDir(ix.DataDir); err != nil {
+	if err := datadir.SyncDir(ix.DataDir); err != nil {
 		return err
 	}
 	idx, err := openChecked(ix.path())

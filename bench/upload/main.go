@@ -33,7 +33,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/notekeeper/notekeeper/appliance/archive"
-	"github.com/notekeeper/notekeeper/appliance/archive/s3target"
+	"github.com/notekeeper/notekeeper/appliance/s3target"
 	"github.com/notekeeper/notekeeper/bench/internal/measure"
 )
 
@@ -143,7 +143,7 @@ func startServer(dir string) (string, func(), error) {
 		out, _ := exec.Command("go", "env", "GOPATH").Output()
 		bin = filepath.Join(strings.TrimSpace(string(out)), "bin", "versitygw")
 		if _, err := os.Stat(bin); err != nil {
-			return "", nil, errors.New("versitygw not found: go install github.com/versity/versitygw/cmd/versitygw@latest")
+			return "", nil, errors.New("versitygw not found: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -10,6 +10,9 @@ import (
 	"testing"
 )
 
+// ChromiumInstall is how to get the browser Chromium looks for.
+const ChromiumInstall = "apt-get install chromium"
+
 // Chromium finds Debian's chromium. Under CI (CI=true) a missing browser
 // fails the test; elsewhere the test is skipped.
 func Chromium(tb testing.TB) string {
@@ -20,9 +23,9 @@ func Chromium(tb testing.TB) string {
 		}
 	}
 	if os.Getenv("CI") == "true" {
-		tb.Fatal("chromium is not installed (CI=true): apt-get install chromium")
+		tb.Fatal("chromium is not installed (CI=true): " + ChromiumInstall)
 	}
-	tb.Skip("chromium is not installed; the browser test runs in CI")
+	tb.Skip("chromium is not installed (" + ChromiumInstall + "); the browser test runs in CI")
 	return ""
 }
 
