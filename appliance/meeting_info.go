@@ -53,7 +53,9 @@ func (a *Archiver) describe(ctx context.Context, nt *store.Notetaker) (*store.No
 	switch {
 	case b != nil:
 		m = meetingOfBooking(b)
-	case nt.GrantID != "" && nt.Event.EventID != "" && a.Nylas != nil:
+	case nt.GrantID != "" && nt.Event.EventID != "" && a.Nylas == nil:
+		return nt, nil // no API client here (a command without the daemon): the daemon's sweep asks
+	case nt.GrantID != "" && nt.Event.EventID != "":
 		ev, err := a.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, cmp.Or(nt.Event.CalendarID, "primary"))
 		switch {
 		case err == nil:
