@@ -45,7 +45,7 @@ func searchAndPlay(t *testing.T, b *admintest.Browser, base, acme, artifacts str
 		t.Errorf("the marked word is %q", mark)
 	}
 	b.Screenshot(t, artifacts, "search.png")
-	if os.Getenv("NOTEKEEPER_DOCS_SCREENSHOT") != "" { // refresh docs/admin.png
+	if os.Getenv("NOTEKEEPER_DOCS_SCREENSHOT") != "" { // refresh docs/admin.png and docs/admin-meeting.png
 		b.Screenshot(t, filepath.Join("..", "..", "docs"), "admin.png")
 	}
 
@@ -92,6 +92,9 @@ func searchAndPlay(t *testing.T, b *admintest.Browser, base, acme, artifacts str
 		time.Sleep(100 * time.Millisecond)
 	}
 	b.Screenshot(t, artifacts, "meeting-player.png")
+	if os.Getenv("NOTEKEEPER_DOCS_SCREENSHOT") != "" {
+		b.Screenshot(t, filepath.Join("..", "..", "docs"), "admin-meeting.png")
+	}
 }
 
 // checkExport unpacks an export and runs the real `sha256sum -c` on it;
