@@ -181,7 +181,8 @@ func (m *meeting) size() int {
 	return n
 }
 
-// readBounded reads at most n bytes of path; a missing file is empty.
+// readBounded reads at most n bytes of path in one allocation of the
+// file's size; a missing file is empty.
 func readBounded(path string, n int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -190,11 +191,16 @@ func readBounded(path string, n int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, n))
-	if err != nil {
+	size := n
+	if fi, err := f.Stat(); err == nil && fi.Size() < n {
+		size = fi.Size()
+	}
+	b := make([]byte, size)
+	got, err := io.ReadFull(f, b)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return b, nil
+	return b[:got], nil
 }
 
 // atSeconds parses "hh:mm:ss" into seconds; -1 when it is not that.
