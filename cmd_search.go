@@ -41,26 +41,22 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// finder returns the daemon's socket client, or without a daemon a Service
-// over the store and the index opened here (write: the store read-write,
-// for reindex). close releases what it opened.
-func (c *opsCommand) finder(ctx context.Context, write bool) (ops.Finder, func(), error) {
-	client, err := ops.Dial(datadir.SocketPath(c.cfg.DataDir))
-	if err == nil {
-		return client, client.Close, nil
-	} else if !errors.Is(err, ops.ErrNoDaemon) {
+// finder is operator for the finding commands: without a daemon the
+// Service also gets the search index (opened by openLocalIndex for search;
+// a cold one is enough for export and reindex). Both the socket Client and
+// the Service are Finders.
+func (c *opsCommand) finder(write bool) (ops.Finder, func(), error) {
+	op, done, err := c.operator(write)
+	if err != nil {
 		return nil, nil, err
 	}
-	db := store.NewDB(c.cfg.DBPath())
-	db.ReadOnly = !write
-	if err := db.Open(); err != nil {
-		return nil, nil, err
+	svc, ok := op.(*ops.Service)
+	if !ok {
+		return op.(ops.Finder), done, nil
 	}
-	c.local = true
-	svc := newOpsService(c.cfg, db, nil)
 	svc.Index = search.New(c.cfg.DataDir)
 	svc.Index.Logger = slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return svc, func() { svc.Index.Close(); db.Close() }, nil
+	return svc, func() { svc.Index.Close(); done() }, nil
 }
 
 // openLocalIndex opens a local Service's index for searching and waits for
@@ -97,7 +93,7 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 	if *limit < 1 || *limit > search.MaxLimit {
 		return fmt.Errorf("search: -limit must be 1 to %d", search.MaxLimit)
 	}
-	f, done, err := c.finder(ctx, false)
+	f, done, err := c.finder(false)
 	if err != nil {
 		return err
 	}
@@ -187,7 +183,7 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 		return errors.New("export: notekeeper export NOTETAKER_ID -o FILE")
 	}
 	id := pos[0]
-	f, done, err := c.finder(ctx, false)
+	f, done, err := c.finder(false)
 	if err != nil {
 		return err
 	}
@@ -213,7 +209,7 @@ func runReindex(ctx context.Context, args []string, std stdio) error {
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	f, done, err := c.finder(ctx, true)
+	f, done, err := c.finder(true)
 	if err != nil {
 		return err
 	}

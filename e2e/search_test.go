@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/archive/archivetest"
 )
 
 // searchScene stands in for Nylas: signed storage serving two meetings'
@@ -183,7 +182,7 @@ func TestE2E_SearchExportReindex(t *testing.T) {
 // checkExportFile unpacks an export and runs `sha256sum -c` in it.
 func checkExportFile(t *testing.T, path, id string) {
 	t.Helper()
-	sum := needTool(t, "sha256sum", "apt-get install coreutils", func(tb testing.TB) string {
+	needTool(t, "sha256sum", "apt-get install coreutils", func(tb testing.TB) string {
 		p, err := exec.LookPath("sha256sum")
 		if err != nil {
 			tb.Skip("sha256sum is not installed")
@@ -195,31 +194,7 @@ func checkExportFile(t *testing.T, path, id string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if !strings.HasPrefix(h.Name, id+"/") {
-			t.Fatalf("export entry %q", h.Name)
-		}
-		os.MkdirAll(filepath.Dir(p), 0o700)
-		b, _ := io.ReadAll(tr)
-		os.WriteFile(p, b, 0o600)
-	}
-	cmd := exec.Command(sum, "-c", "--strict", "SHA256SUMS")
-	cmd.Dir = filepath.Join(dir, id)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "manifest.json: OK") {
-		t.Fatalf("sha256sum -c: %v\n%s", err, out)
+	if report := archivetest.Check(t, f, id); !strings.Contains(report, "manifest.json: OK") {
+		t.Fatalf("sha256sum -c:\n%s", report)
 	}
 }

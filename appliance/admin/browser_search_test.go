@@ -1,13 +1,7 @@
 package admin_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"errors"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -95,44 +89,4 @@ func searchAndPlay(t *testing.T, b *admintest.Browser, base, acme, artifacts str
 	if os.Getenv("NOTEKEEPER_DOCS_SCREENSHOT") != "" {
 		b.Screenshot(t, filepath.Join("..", "..", "docs"), "admin-meeting.png")
 	}
-}
-
-// checkExport unpacks an export and runs the real `sha256sum -c` on it;
-// it returns sha256sum's report.
-func checkExport(t *testing.T, tgz []byte, id string) string {
-	t.Helper()
-	if _, err := exec.LookPath("sha256sum"); err != nil {
-		t.Skip("sha256sum is not installed")
-	}
-	dir := t.TempDir()
-	gz, err := gzip.NewReader(bytes.NewReader(tgz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(h.Name, id+"/") || strings.Contains(h.Name, "..") {
-			t.Fatalf("export entry %q", h.Name)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		os.MkdirAll(filepath.Dir(p), 0o700)
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(p, data, 0o600)
-	}
-	cmd := exec.Command("sha256sum", "-c", "--strict", "SHA256SUMS")
-	cmd.Dir = filepath.Join(dir, id)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("sha256sum -c: %v\n%s", err, out)
-	}
-	return string(out)
 }

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/notekeeper/notekeeper/appliance/admin/admintest"
+	"github.com/notekeeper/notekeeper/appliance/archive/archivetest"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -120,7 +122,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("export", func(t *testing.T) {
 		b.Run(t, chromedp.Navigate(base+"/admin/meetings/"+acme), chromedp.WaitVisible(`a.button[href$="/export"]`, chromedp.ByQuery))
 		tgz := b.Download(t, `a.button[href$="/export"]`, "notekeeper-"+acme+".tar.gz")
-		report := checkExport(t, tgz, acme)
+		report := archivetest.Check(t, bytes.NewReader(tgz), acme)
 		for _, want := range []string{"manifest.json: OK", "recording.mp4: OK", "transcript.txt: OK"} {
 			if !strings.Contains(report, want) {
 				t.Errorf("sha256sum -c did not report %q:\n%s", want, report)

@@ -1,22 +1,20 @@
 package archive_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/archive/archivetest"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 )
 
@@ -40,54 +38,6 @@ func exportFolder(t *testing.T, files map[string]string) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// untar extracts a tar.gz into dir and returns the entry names in order.
-func untar(t *testing.T, r io.Reader, dir string) []string {
-	t.Helper()
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	var names []string
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if !strings.HasPrefix(p, dir+string(filepath.Separator)) {
-			t.Fatalf("entry %q escapes the folder", h.Name)
-		}
-		os.MkdirAll(filepath.Dir(p), 0o700)
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return names
-}
-
-// sha256sumCheck runs the real `sha256sum -c SHA256SUMS` in dir.
-func sha256sumCheck(t *testing.T, dir string) string {
-	t.Helper()
-	if _, err := exec.LookPath("sha256sum"); err != nil {
-		t.Skip("sha256sum is not installed")
-	}
-	cmd := exec.Command("sha256sum", "-c", "--strict", archive.SumsName)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("sha256sum -c: %v\n%s", err, out)
-	}
-	return string(out)
 }
 
 func TestExport(t *testing.T) {
@@ -132,8 +82,7 @@ func TestExport(t *testing.T) {
 			if err := archive.Export(context.Background(), &buf, dir, tc.open); err != nil {
 				t.Fatal(err)
 			}
-			out := t.TempDir()
-			names := untar(t, &buf, out)
+			out, names := archivetest.Unpack(t, &buf)
 			var got []string
 			for _, n := range names {
 				got = append(got, strings.TrimPrefix(n, "ntExport1/"))
@@ -141,7 +90,7 @@ func TestExport(t *testing.T) {
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Fatalf("entries %v, want %v", got, tc.want)
 			}
-			report := sha256sumCheck(t, filepath.Join(out, "ntExport1"))
+			report := archivetest.SHA256SumCheck(t, filepath.Join(out, "ntExport1"))
 			if !strings.Contains(report, "recording.mp4: OK") && !tc.missing {
 				t.Fatalf("sha256sum did not check the recording:\n%s", report)
 			}

@@ -1,21 +1,16 @@
 package ops
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/archive/archivetest"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/store"
@@ -66,7 +61,7 @@ func TestFinder_SocketAndDirect(t *testing.T) {
 			if err := f.op.Export(ctx, "nt-1", &buf); err != nil {
 				t.Fatal(err)
 			}
-			checkSums(t, buf.Bytes(), "nt-1")
+			archivetest.Check(t, &buf, "nt-1")
 			if err := f.op.Export(ctx, "nt-unknown", io.Discard); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("export of an unknown meeting: %v, want ErrNotFound", err)
 			}
@@ -76,37 +71,6 @@ func TestFinder_SocketAndDirect(t *testing.T) {
 				t.Fatalf("reindex: %+v, %v (backfill ran %d times)", r, err, backfilled-before)
 			}
 		})
-	}
-}
-
-// checkSums unpacks an export and runs the real sha256sum -c on it.
-func checkSums(t *testing.T, tgz []byte, id string) {
-	t.Helper()
-	if _, err := exec.LookPath("sha256sum"); err != nil {
-		t.Skip("sha256sum is not installed")
-	}
-	dir := t.TempDir()
-	gz, err := gzip.NewReader(bytes.NewReader(tgz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		os.MkdirAll(filepath.Dir(p), 0o700)
-		b, _ := io.ReadAll(tr)
-		os.WriteFile(p, b, 0o600)
-	}
-	cmd := exec.Command("sha256sum", "-c", "--strict", archive.SumsName)
-	cmd.Dir = filepath.Join(dir, id)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("sha256sum -c: %v\n%s", err, out)
 	}
 }
 
