@@ -1,7 +1,6 @@
 package appliance
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -92,8 +91,7 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 		st.Skipped = "no grant or calendar event: participants unknown"
 		return c.DB.PutCRMDelivery(nt.ID, st)
 	}
-	calendar := cmp.Or(nt.Event.CalendarID, "primary")
-	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
+	ev, err := calendarEvent(ctx, c.Nylas, nt) // kept by the archiver (meeting_info.go), else fetched
 	if errors.Is(err, nylas.ErrNotFound) {
 		return apperr.Permanent(err)
 	} else if err != nil {

@@ -200,3 +200,18 @@ func (a *Archiver) Backfill(ctx context.Context, limit int) (int, error) {
 	}
 	return n, nil
 }
+
+// calendarEvent is nt's calendar event as the CRM delivery reads it: the
+// one the archiver fetched and kept (Meeting.Source "event": its title and
+// participants, the organizer among them), else fetched now. Errors are
+// GetEvent's.
+func calendarEvent(ctx context.Context, client *nylas.Client, nt *store.Notetaker) (*nylas.Event, error) {
+	if nt.Meeting.Source == "event" {
+		ev := &nylas.Event{ID: nt.Event.EventID, GrantID: nt.GrantID, Title: nt.Meeting.Title}
+		for _, p := range nt.Meeting.Participants {
+			ev.Participants = append(ev.Participants, nylas.Participant{Name: p.Name, Email: p.Email})
+		}
+		return ev, nil
+	}
+	return client.GetEvent(ctx, nt.GrantID, nt.Event.EventID, cmp.Or(nt.Event.CalendarID, "primary"))
+}

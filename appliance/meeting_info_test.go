@@ -3,6 +3,7 @@ package appliance_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -203,5 +204,22 @@ func TestMeeting_SweepBackfills(t *testing.T) {
 	}
 	if len(fake.eventCalls) != calls {
 		t.Fatalf("a second sweep read the event again: %v", fake.eventCalls)
+	}
+}
+
+// The calendar event is fetched once, at the archive: the CRM delivery
+// reads the participants the archiver kept.
+func TestMeeting_CRMReusesTheEvent(t *testing.T) {
+	fake, crm := newFakeNylas(t), newFakeCRM(t)
+	acmeMeeting(t, fake, crm)
+	app := openCRMApp(t, fake, crm, nil)
+	app.postSigned(t, fake.mediaNotification("n-acme", "nt7Hq2LmZ", "grant-a1b2c3", "available", "mp4", allKinds...))
+	waitFor(t, "CRM record", func() bool { p, _, _ := crm.counts(); return p == 1 })
+	waitFor(t, "queue to drain", drained(app.DB))
+	if len(fake.eventCalls) != 1 {
+		t.Fatalf("event look-ups %v, want one", fake.eventCalls)
+	}
+	if m := crm.meetings["m1"]; m["subject"] != "Acme renewal call" || fmt.Sprint(m["associated_contact_ids"]) != "[c-jo c-li]" {
+		t.Fatalf("record %v", m)
 	}
 }
