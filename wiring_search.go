@@ -8,9 +8,10 @@ import (
 )
 
 // indexIdleClose is how long the daemon keeps the search index's files
-// open after the last search or update: an idle appliance holds none of
+// open after the last search or update (and closes them once the start-up
+// synchronisation is done): an idle appliance holds none of
 // its pages (the next search reopens it in milliseconds).
-const indexIdleClose = 10 * time.Minute
+const indexIdleClose = 5 * time.Minute
 
 // openIndex opens the search index in {data_dir}/index/. A lost or damaged
 // index is rebuilt from the archive in the background, with progress in

@@ -39,7 +39,8 @@ type Index struct {
 	DataDir string
 	Logger  *slog.Logger
 	// IdleClose, when positive, closes the bleve index after this long
-	// without a search or an update (the next one reopens it, which takes
+	// without a search or an update, and right after the start-up
+	// synchronisation (the next search or update reopens it, which takes
 	// milliseconds): an idle daemon then holds none of the index's pages.
 	// Zero keeps it open until Close.
 	IdleClose time.Duration
@@ -93,6 +94,9 @@ func (ix *Index) Open() error {
 		defer ix.syncing.Store(false)
 		if _, err := ix.sync(ctx); err != nil && ctx.Err() == nil {
 			ix.Logger.Error("search index not synchronised with the archive", slog.Any("error", err))
+		}
+		if ix.IdleClose > 0 {
+			ix.closeIdle(0) // nobody has searched yet: let go of the files now
 		}
 	}()
 	return nil
@@ -332,18 +336,25 @@ func (ix *Index) closeWhenIdle(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if ix.Syncing() || time.Since(time.Unix(0, ix.lastUse.Load())) < ix.IdleClose {
-			continue
+		if !ix.Syncing() {
+			ix.closeIdle(ix.IdleClose)
 		}
-		ix.writeMu.Lock()
-		ix.mu.Lock()
-		if ix.idx != nil && time.Since(time.Unix(0, ix.lastUse.Load())) >= ix.IdleClose {
-			if err := ix.idx.Close(); err != nil {
-				ix.Logger.Warn("search index: idle close", slog.Any("error", err))
-			}
-			ix.idx = nil
+	}
+}
+
+// closeIdle closes the bleve index if it has not been used for idle.
+func (ix *Index) closeIdle(idle time.Duration) {
+	if time.Since(time.Unix(0, ix.lastUse.Load())) < idle {
+		return
+	}
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.idx != nil && time.Since(time.Unix(0, ix.lastUse.Load())) >= idle {
+		if err := ix.idx.Close(); err != nil {
+			ix.Logger.Warn("search index: idle close", slog.Any("error", err))
 		}
-		ix.mu.Unlock()
-		ix.writeMu.Unlock()
+		ix.idx = nil
 	}
 }
