@@ -40,8 +40,10 @@ func warning(format string, args ...any) finding {
 // data dir is writable (or can be created), the listening ports are free or
 // held by a running notekeeper ([server] listen, or with a domain the [tls]
 // ports), and the clock is sane; unless offline, also that a configured
-// domain resolves (to one of this machine's addresses, else a warning) and
-// that the [archive.s3] bucket answers.
+// domain resolves (to one of this machine's addresses, else a warning),
+// that the [archive.s3] bucket answers, and that Nylas, the [crm]
+// connector and the [ats] connector accept their credentials (checkNylas,
+// checkCRM, checkATS).
 func checkMachine(cfg config.Config, offline bool) []finding {
 	var out []finding
 	if err := checkWritableDir(cfg.DataDir); err != nil {
@@ -58,6 +60,8 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 		if f, ok := checkBucket(cfg); ok {
 			out = append(out, f)
 		}
+		out = append(out, checkNylas(cfg)...)
+		out = append(out, checkCRM(cfg)...)
 		if f, ok := checkATS(cfg); ok {
 			out = append(out, f)
 		}
@@ -203,7 +207,7 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	path := fs.String("config", config.DefaultPath(), "configuration file")
-	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, the ATS)")
+	offline := fs.Bool("offline", false, "skip the network probes (DNS of the domain, the S3 bucket, Nylas, the CRM, the ATS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

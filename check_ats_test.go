@@ -40,11 +40,12 @@ func TestCheckATS(t *testing.T) {
 		{"unreachable is a warning", fmt.Sprintf("type = \"ashby\"\nbase_url = %q\napi_key = \"k\"\n", "http://127.0.0.1:1"), false, "warning: ats (ashby): not reachable now"},
 		{"offline skips the probe", lever("wrong", leverUser), true, ""},
 	}
+	nylasAPI := nylasStandIn(t) // check probes the Nylas key too
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "config.toml")
-			cfg := fmt.Sprintf("data_dir = %q\n[server]\nlisten = \"127.0.0.1:%d\"\n[nylas]\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n[ats]\nenabled = true\n%s",
-				privateDir(t), freePort(t), tc.ats)
+			cfg := fmt.Sprintf("data_dir = %q\n[server]\nlisten = \"127.0.0.1:%d\"\n[nylas]\napi_base = %q\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n[ats]\nenabled = true\n%s",
+				privateDir(t), freePort(t), nylasAPI, tc.ats)
 			os.WriteFile(path, []byte(cfg), 0o600)
 			args := []string{"check", "-config", path}
 			if tc.offline {

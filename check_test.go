@@ -34,6 +34,7 @@ func TestCheck(t *testing.T) {
 	os.Chmod(openDir, 0o755)
 	notDir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notDir, []byte("x"), 0o600)
+	nylasAPI := nylasStandIn(t)
 
 	cases := []struct {
 		name   string
@@ -57,6 +58,8 @@ func TestCheck(t *testing.T) {
 			[]string{"warning: server.listen: " + running.Listener.Addr().String() + " is held by a running notekeeper", "ok"}},
 		{"offline skips the domain's DNS", fmt.Sprintf("data_dir = %q\n[server]\ndomain = \"notekeeper-check.invalid\"\n[tls]\nhttp_port = %d\nhttps_port = %d\n",
 			privateDir(t), freePort(t), freePort(t)) + "#offline", nil},
+		{"wrong Nylas API key is a problem", fmt.Sprintf("data_dir = %q\n[server]\nlisten = %q\n", privateDir(t), freeAddr) + "#nylas-key=wrong",
+			[]string{"nylas.api_key: " + nylasAPI + " rejected it"}},
 		{"wrong section gets a hint", "[server]\nwebhook_secrets = [\"s\"]\n",
 			[]string{`server.webhook_secrets: unknown key (did you mean [nylas] webhook_secrets?)`}},
 		{"config problems listed one per line", "[server]\nlistne = \"x\"\n[archive]\nconcurrency = 0\n",
@@ -65,7 +68,10 @@ func TestCheck(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "config.toml")
-			cfg := tc.config + "\n[nylas]\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n"
+			cfg := tc.config + "\n[nylas]\napi_base = \"" + nylasAPI + "\"\napi_key = \"k\"\nwebhook_secrets = [\"s\"]\n"
+			if strings.HasSuffix(tc.config, "#nylas-key=wrong") {
+				cfg = strings.Replace(cfg, `api_key = "k"`, `api_key = "wrong"`, 1)
+			}
 			os.WriteFile(path, []byte(cfg), 0o600)
 			var stdout, stderr bytes.Buffer
 			args := []string{"check", "-config", path}
@@ -94,6 +100,22 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nylasStandIn answers GET /v3/webhooks for the API key "k" (check's
+// probe of the Nylas key) and returns its URL.
+func nylasStandIn(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer k" {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"request_id":"r","error":{"type":"unauthorized","message":"Unauthorized"}}`))
+			return
+		}
+		w.Write([]byte(`{"request_id":"r","data":[]}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // freePort returns a port that was free a moment ago.

@@ -24,8 +24,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -48,9 +50,14 @@ type demoRun struct {
 	secret   string // webhook secret
 	password string // of demoUser
 	steps    []demo.Step
+	// hubspot, with -crm hubspot, is the CRM: a HubSpot API stand-in that
+	// the real HubSpot connector writes to.
+	hubspot *crmtest.HubSpot
+	// nylasSide is what nylas plan, apply and plan printed.
+	nylasSide string
 }
 
-// runDemo runs `notekeeper demo [-once] [-keep-data]`: it starts everything,
+// runDemo runs `notekeeper demo [-once] [-keep-data] [-crm hubspot]`: it starts everything,
 // sends the script, waits (bounded) for the archive, the deliveries and the
 // alert, prints what happened, then serves until ctx ends (or returns at once
 // with -once). The data dir is removed at exit unless -keep-data.
@@ -59,8 +66,12 @@ func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 	fs.SetOutput(std.Err)
 	once := fs.Bool("once", false, "exit after printing what happened")
 	keep := fs.Bool("keep-data", false, "keep the throw-away data directory at exit")
+	crm := fs.String("crm", "rest", `the CRM: "rest" (notekeeper's own contract) or "hubspot" (the HubSpot connector against a HubSpot API stand-in)`)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *crm != "rest" && *crm != "hubspot" {
+		return fmt.Errorf("demo: -crm %q: want rest or hubspot", *crm)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
@@ -74,6 +85,9 @@ func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 	}
 	d := &demoRun{dir: dir}
 	defer func() { err = errors.Join(err, d.close()) }()
+	if *crm == "hubspot" {
+		d.hubspot = demoHubSpot()
+	}
 	if err := d.open(); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -125,6 +139,10 @@ func (d *demoRun) open() error {
 		}
 		cfg := demoConfig(d.dir, listen, d.sim.URL(), apiKey, d.secret, string(hash),
 			d.crm.URL(), crmKey, d.ats.URL(), atsKey, d.sink.URL())
+		if d.hubspot != nil {
+			cfg.CRM.Type, cfg.CRM.BaseURL, cfg.CRM.APIKey = "hubspot", d.hubspot.URL(), config.Literal(d.hubspot.Token)
+			cfg.CRM.TasksFromActionItems = true
+		}
 		d.sim.WebhookURL = cfg.PublicURL() + cfg.Server.WebhookPath
 		d.m = NewMain(cfg, logger)
 		err = d.m.Open()
@@ -174,6 +192,19 @@ func demoConfig(dir, listen, apiBase, apiKey, secret, adminHash, crmURL, crmKey,
 	cfg.ATS.Enabled, cfg.ATS.BaseURL, cfg.ATS.APIKey = true, atsURL, config.Literal(atsKey)
 	cfg.Alerts = []config.Alert{{Type: "webhook", URL: config.Literal(sinkURL)}}
 	cfg.Admin.Users = map[string]string{demoUser: adminHash}
+	cfg.Followup = config.Followup{Enabled: true, To: "internal", Subject: "Notes: {{title}}"}
+	grant := demo.Sales().GrantID
+	cfg.Calendars = []config.Calendar{{Grant: grant, CalendarID: "primary", Enabled: true, BotName: "Meeting Notetaker",
+		EventSelection: []string{"external"}, ParticipantsGTE: 2, VideoRecording: true, AudioRecording: true,
+		Transcription: true, Summary: true, ActionItems: true, LeaveAfterSilenceSeconds: 300,
+		SummaryInstructions: "Lead with the decisions and the numbers."}}
+	cfg.Schedulers = []config.Scheduler{{Name: "interviews", Grant: grant, Slug: "your-company-interviews",
+		Title: "Interview with {{invitee_name}}", DurationMinutes: 45, AvailabilityMethod: "max-fairness",
+		Conferencing: "Google Meet",
+		Participants: []config.Participant{
+			{Name: demo.Sales().Organizer.Name, Email: demo.Sales().Organizer.Email, Organizer: true, CalendarID: "primary"},
+		},
+		Notetaker: config.Notetaker{Enabled: true, Name: "Interview Recorder", ShowConsentMessage: true}}}
 	return cfg
 }
 
@@ -199,7 +230,40 @@ func (d *demoRun) drive(ctx context.Context) error {
 			}
 		}
 	}
-	return d.await(ctx, d.missing)
+	if err := d.await(ctx, d.missing); err != nil {
+		return err
+	}
+	return d.provision(ctx)
+}
+
+// provision runs what `notekeeper nylas plan`, `apply` and `plan` again
+// print against the simulator, keeping the text for the report.
+func (d *demoRun) provision(ctx context.Context) error {
+	p := newProvisioner(d.m.Config, nylas.New(d.m.Config.Nylas.APIBase, d.m.Config.Nylas.APIKey.Value()))
+	var b strings.Builder
+	for i, step := range []string{"plan", "apply", "plan"} {
+		fmt.Fprintf(&b, "  $ notekeeper nylas %s\n", step)
+		var out strings.Builder
+		if step == "apply" {
+			if err := p.Apply(ctx, &out); err != nil {
+				return fmt.Errorf("nylas apply: %w", err)
+			}
+		} else {
+			plan, err := p.Plan(ctx)
+			if err != nil {
+				return fmt.Errorf("nylas plan: %w", err)
+			}
+			plan.WriteTo(&out)
+			if i == 0 && !plan.Pending() {
+				return errors.New("nylas plan: nothing pending on a fresh simulator")
+			}
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
+	d.nylasSide = b.String()
+	return nil
 }
 
 // await polls missing until it returns nothing or ctx ends.
@@ -238,14 +302,24 @@ func (d *demoRun) missing() []string {
 		path   string
 		reqs   []demo.Request
 	}{
-		{"the CRM meeting record", "POST", "/api/meetings", d.crm.Requests()},
 		{"the ATS interview", "POST", "/api/interviews", d.ats.Requests()},
 		{"the ATS interview recording", "POST", "/api/interview-recordings", d.ats.Requests()},
+	}
+	if d.hubspot == nil {
+		want = append(want, struct {
+			what, method, path string
+			reqs               []demo.Request
+		}{"the CRM meeting record", "POST", "/api/meetings", d.crm.Requests()})
+	} else if len(d.hubspot.Meetings()) != 1 || len(d.hubspot.Tasks()) != len(demo.Sales().ActionItems) {
+		out = append(out, "the HubSpot meeting and its tasks")
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(w.reqs, func(r demo.Request) bool { return r.Method == w.method && r.Path == w.path && r.Status < 300 }) {
 			out = append(out, w.what+" ("+w.method+" "+w.path+")")
 		}
+	}
+	if n := len(d.sim.Provisioning.Messages()); n < 2 {
+		out = append(out, fmt.Sprintf("the follow-up e-mails of both archived meetings (%d sent)", n))
 	}
 	lobby := demo.Lobby().NotetakerID
 	if !slices.ContainsFunc(d.sink.Alerts(), func(a demo.Alert) bool { return a.Kind == string(store.AlertFailedEntry) && a.Subject == lobby }) {
@@ -286,6 +360,9 @@ func (d *demoRun) close() error {
 			errs = append(errs, s.Close())
 		}
 	}
+	if d.hubspot != nil {
+		d.hubspot.Close()
+	}
 	if d.log != nil {
 		errs = append(errs, d.log.Close())
 	}
@@ -316,7 +393,11 @@ func (d *demoRun) report(w io.Writer, keep bool) error {
 	fmt.Fprintf(w, "notekeeper demo: the whole pipeline on this machine, no Nylas account, nothing leaves 127.0.0.1\n\n")
 	fmt.Fprintf(w, "  appliance        %s (webhook %s)\n", d.m.Server.URL(), cfg.Server.WebhookPath)
 	fmt.Fprintf(w, "  Nylas simulator  %s (API and signed, expiring media links)\n", d.sim.URL())
-	fmt.Fprintf(w, "  CRM stand-in     %s\n", d.crm.URL())
+	if d.hubspot != nil {
+		fmt.Fprintf(w, "  CRM stand-in     %s (HubSpot API: private-app token, search lag, 409s; the real HubSpot connector writes to it)\n", d.hubspot.URL())
+	} else {
+		fmt.Fprintf(w, "  CRM stand-in     %s\n", d.crm.URL())
+	}
 	fmt.Fprintf(w, "  ATS stand-in     %s\n", d.ats.URL())
 	fmt.Fprintf(w, "  alert webhook    %s\n", d.sink.URL())
 	fmt.Fprintf(w, "  data dir         %s (%s; the appliance logs to notekeeper.log there)\n", d.dir, removed)
@@ -351,15 +432,39 @@ func (d *demoRun) report(w io.Writer, keep bool) error {
 	fmt.Fprintf(w, "  Storage served %d files and refused %d expired link(s) with 403; notekeeper asked the media endpoint for fresh links %d time(s).\n",
 		st.Served, st.Refused, st.Refreshes)
 
-	for _, si := range []struct {
+	sinks := []struct {
 		name string
 		reqs []demo.Request
-	}{{"CRM", d.crm.Requests()}, {"ATS", d.ats.Requests()}} {
+	}{{"CRM", d.crm.Requests()}, {"ATS", d.ats.Requests()}}
+	if d.hubspot != nil {
+		sinks = sinks[1:]
+		fmt.Fprintf(w, "\nHubSpot received:\n")
+		for _, r := range d.hubspot.Knobs().Seen() {
+			fmt.Fprintf(w, "  %s\n", demo.Request{Method: r.Method, Path: r.URL, Body: []byte(r.Body)}.Short(150))
+		}
+		fmt.Fprintf(w, "\nHubSpot holds:\n")
+		for _, m := range d.hubspot.Meetings() {
+			fmt.Fprintf(w, "  meeting %s %q marker %s, contacts %v, deal %s, company %s\n", m.ID, m.Title, m.Marker, m.ContactIDs, m.DealID, m.CompanyID)
+		}
+		for _, tk := range d.hubspot.Tasks() {
+			fmt.Fprintf(w, "  task %s %q, contacts %v\n", tk.ID, tk.Title, tk.ContactIDs)
+		}
+	}
+	for _, si := range sinks {
 		fmt.Fprintf(w, "\n%s received:\n", si.name)
 		for _, r := range si.reqs {
 			fmt.Fprintf(w, "  %s → %d\n", r.Short(150), r.Status)
 		}
 	}
+	fmt.Fprintf(w, "\nFollow-up e-mails ([followup]; messages/send, kept by the simulator):\n")
+	for _, m := range d.sim.Provisioning.Messages() {
+		var to []string
+		for _, a := range m.Body["to"].([]any) {
+			to = append(to, fmt.Sprint(a.(map[string]any)["email"]))
+		}
+		fmt.Fprintf(w, "  %q to %s (Idempotency-Key %s)\n", m.Body["subject"], strings.Join(to, ", "), m.IdempotencyKey)
+	}
+	fmt.Fprintf(w, "\nThe Nylas side ([[calendar]] and [[scheduler]] in the config):\n%s", d.nylasSide)
 	fmt.Fprintf(w, "\nAlerts received:\n")
 	for _, a := range d.sink.Alerts() {
 		fmt.Fprintf(w, "  %s %s: %s\n", a.Kind, a.Subject, a.Message)
@@ -376,4 +481,22 @@ func kindIndex(name string) int {
 		return len(archive.Kinds)
 	}
 	return i
+}
+
+// demoHubSpot starts the HubSpot stand-in of `demo -crm hubspot`, knowing
+// the sales meeting's external participants, the first with an open deal.
+func demoHubSpot() *crmtest.HubSpot {
+	hs := crmtest.NewHubSpot("pat-demo-" + rand.Text())
+	first := true
+	for _, p := range demo.Sales().Participants {
+		if strings.HasSuffix(p.Email, "@"+demo.InternalDomain) {
+			continue
+		}
+		id := hs.AddContact(p.Email, p.Name, "Acme")
+		if first {
+			hs.AddDeal(id, "Acme renewal")
+			first = false
+		}
+	}
+	return hs
 }

@@ -104,6 +104,18 @@ func TestDemoOnce(t *testing.T) {
 			t.Errorf("%d lines start with %q, want %d", n, c.prefix, c.want)
 		}
 	}
+	for _, want := range []string{
+		`"Notes: Acme renewal call" to sarah@your-company.example (Idempotency-Key nt7Hq2LmZ)`,
+		`"Notes: Interview with Dana Chen" to sarah@your-company.example (Idempotency-Key ntBk77Qe1)`,
+		"  $ notekeeper nylas plan\n    + calendar grant-a1b2c3/primary: add Notetaker rules",
+		"    + scheduler interviews: created cfg-",
+		"    booking page interviews: https://book.nylas.com/your-company-interviews",
+		"  $ notekeeper nylas plan\n    = calendar grant-a1b2c3/primary\n    = scheduler interviews\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo does not show %q", want)
+		}
+	}
 	if !strings.Contains(out, "refused 1 expired link(s) with 403; notekeeper asked the media endpoint for fresh links 1 time(s)") {
 		t.Error("the expired recording link was not refused and refreshed exactly once")
 	}
@@ -212,5 +224,23 @@ func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
 	man, err := archive.ReadManifest(filepath.Join(dir[1], "media", demo.Sales().NotetakerID))
 	if err != nil || len(man.Files) != 5 {
 		t.Fatalf("kept data dir: manifest %v, %v", man, err)
+	}
+}
+
+// TestDemoOnce_HubSpot: `demo -crm hubspot` runs the real HubSpot connector
+// against the HubSpot stand-in: one meeting with both contacts, the deal and
+// the company, and one task per action item.
+func TestDemoOnce_HubSpot(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "-once", "-crm", "hubspot"}, &stdout, &stderr); err != nil {
+		t.Fatalf("demo -once -crm hubspot: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	meeting := regexp.MustCompile(`(?m)^  meeting \d+ "Acme renewal call" marker nt7Hq2LmZ, contacts \[\d+ \d+\], deal \d+, company \d+$`)
+	if !meeting.MatchString(out) || countLines(out, "meeting ") != 1 || countLines(out, "task ") != len(demo.Sales().ActionItems) {
+		t.Fatalf("HubSpot holds the wrong records:\n%s", out)
+	}
+	if strings.Contains(out, "POST /api/meetings") {
+		t.Fatal("the rest CRM stand-in was used")
 	}
 }

@@ -100,7 +100,11 @@ func newOpsService(cfg config.Config, db *store.DB, redeliver func(context.Conte
 		if cfg.ATS.Enabled {
 			ats = &appliance.ATS{DB: db}
 		}
-		redeliver = appliance.RouteArchived(db, crm, ats)
+		p := &appliance.Pipeline{DB: db, CRM: crm, ATS: ats}
+		if cfg.Followup.Enabled {
+			p.Followup = &appliance.Followup{DB: db} // only queues; the daemon sends
+		}
+		redeliver = p.RouteArchived
 	}
 	svc := &ops.Service{DB: db, DataDir: cfg.DataDir, Version: Version, Redeliver: redeliver,
 		StateFiles: backupStateFiles(cfg)}

@@ -32,7 +32,6 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
-	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/jobs"
@@ -47,12 +46,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		code := 1
 		var ee exitError
-		if !errors.As(err, &ee) {
+		var es exitStatus
+		switch {
+		case errors.As(err, &es):
+			code = int(es) // nylas plan: 2, changes pending
+		case !errors.As(err, &ee):
 			fmt.Fprintln(os.Stderr, "notekeeper:", err)
 		}
 		stop()
-		os.Exit(1) // the only os.Exit: every defer in run has already executed
+		os.Exit(code) // the only os.Exit: every defer in run has already executed
 	}
 }
 
@@ -61,6 +65,12 @@ func main() {
 type exitError struct{}
 
 func (exitError) Error() string { return "exit status 1" }
+
+// exitStatus makes run end the process with that status, having said
+// everything itself (nylas plan's 2: changes pending).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // stdio is a command's standard streams.
 type stdio struct {
@@ -88,6 +98,8 @@ func commandTable() []command {
 		{name: "check", args: "[-offline]", summary: "validate the configuration and this machine (-offline: no DNS or bucket probe)", run: runCheck},
 		{name: "demo", args: "[-once] [-keep-data]", summary: "run the whole pipeline on this machine, no Nylas account needed", run: runDemo},
 		{name: "webhook", args: "create|list|status|rotate-secret", summary: "the Nylas webhook destination", run: runWebhook},
+		{name: "nylas", args: "plan|apply|grants", summary: "the [[calendar]] and [[scheduler]] tables on the Nylas side; the grants", run: runNylas},
+		{name: "bot", args: "join URL | cancel ID | leave ID", summary: "an ad-hoc Notetaker for one meeting (-grant, -at, -name)", run: runBot},
 		{name: "hash-password", summary: "read a password on stdin, print its bcrypt hash for [admin] users", run: runHashPassword},
 		{name: "archive", args: "migrate -to s3 [-delete-local]", summary: "copy local meetings to the [archive.s3] bucket (daemon stopped)", run: runArchive},
 		{name: "version", summary: "print version, commit and Go version", run: runVersion},
@@ -331,16 +343,17 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 		Alerter:  &appliance.Alerter{DB: m.DB, Sinks: sinks, Logger: m.Logger.With(slog.String("component", "alerts"))},
 	}
 	if cfg.CRM.Enabled {
+		logger := m.Logger.With(slog.String("component", "crm"))
 		p.CRM = &appliance.CRM{
-			DB:                 m.DB,
-			Nylas:              client,
-			API:                &outbound.Client{BaseURL: cfg.CRM.BaseURL, APIKey: cfg.CRM.APIKey.Value()},
-			ContactsSearchPath: cfg.CRM.ContactsSearchPath,
-			MeetingsPath:       cfg.CRM.MeetingsPath,
-			InternalDomains:    cfg.InternalDomains,
-			Links:              signer,
-			DataDir:            cfg.DataDir,
-			Logger:             m.Logger.With(slog.String("component", "crm")),
+			DB:                   m.DB,
+			Nylas:                client,
+			Connector:            crmConnector(cfg.CRM, logger),
+			InternalDomains:      cfg.InternalDomains,
+			CreateContacts:       cfg.CRM.CreateContacts,
+			TasksFromActionItems: cfg.CRM.TasksFromActionItems,
+			Links:                signer,
+			DataDir:              cfg.DataDir,
+			Logger:               logger,
 		}
 	}
 	if cfg.ATS.Enabled {
@@ -356,6 +369,18 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 			Links:           signer,
 			DataDir:         cfg.DataDir,
 			Logger:          m.Logger.With(slog.String("component", "ats")),
+		}
+	}
+	if cfg.Followup.Enabled {
+		p.Followup = &appliance.Followup{
+			DB:              m.DB,
+			Nylas:           client,
+			Links:           signer,
+			DataDir:         cfg.DataDir,
+			InternalDomains: cfg.InternalDomains,
+			To:              cfg.Followup.To,
+			Subject:         cfg.Followup.Subject,
+			Logger:          m.Logger.With(slog.String("component", "followup")),
 		}
 	}
 	p.Install(m.Pool)

@@ -38,9 +38,13 @@ type Alerter struct {
 	Sinks  []AlertSink
 	HTTP   *http.Client // default: 15 s timeout
 	Logger *slog.Logger
-	// SendMail sends one message; default net/smtp.SendMail, which upgrades
-	// to TLS with STARTTLS whenever the server offers it.
+	// SendMail sends one message; default sendMail: net/smtp over one
+	// connection whose whole exchange is bounded by MailTimeout, upgraded to
+	// TLS with STARTTLS whenever the server offers it.
 	SendMail func(addr string, a smtp.Auth, from string, to []string, msg []byte) error
+	// MailTimeout bounds one SMTP delivery (connect, greeting, TLS, AUTH,
+	// DATA); default 30 s. A server that stalls costs one failed attempt.
+	MailTimeout time.Duration
 }
 
 // prepare fills in the defaults (the pipeline calls it).
@@ -49,7 +53,7 @@ func (al *Alerter) prepare() {
 		al.HTTP = &http.Client{Timeout: 15 * time.Second}
 	}
 	if al.SendMail == nil {
-		al.SendMail = smtp.SendMail
+		al.SendMail = al.sendMail
 	}
 }
 
@@ -105,7 +109,7 @@ func (al *Alerter) mail(s AlertSink, a *store.Alert) error {
 		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
 		s.From, strings.Join(s.To, ", "), a.Kind, headerSafe(a.Subject), a.Time.UTC().Format(time.RFC1123Z), alertText(a))
 	if err := al.SendMail(s.SMTPAddr, auth, s.From, s.To, msg.Bytes()); err != nil {
-		return fmt.Errorf("mail alert via %s: %w", s.SMTPAddr, err)
+		return fmt.Errorf("mail alert via %s: %w", s.SMTPAddr, redactSMTP(err, s.Username, s.Password))
 	}
 	return nil
 }

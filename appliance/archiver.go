@@ -421,8 +421,16 @@ func (r *archiveRun) fileOf(kind string) (store.ArchivedFile, bool) {
 	return store.ArchivedFile{Name: name, Bytes: e.Bytes, SHA256: e.SHA256, ArchivedAt: e.ArchivedAt}, true
 }
 
-// fetch downloads one kind, refreshing the links once if storage says they
-// expired, and records it in the manifest.
+// busyRecheck is how long an archive task waits when another run is
+// fetching the same file.
+const busyRecheck = time.Minute
+
+// fetch downloads one kind and records it in the manifest. When storage
+// says the link expired, or the link is refused by the media policy, the
+// links are refreshed once and the fetch tried again; a refused fresh link
+// is a permanent failure. Running out of room above MinFreeBytes (the
+// partial is then deleted) and a file another run is fetching postpone the
+// task without spending an attempt.
 func (r *archiveRun) fetch(ctx context.Context, kind string) error {
 	for attempt := 0; ; attempt++ {
 		r.mu.Lock()
@@ -437,16 +445,35 @@ func (r *archiveRun) fetch(ctx context.Context, kind string) error {
 			NameFor: func(contentType string) string {
 				return archive.FileName(kind, links.Format, contentType)
 			},
+			Reserve: &archive.Reserve{
+				Free: func() (uint64, error) { return r.a.DiskFree(r.a.DataDir) },
+				Keep: r.a.MinFreeBytes,
+			},
 		})
 		outcome, n := downloadOutcome(res, err)
 		r.a.Metrics.Download(kind, outcome, n, time.Since(start))
-		if errors.Is(err, archive.ErrExpired) && attempt == 0 {
+		refused := errors.Is(err, archive.ErrNotAllowed)
+		if (errors.Is(err, archive.ErrExpired) || refused) && attempt == 0 {
 			if rerr := r.refresh(ctx); rerr != nil {
 				return fmt.Errorf("%s: %w (and %w)", kind, err, rerr)
 			}
 			continue
 		}
-		if err != nil {
+		switch {
+		case refused:
+			// Fresh links are refused too: retrying cannot help (issue 18 #7).
+			return apperr.Permanent(fmt.Errorf("%s: %w", kind, err))
+		case errors.Is(err, archive.ErrNoSpace):
+			// The partial is gone; wait for room without spending an attempt.
+			msg := fmt.Sprintf("%s: %v: downloads paused", kind, err)
+			if aerr := r.a.alert("disk.low", r.a.DataDir, msg); aerr != nil {
+				return aerr
+			}
+			return apperr.Later(cmp.Or(r.a.DiskRecheck, 5*time.Minute), msg)
+		case errors.Is(err, archive.ErrBusy):
+			// Another run is writing this file: not a failed attempt.
+			return apperr.Later(busyRecheck, fmt.Sprintf("%s: %v", kind, err))
+		case err != nil:
 			return fmt.Errorf("%s: %w", kind, err)
 		}
 		return r.record(kind, res)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/ats/rest"
+	crmrest "github.com/notekeeper/notekeeper/appliance/crm/rest"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
@@ -60,8 +61,8 @@ func openATSAppWithBookings(t *testing.T, fake *fakeNylas, ats *fakeATS, crm *fa
 		at = &appliance.ATS{DB: a.DB, Nylas: a.Nylas, Conn: &rest.ATS{API: &outbound.Client{BaseURL: ats.srv.URL, APIKey: "ats-key"},
 			InterviewsPath: "/api/interviews", RecordingsPath: "/api/interview-recordings"},
 			InternalDomains: []string{"your-company.example"}, Links: signer, DataDir: a.DataDir, Logger: a.Logger}
-		c = &appliance.CRM{DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
-			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings", Links: signer, DataDir: a.DataDir, Logger: a.Logger}
+		c = &appliance.CRM{DB: a.DB, Nylas: a.Nylas, Connector: &crmrest.Connector{API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
+			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings"}, Links: signer, DataDir: a.DataDir, Logger: a.Logger}
 		a.OnArchived = appliance.RouteArchived(a.DB, c, at)
 	}, func(app *archiveApp) {
 		at.Register(app.Pool)

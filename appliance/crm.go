@@ -1,13 +1,14 @@
 package appliance
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
@@ -23,33 +25,33 @@ import (
 )
 
 // CRM pushes archived meetings that belong to no booking into the CRM
-// through its REST contract: participants from the calendar event, minus internal domains;
-// contacts looked up by e-mail; one meeting record per Notetaker, created
-// once and updated only when its content changes.
+// through a connector.CRM (the rest contract or a vendor's API):
+// participants from the calendar event, minus internal domains; contacts
+// looked up by e-mail (created only with CreateContacts); one meeting record
+// per Notetaker, created exactly once and updated in place when its content
+// changes; with TasksFromActionItems, one task per action item, each created
+// once.
+//
+// Exactly once, whatever crashes: the delivery record (store.CRMDelivery)
+// gets an intent, committed, before every create, and the vendor's record ID
+// right after the create answers. A run that finds an intent without an ID
+// cannot know whether the create committed, so it asks the connector to find
+// the record by its marker first; while nothing is found and the connector's
+// search may still lag behind the create, the task is postponed
+// (apperr.Later) rather than creating a second record.
 type CRM struct {
-	DB                 *store.DB
-	Nylas              *nylas.Client
-	API                *outbound.Client
-	ContactsSearchPath string
-	MeetingsPath       string
-	InternalDomains    []string
-	Links              *links.Signer
-	DataDir            string
-	Logger             *slog.Logger
-}
+	DB    *store.DB
+	Nylas *nylas.Client
+	// Connector is the vendor API ([crm] type); main builds it.
+	Connector connector.CRM
 
-// crmMeeting is the meeting record sent to the CRM (POST/PATCH of
-// MeetingsPath).
-type crmMeeting struct {
-	Subject              string   `json:"subject"`
-	Summary              string   `json:"summary"`
-	ActionItems          []string `json:"action_items"`
-	AssociatedContactIDs []string `json:"associated_contact_ids"`
-	AssociatedDealID     *string  `json:"associated_deal_id"`
-	RecordingURL         string   `json:"recording_url"`
-	TranscriptURL        string   `json:"transcript_url"`
-	ExternalNotetakerID  string   `json:"external_notetaker_id"`
-	Source               string   `json:"source"`
+	InternalDomains      []string
+	CreateContacts       bool
+	TasksFromActionItems bool
+	Links                *links.Signer
+	DataDir              string
+	Logger               *slog.Logger
+	Now                  func() time.Time // default time.Now
 }
 
 // Schedule queues an archived meeting for the CRM (the handler checks again
@@ -68,7 +70,33 @@ func bookingOf(db *store.DB, nt *store.Notetaker) (*store.Booking, error) {
 	return b, err
 }
 
+func (c *CRM) conn() connector.CRM { return c.Connector }
+
+func (c *CRM) now() time.Time {
+	if c.Now != nil {
+		return c.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// handle delivers one meeting; its errors name the connector, and say so
+// plainly when the vendor rejected the credentials, for the dead letter's
+// delivery.failed alert.
 func (c *CRM) handle(ctx context.Context, t *store.Task) error {
+	err := c.deliver(ctx, t)
+	var later *apperr.LaterError
+	var se *outbound.StatusError
+	switch {
+	case err == nil || errors.As(err, &later):
+		return err
+	case errors.As(err, &se) && se.Unauthorized():
+		return fmt.Errorf("crm %s rejected the credentials: %w", c.conn().Name(), err)
+	default:
+		return fmt.Errorf("crm %s: %w", c.conn().Name(), err)
+	}
+}
+
+func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
 	nt, err := c.DB.Notetaker(t.Subject)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -81,15 +109,22 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	if b, err := bookingOf(c.DB, nt); err != nil || b != nil {
 		return err // an interview: the ATS's
 	}
-	st, err := c.DB.CRMDelivery(nt.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		st = &store.CRMDelivery{}
-	} else if err != nil {
+	conn := c.conn()
+	d, err := c.DB.CRMDelivery(nt.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		d = &store.CRMDelivery{NotetakerID: nt.ID}
+	case err != nil:
 		return err
+	case d.Connector != "" && d.Connector != conn.Name():
+		// Delivered to another CRM before the operator switched: this
+		// one has no record yet.
+		d = &store.CRMDelivery{NotetakerID: nt.ID}
 	}
+	d.Connector = conn.Name()
 	if nt.GrantID == "" || nt.Event.EventID == "" {
-		st.Skipped = "no grant or calendar event: participants unknown"
-		return c.DB.PutCRMDelivery(nt.ID, st)
+		d.Skipped = "no grant or calendar event: participants unknown"
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
 	}
 	ev, err := calendarEvent(ctx, c.Nylas, nt) // kept by the archiver (meeting_info.go), else fetched
 	if errors.Is(err, nylas.ErrNotFound) {
@@ -97,35 +132,55 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	} else if err != nil {
 		return err
 	}
-	external := externalEmails(ev.Participants, c.InternalDomains)
-	if len(external) == 0 {
-		st.Skipped = "no external participant"
-		return c.DB.PutCRMDelivery(nt.ID, st)
+	m := &connector.Meeting{NotetakerID: nt.ID, ICalUID: cmp.Or(ev.ICalUID, nt.Event.ICalUID), Title: ev.Title,
+		Participants: externalParticipants(ev.Participants, c.InternalDomains)}
+	if ev.When.StartTime > 0 {
+		m.StartsAt = time.Unix(ev.When.StartTime, 0).UTC()
 	}
+	if ev.When.EndTime > 0 {
+		m.EndsAt = time.Unix(ev.When.EndTime, 0).UTC()
+	}
+	if len(m.Participants) == 0 {
+		d.Skipped = "no external participant"
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
+	}
+	if err := c.readContent(nt, m); err != nil {
+		return err
+	}
+	contacts, err := c.contacts(ctx, conn, d, m.Participants)
+	if err != nil {
+		return err
+	}
+	var deal string
+	for _, ct := range contacts {
+		if ct.DealID != "" {
+			deal = ct.DealID
+			break
+		}
+	}
+	hash := meetingHash(m, contacts, deal)
+	items := c.taskItems(nt.ID, m)
+	if d.RecordID != "" && d.Hash == hash && tasksDone(d, items) {
+		return nil // delivered, and nothing changed
+	}
+	if err := c.meeting(ctx, conn, d, m, contacts, deal, hash); errors.Is(err, connector.ErrUnsupported) {
+		// The vendor cannot hold this record (Close: no matched contact,
+		// so no lead for the note). A later run, once it can, creates it.
+		d.Intent, d.Skipped = time.Time{}, err.Error()
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
+	} else if err != nil {
+		return err
+	}
+	if err := c.tasks(ctx, conn, d, items, contacts, deal); err != nil {
+		return err
+	}
+	d.Skipped, d.DeliveredAt = "", c.now()
+	return c.DB.PutCRMDelivery(d.NotetakerID, d)
+}
 
-	m := crmMeeting{Subject: ev.Title, ActionItems: []string{}, AssociatedContactIDs: []string{},
-		ExternalNotetakerID: nt.ID, Source: "notekeeper"}
-	st.Unmatched = nil
-	for _, email := range external {
-		var res struct {
-			Results []struct {
-				ID            string  `json:"id"`
-				PrimaryDealID *string `json:"primary_deal_id"`
-			} `json:"results"`
-		}
-		if err := c.API.Call(ctx, "GET", c.ContactsSearchPath+"?email="+url.QueryEscape(email), "", nil, &res); err != nil {
-			return err
-		}
-		if len(res.Results) == 0 {
-			st.Unmatched = append(st.Unmatched, email)
-			c.Logger.Info("participant not in the CRM", slog.String("notetaker", nt.ID), slog.String("email", email))
-			continue
-		}
-		m.AssociatedContactIDs = append(m.AssociatedContactIDs, res.Results[0].ID)
-		if m.AssociatedDealID == nil && res.Results[0].PrimaryDealID != nil && *res.Results[0].PrimaryDealID != "" {
-			m.AssociatedDealID = res.Results[0].PrimaryDealID
-		}
-	}
+// readContent fills m's summary, action items and signed links from the
+// archive.
+func (c *CRM) readContent(nt *store.Notetaker, m *connector.Meeting) error {
 	dir, err := archive.MediaDir(c.DataDir, nt.ID)
 	if err != nil {
 		return apperr.Permanent(err)
@@ -137,14 +192,8 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	}
 	if f, ok := nt.Archived["action_items"]; ok {
 		if b, err := os.ReadFile(filepath.Join(dir, f.Name)); err == nil {
-			if items := archive.ParseActionItems(b); items != nil {
-				m.ActionItems = items
-			}
+			m.ActionItems = archive.ParseActionItems(b)
 		}
-	}
-	hash := contentHash(m)
-	if st.RecordID != "" && st.Hash == hash {
-		return nil // delivered, and nothing changed
 	}
 	if f, ok := nt.Archived["recording"]; ok {
 		m.RecordingURL = c.Links.URL(nt.ID, f.Name)
@@ -152,43 +201,214 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 	if _, ok := nt.Archived["transcript"]; ok {
 		m.TranscriptURL = c.Links.URL(nt.ID, "transcript.txt")
 	}
-	if st.RecordID == "" {
-		// Created before a crash that lost our note of it? Find it.
-		var found struct {
-			Results []struct {
-				ID string `json:"id"`
-			} `json:"results"`
+	return nil
+}
+
+// contacts matches the participants, in their order, and creates the
+// unknown ones when CreateContacts is set (intent first, like the meeting).
+// It records the contact IDs and the unmatched e-mails in d.
+func (c *CRM) contacts(ctx context.Context, conn connector.CRM, d *store.CRMDelivery, ps []connector.Participant) ([]connector.Contact, error) {
+	emails := make([]string, len(ps))
+	for i, p := range ps {
+		emails[i] = p.Email
+	}
+	found, err := conn.FindContacts(ctx, emails)
+	if err != nil {
+		return nil, err
+	}
+	var out []connector.Contact
+	d.Unmatched, d.ContactIDs = nil, nil
+	for _, p := range ps {
+		ct, ok := found[p.Email]
+		if !ok {
+			if cr, made := d.Created[p.Email]; made {
+				ct, ok = connector.Contact{ID: cr.ID, Email: p.Email, DealID: cr.DealID, CompanyID: cr.CompanyID}, true
+			}
 		}
-		if err := c.API.Call(ctx, "GET", c.MeetingsPath+"?external_notetaker_id="+url.QueryEscape(nt.ID), "", nil, &found); err != nil {
+		if !ok && c.CreateContacts {
+			if ct, err = c.createContact(ctx, conn, d, p); err == nil {
+				ok = true
+			} else if !errors.Is(err, connector.ErrUnsupported) {
+				return nil, err
+			}
+		}
+		if !ok {
+			d.Unmatched = append(d.Unmatched, p.Email)
+			c.Logger.Info("participant not in the CRM", slog.String("notetaker", d.NotetakerID), slog.String("email", p.Email))
+			continue
+		}
+		out = append(out, ct)
+		d.ContactIDs = append(d.ContactIDs, ct.ID)
+	}
+	return out, nil
+}
+
+func (c *CRM) createContact(ctx context.Context, conn connector.CRM, d *store.CRMDelivery, p connector.Participant) (connector.Contact, error) {
+	if at, ok := d.ContactIntents[p.Email]; ok {
+		if wait := conn.SearchLag() - c.now().Sub(at); wait > 0 {
+			return connector.Contact{}, apperr.Later(wait, "an interrupted contact create may not be searchable yet")
+		}
+	}
+	if d.ContactIntents == nil {
+		d.ContactIntents = map[string]time.Time{}
+	}
+	d.ContactIntents[p.Email] = c.now()
+	if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
+		return connector.Contact{}, err
+	}
+	ct, err := conn.CreateContact(ctx, p)
+	if err != nil {
+		if errors.Is(err, connector.ErrUnsupported) {
+			delete(d.ContactIntents, p.Email)
+		}
+		return ct, err
+	}
+	if d.Created == nil {
+		d.Created = map[string]store.CRMContact{}
+	}
+	d.Created[p.Email] = store.CRMContact{ID: ct.ID, DealID: ct.DealID, CompanyID: ct.CompanyID}
+	delete(d.ContactIntents, p.Email)
+	if ct.Email == "" {
+		ct.Email = p.Email
+	}
+	return ct, c.DB.PutCRMDelivery(d.NotetakerID, d)
+}
+
+// meeting finds or creates the one record, or updates it.
+func (c *CRM) meeting(ctx context.Context, conn connector.CRM, d *store.CRMDelivery, m *connector.Meeting, contacts []connector.Contact, deal, hash string) error {
+	if d.RecordID != "" {
+		if d.Hash == hash {
+			return nil
+		}
+		if err := conn.UpdateMeeting(ctx, d.RecordID, m, contacts, deal); err != nil {
 			return err
 		}
-		if len(found.Results) > 0 {
-			st.RecordID = found.Results[0].ID
-		}
+		d.Hash = hash
+		return c.DB.PutCRMDelivery(d.NotetakerID, d)
 	}
-	if st.RecordID != "" {
-		err = c.API.Call(ctx, "PATCH", c.MeetingsPath+"/"+url.PathEscape(st.RecordID), "notekeeper-crm-"+nt.ID+"-"+hash[:16], m, nil)
-	} else {
-		var created struct {
-			ID string `json:"id"`
-		}
-		err = c.API.Call(ctx, "POST", c.MeetingsPath, "notekeeper-crm-"+nt.ID, m, &created)
-		st.RecordID = created.ID
-	}
+	id, err := conn.FindMeeting(ctx, m)
 	if err != nil {
 		return err
 	}
-	st.Hash, st.Skipped, st.DeliveredAt = hash, "", time.Now().UTC()
-	return c.DB.PutCRMDelivery(nt.ID, st)
+	if id != "" { // ours from an interrupted create, or the CRM's calendar copy
+		if err := conn.UpdateMeeting(ctx, id, m, contacts, deal); err != nil {
+			return err
+		}
+	} else {
+		if !d.Intent.IsZero() {
+			if wait := conn.SearchLag() - c.now().Sub(d.Intent); wait > 0 {
+				return apperr.Later(wait, "an interrupted create may not be searchable yet")
+			}
+		}
+		d.Intent = c.now()
+		if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
+			return err
+		}
+		if id, err = conn.CreateMeeting(ctx, m, contacts, deal); err != nil {
+			return err
+		}
+	}
+	d.RecordID, d.Intent, d.Hash, d.RecordURL = id, time.Time{}, hash, conn.RecordURL(id)
+	return c.DB.PutCRMDelivery(d.NotetakerID, d)
 }
 
-// externalEmails lists participants' e-mails outside the internal domains,
-// lower-cased, once each, in participant order.
-func externalEmails(ps []nylas.Participant, internal []string) []string {
-	var out []string
+// taskItem is one action item to turn into a task, with its marker.
+type taskItem struct{ marker, text string }
+
+// taskItems lists m's action items as tasks (none without
+// TasksFromActionItems). The marker is the Notetaker ID and a hash of the
+// item's text, so the same item keeps its task when the list is reordered.
+func (c *CRM) taskItems(id string, m *connector.Meeting) []taskItem {
+	if !c.TasksFromActionItems {
+		return nil
+	}
+	var out []taskItem
+	for _, text := range m.ActionItems {
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		h := sha256.Sum256([]byte(strings.ToLower(text)))
+		marker := id + "-ai-" + hex.EncodeToString(h[:6])
+		if !slices.ContainsFunc(out, func(t taskItem) bool { return t.marker == marker }) {
+			out = append(out, taskItem{marker: marker, text: text})
+		}
+	}
+	return out
+}
+
+func tasksDone(d *store.CRMDelivery, items []taskItem) bool {
+	for _, it := range items {
+		if d.Tasks[it.marker] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// tasks creates each item's task once, with the meeting's protocol.
+func (c *CRM) tasks(ctx context.Context, conn connector.CRM, d *store.CRMDelivery, items []taskItem, contacts []connector.Contact, deal string) error {
+	for _, it := range items {
+		if d.Tasks[it.marker] != "" {
+			continue
+		}
+		if at, ok := d.TaskIntents[it.marker]; ok {
+			id, err := conn.FindTask(ctx, it.marker)
+			if errors.Is(err, connector.ErrUnsupported) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if id == "" {
+				if wait := conn.SearchLag() - c.now().Sub(at); wait > 0 {
+					return apperr.Later(wait, "an interrupted task create may not be searchable yet")
+				}
+			} else {
+				c.taskDone(d, it.marker, id)
+				if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if d.TaskIntents == nil {
+			d.TaskIntents = map[string]time.Time{}
+		}
+		d.TaskIntents[it.marker] = c.now()
+		if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
+			return err
+		}
+		id, err := conn.CreateTask(ctx, it.marker, it.text, d.RecordID, contacts, deal)
+		if errors.Is(err, connector.ErrUnsupported) {
+			delete(d.TaskIntents, it.marker)
+			return c.DB.PutCRMDelivery(d.NotetakerID, d)
+		} else if err != nil {
+			return err
+		}
+		c.taskDone(d, it.marker, id)
+		if err := c.DB.PutCRMDelivery(d.NotetakerID, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *CRM) taskDone(d *store.CRMDelivery, marker, id string) {
+	if d.Tasks == nil {
+		d.Tasks = map[string]string{}
+	}
+	d.Tasks[marker] = id
+	delete(d.TaskIntents, marker)
+}
+
+// externalParticipants lists participants outside the internal domains,
+// e-mails lower-cased, once each, in participant order.
+func externalParticipants(ps []nylas.Participant, internal []string) []connector.Participant {
+	var out []connector.Participant
 	for _, p := range ps {
-		if email, ok := externalAddress(p.Email, internal); ok && !slices.Contains(out, email) {
-			out = append(out, email)
+		email, ok := externalAddress(p.Email, internal)
+		if ok && !slices.ContainsFunc(out, func(q connector.Participant) bool { return q.Email == email }) {
+			out = append(out, connector.Participant{Name: strings.TrimSpace(p.Name), Email: email})
 		}
 	}
 	return out
@@ -206,10 +426,23 @@ func externalAddress(email string, internal []string) (string, bool) {
 	return email, !slices.ContainsFunc(internal, func(d string) bool { return strings.EqualFold(d, domain) })
 }
 
-// contentHash fingerprints what a record says (not its links, whose expiry
-// changes on every run).
-func contentHash(m crmMeeting) string {
-	b, _ := json.Marshal(m)
+// meetingHash fingerprints what a record says and whom it is linked to, not
+// its links' signatures, whose expiry changes on every run.
+func meetingHash(m *connector.Meeting, contacts []connector.Contact, deal string) string {
+	v := *m
+	v.RecordingURL, v.TranscriptURL = presence(m.RecordingURL), presence(m.TranscriptURL)
+	b, _ := json.Marshal(struct {
+		M        connector.Meeting
+		Contacts []connector.Contact
+		Deal     string
+	}{v, contacts, deal})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+func presence(link string) string {
+	if link == "" {
+		return ""
+	}
+	return "link"
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
+	"github.com/notekeeper/notekeeper/appliance/crm/rest"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/store"
@@ -98,8 +99,8 @@ func openCRMApp(t *testing.T, fake *fakeNylas, crm *fakeCRM, tune func(*applianc
 	var c *appliance.CRM
 	app := openArchiveApp(t, fake, func(a *appliance.Archiver) {
 		c = &appliance.CRM{
-			DB: a.DB, Nylas: a.Nylas, API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
-			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
+			DB: a.DB, Nylas: a.Nylas, Connector: &rest.Connector{API: &outbound.Client{BaseURL: crm.srv.URL, APIKey: "crm-key"},
+				ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings"},
 			InternalDomains: []string{"your-company.example"},
 			Links:           &links.Signer{Key: []byte("0123456789abcdef0123"), BaseURL: "https://notes.example.com", TTL: time.Hour, Now: time.Now},
 			DataDir:         a.DataDir, Logger: a.Logger,
@@ -224,8 +225,11 @@ func TestCRM_Routing(t *testing.T) {
 			app.postSigned(t, fake.mediaNotification("n-route", "ntRoute1", "grant-1", "available", "mp4", allKinds...))
 			app.waitArchived(t, "ntRoute1")
 			waitFor(t, "queue to drain", drained(app.DB))
-			var st store.CRMDelivery
-			err := app.DB.GetState("crm/ntRoute1", &st)
+			st := &store.CRMDelivery{}
+			got, err := app.DB.CRMDelivery("ntRoute1")
+			if err == nil {
+				st = got
+			}
 			posts, _, _ := crm.counts()
 			switch {
 			case tc.booked:

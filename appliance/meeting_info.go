@@ -202,12 +202,19 @@ func (a *Archiver) Backfill(ctx context.Context, limit int) (int, error) {
 }
 
 // calendarEvent is nt's calendar event as the CRM delivery reads it: the
-// one the archiver fetched and kept (Meeting.Source "event": its title and
-// participants, the organizer among them), else fetched now. Errors are
+// one the archiver fetched and kept (Meeting.Source "event": its title,
+// times and participants, the organizer among them; an all-day event's
+// day reads as a timespan from midnight), else fetched now. Errors are
 // GetEvent's.
 func calendarEvent(ctx context.Context, client *nylas.Client, nt *store.Notetaker) (*nylas.Event, error) {
 	if nt.Meeting.Source == "event" {
-		ev := &nylas.Event{ID: nt.Event.EventID, GrantID: nt.GrantID, Title: nt.Meeting.Title}
+		ev := &nylas.Event{ID: nt.Event.EventID, GrantID: nt.GrantID, ICalUID: nt.Event.ICalUID, Title: nt.Meeting.Title}
+		if !nt.Meeting.StartsAt.IsZero() {
+			ev.When.Object, ev.When.StartTime = "timespan", nt.Meeting.StartsAt.Unix()
+		}
+		if !nt.Meeting.EndsAt.IsZero() {
+			ev.When.EndTime = nt.Meeting.EndsAt.Unix()
+		}
 		for _, p := range nt.Meeting.Participants {
 			ev.Participants = append(ev.Participants, nylas.Participant{Name: p.Name, Email: p.Email})
 		}

@@ -15,10 +15,12 @@ import (
 //	notetaker      Records.handleNotetaker: merge into the Notetaker    → archive (Archiver.Schedule)
 //	booking        Records.handleBooking: merge into the booking        → ats (ATS.ScheduleBooking)
 //	grant          Records.handleGrant: merge into the grant
-//	archive        Archiver.handleArchive: download the media           → ats_recording or crm (routeArchived)
+//	archive        Archiver.handleArchive: download the media           → ats_recording or crm (routeArchived),
+//	               and followup
 //	crm            CRM.handle: one meeting record in the CRM
 //	ats            ATS.handleBooking: the interview, in step with the booking
 //	ats_recording  ATS.handleRecording: the interview's recording
+//	followup       Followup.handle: one e-mail of the meeting's notes to its participants
 //	alert          Alerter.handle: one alert to one sink
 //
 // Alerts enter from every step (store.DB.RaiseAlert queues one alert task
@@ -26,14 +28,16 @@ import (
 // jobs (archive_jobs.go, reconcile.go) enqueue archive tasks too.
 
 // Pipeline is the set of steps the daemon runs. A nil Records, Archiver,
-// CRM, ATS or Alerter leaves its steps out (the CRM and ATS when
-// disabled in the configuration; tests leave out what they do not exercise).
+// CRM, ATS, Followup or Alerter leaves its steps out (the CRM, ATS and
+// follow-up when disabled in the configuration; tests leave out what they do
+// not exercise).
 type Pipeline struct {
 	DB       *store.DB
 	Records  *Records
 	Archiver *Archiver
 	CRM      *CRM
 	ATS      *ATS
+	Followup *Followup
 	Alerter  *Alerter
 }
 
@@ -47,6 +51,7 @@ type Stage struct {
 // nil parts.
 func (p *Pipeline) Stages() []Stage {
 	rec, arc, crm, ats, alr := p.Records != nil, p.Archiver != nil, p.CRM != nil, p.ATS != nil, p.Alerter != nil
+	fup := p.Followup != nil
 	var out []Stage
 	for _, s := range []struct {
 		on bool
@@ -59,6 +64,7 @@ func (p *Pipeline) Stages() []Stage {
 		{crm, Stage{store.TaskCRM, p.CRM.handle}},
 		{ats, Stage{store.TaskATS, p.ATS.handleBooking}},
 		{ats, Stage{store.TaskATSRecording, p.ATS.handleRecording}},
+		{fup, Stage{store.TaskFollowup, p.Followup.handle}},
 		{alr, Stage{store.TaskAlert, p.Alerter.handle}},
 	} {
 		if s.on {
@@ -120,9 +126,15 @@ func (p *Pipeline) register(pool *Pool) {
 }
 
 // RouteArchived is the Archiver's OnArchived hook: it queues an archived
-// meeting for its destination (see destinations), or for none. It is
-// idempotent, as replays require.
-func (p *Pipeline) RouteArchived(_ context.Context, nt *store.Notetaker) error {
+// meeting's follow-up e-mail (when the pipeline has one) and the meeting
+// for its destination (see destinations), or for none. It is idempotent,
+// as replays require: the follow-up handler sends once per meeting.
+func (p *Pipeline) RouteArchived(ctx context.Context, nt *store.Notetaker) error {
+	if p.Followup != nil {
+		if err := p.Followup.Schedule(ctx, nt); err != nil {
+			return err
+		}
+	}
 	b, err := bookingOf(p.DB, nt)
 	if err != nil {
 		return err

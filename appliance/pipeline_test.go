@@ -22,13 +22,13 @@ func TestPipeline_StagesCoverEveryTaskKind(t *testing.T) {
 		return out
 	}
 	full := &appliance.Pipeline{Records: &appliance.Records{}, Archiver: &appliance.Archiver{},
-		CRM: &appliance.CRM{}, ATS: &appliance.ATS{}, Alerter: &appliance.Alerter{}}
+		CRM: &appliance.CRM{}, ATS: &appliance.ATS{}, Followup: &appliance.Followup{}, Alerter: &appliance.Alerter{}}
 	if got := kinds(full); !slices.Equal(got, store.TaskKinds) {
 		t.Fatalf("stages %v, want %v", got, store.TaskKinds)
 	}
 	noDestinations := &appliance.Pipeline{Records: &appliance.Records{}, Archiver: &appliance.Archiver{}, Alerter: &appliance.Alerter{}}
 	for _, k := range kinds(noDestinations) {
-		if k == store.TaskCRM || k == store.TaskATS || k == store.TaskATSRecording {
+		if k == store.TaskCRM || k == store.TaskATS || k == store.TaskATSRecording || k == store.TaskFollowup {
 			t.Errorf("disabled destination has stage %s", k)
 		}
 	}

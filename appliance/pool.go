@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
@@ -17,8 +18,9 @@ import (
 // least once, and again after a crash. A nil error completes the task; a
 // apperr.PermanentError dead-letters it at once; any other error retries it with
 // back-off until MaxAttempts; a apperr.LaterError postpones it without counting the
-// attempt. ctx is cancelled when the pool closes; a
-// handler should then return ctx.Err() promptly.
+// attempt. ctx is cancelled when the pool closes, or when the task's lease
+// (renewed while the handler runs) is lost to another run; a handler should
+// then return ctx.Err() promptly.
 type Handler func(ctx context.Context, t *store.Task) error
 
 // Pool runs tasks from the store's queue on a bounded number of goroutines.
@@ -41,11 +43,12 @@ type Pool struct {
 	// Metrics, if set, counts task runs by kind and outcome.
 	Metrics *Metrics
 
-	handlers map[store.TaskKind]Handler
-	ctx      context.Context
-	cancel   context.CancelFunc
-	done     chan struct{} // closed when the dispatcher has returned
-	wg       sync.WaitGroup
+	handlers   map[store.TaskKind]Handler
+	leasesLost atomic.Int64
+	ctx        context.Context
+	cancel     context.CancelFunc
+	done       chan struct{} // closed when the dispatcher has returned
+	wg         sync.WaitGroup
 }
 
 // NewPool returns a pool with default settings.
@@ -140,34 +143,37 @@ func (p *Pool) dispatch() {
 	}
 }
 
-// run executes one leased task and records the outcome.
+// run executes one leased task and records the outcome. While the handler
+// runs, its lease is renewed every Lease/3, so a handler slower than the
+// lease is not started a second time; if the lease is lost anyway (the
+// store was unwritable for a whole lease), the handler's ctx is cancelled
+// and its outcome is dropped by the store (ErrLeaseLost), counted as
+// "lease_lost" and logged: the run that holds the task now reports.
 func (p *Pool) run(t *store.Task) {
 	log := p.Logger.With(slog.String("task", t.Key()), slog.Int("attempt", t.Attempts))
-	err := p.call(t)
+	err := p.callLeased(t, log)
 	if p.ctx.Err() != nil && err != nil {
 		// Interrupted by Close: leave the lease; the next Open releases it.
 		log.Info("task interrupted by shutdown")
 		return
 	}
 	var rerr error
+	var outcome string
 	var perm *apperr.PermanentError
 	var later *apperr.LaterError
 	switch {
 	case err == nil:
-		rerr = p.DB.Complete(t)
-		p.Metrics.TaskRun(t.Kind, "done")
+		rerr, outcome = p.DB.Complete(t), "done"
 		log.Debug("task done")
 	case errors.As(err, &later):
-		rerr = p.DB.Postpone(t, later.Reason, time.Now().Add(later.After))
-		p.Metrics.TaskRun(t.Kind, "postponed")
+		rerr, outcome = p.DB.Postpone(t, later.Reason, time.Now().Add(later.After)), "postponed"
 		log.Info("task postponed", slog.Duration("for", later.After), slog.String("reason", later.Reason))
 	case errors.As(err, &perm) || t.Attempts >= p.MaxAttempts:
 		var alert *store.Alert
 		if p.DeadLetterAlert != nil {
 			alert = p.DeadLetterAlert(t, err)
 		}
-		rerr = p.DB.DeadLetter(t, err.Error(), alert)
-		p.Metrics.TaskRun(t.Kind, "dead_letter")
+		rerr, outcome = p.DB.DeadLetter(t, err.Error(), alert), "dead_letter"
 		log.Error("task dead-lettered", slog.Any("error", err))
 	default:
 		delay := p.backoff(t.Attempts)
@@ -175,18 +181,67 @@ func (p *Pool) run(t *store.Task) {
 		if errors.As(err, &ra) {
 			delay = max(delay, ra.After)
 		}
-		rerr = p.DB.Fail(t, err.Error(), time.Now().Add(delay))
-		p.Metrics.TaskRun(t.Kind, "retry")
+		rerr, outcome = p.DB.Fail(t, err.Error(), time.Now().Add(delay)), "retry"
 		log.Warn("task failed; will retry", slog.Duration("in", delay), slog.Any("error", err))
 	}
-	if rerr != nil {
+	switch {
+	case errors.Is(rerr, store.ErrLeaseLost):
+		p.leasesLost.Add(1)
+		p.Metrics.TaskRun(t.Kind, "lease_lost")
+		log.Warn("task outcome dropped: its lease was lost to another run", slog.String("outcome", outcome))
+	case rerr != nil:
 		// The lease expires and the task runs again: at least once holds.
+		p.Metrics.TaskRun(t.Kind, outcome)
 		log.Error("record task outcome", slog.Any("error", rerr))
+	default:
+		p.Metrics.TaskRun(t.Kind, outcome)
 	}
 }
 
+// LeasesLost counts the runs whose outcome was dropped because their lease
+// had passed to another run.
+func (p *Pool) LeasesLost() int64 { return p.leasesLost.Load() }
+
+// errLeaseLost is the cause of a handler's ctx cancelled by a lost lease.
+var errLeaseLost = errors.New("task lease lost to another run")
+
+// callLeased runs the handler for t while renewing its lease every Lease/3.
+func (p *Pool) callLeased(t *store.Task, log *slog.Logger) error {
+	ctx, cancel := context.WithCancelCause(p.ctx)
+	defer cancel(nil)
+	stop := make(chan struct{})
+	beat := make(chan struct{})
+	go func() {
+		defer close(beat)
+		tick := time.NewTicker(max(p.Lease/3, time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			err := p.DB.Renew(t, p.Lease)
+			if errors.Is(err, store.ErrLeaseLost) {
+				log.Warn("task lease lost while running; stopping it")
+				cancel(errLeaseLost)
+				return
+			} else if err != nil {
+				// Try again at the next beat; two more before the lease ends.
+				log.Error("renew task lease", slog.Any("error", err))
+			}
+		}
+	}()
+	err := p.call(ctx, t)
+	close(stop)
+	<-beat
+	return err
+}
+
 // call runs the handler for t, turning a panic into an error.
-func (p *Pool) call(t *store.Task) (err error) {
+func (p *Pool) call(ctx context.Context, t *store.Task) (err error) {
 	h, ok := p.handlers[t.Kind]
 	if !ok {
 		return apperr.Permanent(fmt.Errorf("no handler for task kind %q", t.Kind))
@@ -196,7 +251,7 @@ func (p *Pool) call(t *store.Task) (err error) {
 			err = fmt.Errorf("handler panic: %v", r)
 		}
 	}()
-	return h(p.ctx, t)
+	return h(ctx, t)
 }
 
 // backoff is the delay before attempt+1: BackoffBase doubled per attempt,

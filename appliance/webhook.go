@@ -88,7 +88,8 @@ func (rc *Receiver) Receive(r *http.Request) (receipt *Receipt, err error) {
 		Notification: store.Notification{
 			ID: env.ID, Type: env.Type, Encoding: encoding, Signature: sig, Body: body, Error: problem,
 		},
-		Tasks: tasks,
+		Tasks:  tasks,
+		Alerts: unsafeIDAlerts(env, problem),
 	})
 	if err != nil {
 		return nil, apperr.Wrap(apperr.EUNAVAILABLE, "store unavailable", err)

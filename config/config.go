@@ -171,7 +171,7 @@ type Backup struct {
 type Tasks struct {
 	Workers     int      `toml:"workers"`      // tasks run at once, 1..64
 	MaxAttempts int      `toml:"max_attempts"` // then the task is dead-lettered, 1..1000
-	Lease       Duration `toml:"lease"`        // a task not finished within its lease runs again, >= 1s
+	Lease       Duration `toml:"lease"`        // renewed while a task runs; a dead worker's task runs again after it, >= 1s
 	BackoffBase Duration `toml:"backoff_base"` // first retry delay, doubled per attempt, > 0
 	BackoffMax  Duration `toml:"backoff_max"`  // retry delay cap, >= BackoffBase
 }

@@ -36,6 +36,9 @@ func (l *loader) validateCRM(c *CRM) {
 			}
 		}
 	}
+	if c.Type == "close" && c.TasksFromActionItems {
+		l.add("crm.tasks_from_action_items", "not supported by crm.type = \"close\" (the meeting is a note on the lead; tasks are not written); use false")
+	}
 	l.paths("crm", "contacts_search_path", c.ContactsSearchPath, "meetings_path", c.MeetingsPath)
 
 	const sf = "crm.salesforce."

@@ -156,13 +156,10 @@ func (s *soak) check(tasks []store.Task, final soakSample) *soakReport {
 	inv("one CRM record per sales meeting; none for interviews; the 400 meeting dead-lettered")
 	inv("one ATS interview per booking, in its final state; one recording per interview")
 	inv("failed_entry and grant.expired alerted once; media_error at most once")
-	s.crm.mu.Lock()
-	crmCreates := map[string]int{}
-	for k, v := range s.crm.creates {
-		crmCreates[k] = v
+	crmCreates := s.crmCreates()
+	for _, v := range crmCreates {
 		rep.crmRecords += v
 	}
-	s.crm.mu.Unlock()
 	s.ats.mu.Lock()
 	atsCreates, atsRecordings, interviews := map[string]int{}, map[string]int{}, map[string]soakInterview{}
 	for k, v := range s.ats.creates {

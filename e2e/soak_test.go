@@ -8,6 +8,7 @@ package e2e
 // minutes; by hand:
 //
 //	go test -run Soak ./e2e -soak.duration 30m -soak.seed 42
+//	go test -run Soak ./e2e -soak.duration 2m -soak.crm hubspot   # through the HubSpot connector
 //
 // The seed is printed at the start and in every failure; a failing seed
 // reproduces its plan (meetings, kills, windows) exactly.
@@ -27,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -50,6 +52,7 @@ type soak struct {
 	storage *soakStorage
 	nylas   *soakNylas
 	crm     *soakCRM
+	hubspot *crmtest.HubSpot // with -soak.crm hubspot, the CRM instead of crm
 	ats     *soakATS
 	alerts  *soakAlertSink
 	app     *soakAppliance
@@ -126,13 +129,21 @@ func TestSoak(t *testing.T) {
 	}
 	reject := ""
 	for _, m := range meetings {
-		if m.Kind == kindSales && !m.Missed && !m.Near {
-			m.Reject, reject = true, m.ID
+		if *soakCRMType == "rest" && m.Kind == kindSales && !m.Missed && !m.Near {
+			m.Reject, reject = true, m.ID // the HubSpot stand-in has no per-meeting 400
 			break
 		}
 	}
 	s.crm = newSoakCRM(s.faults, newSoakDice(seed, 3), reject)
 	defer s.crm.srv.Close()
+	switch *soakCRMType {
+	case "rest":
+	case "hubspot":
+		s.openHubSpot(meetings, newSoakDice(seed, 6))
+		defer s.hubspot.Close()
+	default:
+		t.Fatalf("-soak.crm %q: want rest or hubspot", *soakCRMType)
+	}
 
 	s.dataDir = filepath.Join(t.TempDir(), "data")
 	s.diskFile = filepath.Join(t.TempDir(), "disk-free")
@@ -224,18 +235,14 @@ workers = 8
 max_attempts = 10
 backoff_base = "10ms"
 backoff_max = "1s"
-[crm]
-enabled = true
-base_url = %q
-api_key = "soak-crm-key"
-[ats]
+%s[ats]
 enabled = true
 base_url = %q
 api_key = "soak-ats-key"
 [[alert]]
 type = "webhook"
 url = %q
-`, s.dataDir, metricsAddr, s.nylas.srv.URL, e2eSecret, soakGrant, s.crm.srv.URL, s.ats.srv.URL, s.alerts.srv.URL))
+`, s.dataDir, metricsAddr, s.nylas.srv.URL, e2eSecret, soakGrant, s.crmTable(), s.ats.srv.URL, s.alerts.srv.URL))
 }
 
 // sample reads /metrics every second until the returned func is called.
@@ -442,9 +449,7 @@ func (s *soak) drain() []store.Task {
 // activity counts what the stand-ins have been asked to change.
 func (s *soak) activity() int {
 	n := len(s.alerts.received())
-	s.crm.mu.Lock()
-	n += len(s.crm.records) + s.crm.patches
-	s.crm.mu.Unlock()
+	n += s.crmActivity()
 	s.ats.mu.Lock()
 	n += len(s.ats.keys) + s.ats.replays
 	s.ats.mu.Unlock()
@@ -528,7 +533,7 @@ func (s *soak) summarise(rep *soakReport) {
 	if dir := os.Getenv("NOTEKEEPER_ARTIFACTS"); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			s.t.Errorf("artifacts: %v", err)
-		} else if err := os.WriteFile(filepath.Join(dir, "soak-summary.json"), append(out, '\n'), 0o600); err != nil {
+		} else if err := os.WriteFile(filepath.Join(dir, soakSummaryFile()), append(out, '\n'), 0o600); err != nil {
 			s.t.Errorf("artifacts: %v", err)
 		}
 	}

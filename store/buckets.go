@@ -28,6 +28,7 @@ var (
 
 	// tasks: the durable work queue, one record per task key.
 	//   task key "{kind}/{subject}" → JSON Task
+	//   The bucket's sequence numbers leases (Task.LeaseID).
 	bucketTasks = []byte("tasks")
 
 	// tasks_due: when each live (not dead-lettered) task next becomes runnable;
@@ -70,13 +71,21 @@ var (
 	// state: small named values kept by jobs and handlers.
 	//   "reconciled/{grant id}" → JSON time of the last successful reconciliation
 	//   "webhook/status"        → JSON WebhookStatus
-	//   "crm/{notetaker id}"    → JSON CRMDelivery
 	// (names in state.go).
 	bucketState = []byte("state")
 
 	// ats_delivery: what the ATS was told about each booking (delivery_ats.go).
 	//   booking id → JSON ATSDelivery
 	bucketATSDelivery = []byte("ats_delivery")
+
+	// crm_delivery: what was delivered to the CRM per meeting (delivery_crm.go).
+	//   Notetaker id → JSON CRMDelivery
+	bucketCRMDelivery = []byte("crm_delivery")
+
+	// followups: the follow-up e-mail of each archived meeting ([followup]):
+	// intent recorded before the send, sent after it (followup.go).
+	//   Notetaker id → JSON Followup
+	bucketFollowups = []byte("followups")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -85,7 +94,7 @@ var allBuckets = [][]byte{
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
-	bucketATSDelivery,
+	bucketATSDelivery, bucketCRMDelivery, bucketFollowups,
 }
 
 var (

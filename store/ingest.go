@@ -13,6 +13,10 @@ import (
 type Ingest struct {
 	Notification Notification // Seq and ReceivedAt are assigned by the store
 	Tasks        []TaskRef    // enqueued with the notification's sequence as a ref
+	// Alerts are raised (see RaiseAlert) in the same transaction, unless the
+	// notification is a duplicate: a crash cannot keep the one without the
+	// other.
+	Alerts []Alert
 }
 
 // IngestResult says what Ingest did.
@@ -37,14 +41,26 @@ func (db *DB) Ingest(ctx context.Context, in *Ingest) (IngestResult, error) {
 		return IngestResult{}, fmt.Errorf("ingest: envelope id of %d bytes", n)
 	}
 	var res IngestResult
+	raised := false
 	err := db.write(ctx, func(tx *bolt.Tx) (err error) {
-		res, err = ingestTx(tx, in, db.Now())
-		return err
+		raised = false // this may run twice; see writer.go
+		now := db.Now()
+		if res, err = ingestTx(tx, in, now); err != nil || res.Duplicate {
+			return err
+		}
+		for _, a := range in.Alerts {
+			ok, err := db.raiseAlertTx(tx, a, now)
+			if err != nil {
+				return err
+			}
+			raised = raised || ok
+		}
+		return nil
 	})
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}
-	if !res.Duplicate && len(in.Tasks) > 0 {
+	if !res.Duplicate && len(in.Tasks) > 0 || raised && db.AlertSinks > 0 {
 		db.signalTasks()
 	}
 	return res, nil

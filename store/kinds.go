@@ -33,6 +33,9 @@ const (
 	// TaskATSRecording posts a booked meeting's recording to the ATS.
 	// Subject: Notetaker ID.
 	TaskATSRecording TaskKind = "ats_recording"
+	// TaskFollowup e-mails one archived meeting's summary and action items
+	// to its participants ([followup]). Subject: Notetaker ID.
+	TaskFollowup TaskKind = "followup"
 	// TaskAlert delivers one alert to one sink. Subject: "{alert
 	// sequence}-{sink index}" (AlertTask).
 	TaskAlert TaskKind = "alert"
@@ -40,7 +43,7 @@ const (
 
 // TaskKinds is every task kind, in pipeline order.
 var TaskKinds = []TaskKind{
-	TaskNotetaker, TaskBooking, TaskGrant, TaskArchive, TaskCRM, TaskATS, TaskATSRecording, TaskAlert,
+	TaskNotetaker, TaskBooking, TaskGrant, TaskArchive, TaskCRM, TaskATS, TaskATSRecording, TaskFollowup, TaskAlert,
 }
 
 // AlertKind names what an alert is about; [[alert]] kinds filters on it.

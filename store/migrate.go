@@ -24,6 +24,9 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 2 → 3: the ATS delivery state moves from "ats/" state records to its
 	// own bucket (delivery_ats.go).
 	migrateATSState,
+	// 3 → 4: CRM delivery records leave the state bucket ("crm/{id}") for
+	// their own bucket, crm_delivery.
+	migrateCRMDelivery,
 }
 
 // schemaVersion reads the recorded version; a new file is version 0.

@@ -118,3 +118,34 @@ func (db *DB) UpdateNotetaker(id string, fn func(*Notetaker) error) (*Notetaker,
 	}
 	return nt, nil
 }
+
+// RecordBot records a Notetaker this appliance created itself (`notekeeper
+// bot join`), as its notetaker.created notification would: b's grant,
+// meeting link and provider, event, join time, and its state when no
+// notification has set one yet (a notification is newer and wins). Only
+// what is still unknown is filled, so recording the same bot again (a join
+// that found its bot already sent) changes nothing. From then on it is a
+// meeting like any other: its media notification archives it, and the
+// reconcile job finds it through the grant's list if that notification is
+// missed.
+func (db *DB) RecordBot(b Notetaker) (*Notetaker, error) {
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	return db.UpdateNotetaker(b.ID, func(nt *Notetaker) error {
+		fill(&nt.GrantID, b.GrantID)
+		fill(&nt.MeetingLink, b.MeetingLink)
+		fill(&nt.MeetingProvider, b.MeetingProvider)
+		fill(&nt.Event.EventID, b.Event.EventID)
+		fill(&nt.Event.CalendarID, b.Event.CalendarID)
+		if nt.JoinTime.IsZero() {
+			nt.JoinTime = b.JoinTime
+		}
+		if nt.StateAt == 0 {
+			fill(&nt.State, b.State)
+		}
+		return nil
+	})
+}

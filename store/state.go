@@ -16,8 +16,6 @@ const (
 	StateReconcilePrefix = "reconciled/"
 	// StateWebhook is the WebhookStatus the webhook_watchdog job last saw.
 	StateWebhook = "webhook/status"
-	// StateCRMPrefix + Notetaker ID is the meeting's CRMDelivery.
-	StateCRMPrefix = "crm/"
 	// StateATSPrefix + booking ID held the booking's ATS delivery before
 	// schema 3 moved it to the ats_delivery bucket (delivery_ats.go).
 	StateATSPrefix = "ats/"

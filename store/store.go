@@ -35,6 +35,10 @@ var (
 	ErrClosed = errors.New("store is closed")
 	// ErrTooNew: the file was written by a newer notekeeper.
 	ErrTooNew = errors.New("database schema is newer than this binary")
+	// ErrLeaseLost: the caller's lease on a task ran out and the task was
+	// leased again (or released, or finished): the caller's outcome is
+	// dropped and the task is left to its current holder.
+	ErrLeaseLost = errors.New("task lease lost")
 )
 
 // DB is notekeeper's store. Its methods are safe for concurrent use once Open

@@ -39,10 +39,15 @@ type Task struct {
 	Attempts   int       `json:"attempts"` // leases since the last success
 	NextRun    time.Time `json:"next_run"` // due time, or lease expiry while leased
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
-	LastError  string    `json:"last_error,omitempty"`
-	Dead       bool      `json:"dead,omitempty"` // dead-lettered: runs again only by Retry
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	// LeaseID names the lease a worker got from Lease (unique across the
+	// store: the tasks bucket's sequence). Renew, Complete, Fail, DeadLetter
+	// and Postpone act only for the current lease; a stale copy gets
+	// ErrLeaseLost. 0 for a task never leased.
+	LeaseID   uint64    `json:"lease_id,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	Dead      bool      `json:"dead,omitempty"` // dead-lettered: runs again only by Retry
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Leased reports whether a worker holds the task at now.
@@ -154,6 +159,9 @@ func (db *DB) Lease(max int, lease time.Duration) ([]*Task, time.Time, error) {
 			if err != nil {
 				return fmt.Errorf("due task %q: %w", key, err)
 			}
+			if t.LeaseID, err = tx.Bucket(bucketTasks).NextSequence(); err != nil {
+				return err
+			}
 			t.Attempts++
 			t.LeaseUntil = now.Add(lease)
 			t.NextRun = t.LeaseUntil
@@ -174,13 +182,15 @@ func (db *DB) Lease(max int, lease time.Duration) ([]*Task, time.Time, error) {
 // Complete records that leased, as returned by Lease, succeeded. The task is
 // deleted unless work arrived meanwhile; then the refs leased handled are
 // removed and the task is runnable again at once. Completing a task that no
-// longer exists is not an error.
+// longer exists is not an error; completing one whose lease was handed to
+// another worker is ErrLeaseLost and changes nothing (so are Fail,
+// DeadLetter and Postpone).
 func (db *DB) Complete(leased *Task) error {
 	again := false
 	err := db.update(func(tx *bolt.Tx) error {
 		again = false // this may run twice; see writer.go
 		now := db.Now()
-		t, err := takeTask(tx, leased.Key())
+		t, err := takeLeased(tx, leased)
 		if t == nil || err != nil {
 			return err
 		}
@@ -208,7 +218,7 @@ func (db *DB) Complete(leased *Task) error {
 func (db *DB) Fail(leased *Task, msg string, retryAt time.Time) error {
 	err := db.update(func(tx *bolt.Tx) error {
 		now := db.Now()
-		t, err := takeTask(tx, leased.Key())
+		t, err := takeLeased(tx, leased)
 		if t == nil || err != nil {
 			return err
 		}
@@ -234,7 +244,7 @@ func (db *DB) DeadLetter(leased *Task, msg string, alert *Alert) error {
 	err := db.update(func(tx *bolt.Tx) error {
 		raised = false // this may run twice; see writer.go
 		now := db.Now()
-		t, err := takeTask(tx, leased.Key())
+		t, err := takeLeased(tx, leased)
 		if t == nil || err != nil {
 			return err
 		}
@@ -259,7 +269,7 @@ func (db *DB) DeadLetter(leased *Task, msg string, alert *Alert) error {
 // is low, an upstream asked to wait). reason is kept as LastError.
 func (db *DB) Postpone(leased *Task, reason string, at time.Time) error {
 	err := db.update(func(tx *bolt.Tx) error {
-		t, err := takeTask(tx, leased.Key())
+		t, err := takeLeased(tx, leased)
 		if t == nil || err != nil {
 			return err
 		}
@@ -270,6 +280,30 @@ func (db *DB) Postpone(leased *Task, reason string, at time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("postpone task %s: %w", leased.Key(), err)
+	}
+	return nil
+}
+
+// Renew extends leased's lease to now+lease, for a worker whose handler is
+// still running: the task is not handed out again meanwhile. It returns
+// ErrLeaseLost when leased no longer holds the task (the lease ran out and
+// the task was leased again, or it was finished or released); the worker
+// should then stop. leased itself is not modified.
+func (db *DB) Renew(leased *Task, lease time.Duration) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		t, err := takeLeased(tx, leased)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			return ErrLeaseLost
+		}
+		t.LeaseUntil = db.Now().Add(lease)
+		t.NextRun = t.LeaseUntil
+		return putTask(tx, t)
+	})
+	if err != nil {
+		return fmt.Errorf("renew lease of task %s: %w", leased.Key(), err)
 	}
 	return nil
 }
@@ -346,6 +380,22 @@ func takeTask(tx *bolt.Tx, key string) (*Task, error) {
 		}
 	}
 	return t, nil
+}
+
+// takeLeased is takeTask for the holder of a lease: a task that no longer
+// exists is (nil, nil); one that leased does not hold (another lease, or no
+// lease: released or finished) is ErrLeaseLost, and is left untouched.
+func takeLeased(tx *bolt.Tx, leased *Task) (*Task, error) {
+	t, err := getTask(tx, leased.Key())
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if t.Dead || t.LeaseUntil.IsZero() || t.LeaseID != leased.LeaseID {
+		return nil, ErrLeaseLost
+	}
+	return takeTask(tx, leased.Key())
 }
 
 func getTask(tx *bolt.Tx, key string) (*Task, error) {

@@ -438,6 +438,51 @@ func TestMeetingPage_FilesInBucket(t *testing.T) {
 	}
 }
 
+// TestMeetingPage_CRMRecordLink: a delivered meeting links to its record in
+// the vendor's UI when the connector could build a URL.
+func TestMeetingPage_CRMRecordLink(t *testing.T) {
+	ui := openSeededUI(t, testUsers(t))
+	d := &store.CRMDelivery{Connector: "salesforce", RecordID: "00U000000000001AAA", DeliveredAt: time.Now(),
+		RecordURL: "https://acme.my.salesforce.com/lightning/r/Event/00U000000000001AAA/view"}
+	if err := ui.DB.PutCRMDelivery(seedID, d); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ui.get(t, "/admin/meetings/"+seedID)
+	if !strings.Contains(body, `to salesforce · <a href="https://acme.my.salesforce.com/lightning/r/Event/00U000000000001AAA/view" rel="noopener">open the record</a>`) {
+		t.Error("meeting page lacks the link to the CRM record")
+	}
+}
+
+// TestMeetingPage_Followup: the meeting page says what became of the
+// follow-up e-mail.
+func TestMeetingPage_Followup(t *testing.T) {
+	cases := []struct {
+		name   string
+		record func(db *store.DB)
+		want   []string
+	}{
+		{name: "none recorded", record: func(*store.DB) {}, want: []string{"Follow-up e-mail: <span class=\"muted\">none</span>"}},
+		{name: "sent", record: func(db *store.DB) {
+			db.FollowupIntent(seedID, "g1", "Notes: Q", []string{"jo@your-company.example"})
+			db.FollowupSent(seedID, "m1")
+		}, want: []string{"Follow-up e-mail: <span class=\"ok\">sent</span>", "to jo@your-company.example"}},
+		{name: "skipped", record: func(db *store.DB) { db.FollowupSkipped(seedID, "no summary") },
+			want: []string{"<span class=\"muted\">not sent</span>", "no summary"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ui := openSeededUI(t, testUsers(t))
+			tc.record(ui.DB)
+			_, body := ui.get(t, "/admin/meetings/"+seedID)
+			for _, want := range tc.want {
+				if !strings.Contains(body, want) {
+					t.Errorf("meeting page lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
 func TestDeliveries_ListUnmatchedCandidates(t *testing.T) {
 	ui := openSeededUI(t, testUsers(t))
 	_, err := ui.DB.UpdateATSDelivery("bkg-stranger", func(d *store.ATSDelivery) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/admin"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/crm/rest"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
 	"github.com/notekeeper/notekeeper/appliance/links"
@@ -303,8 +304,8 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 	s.Links = signer
 
 	crm := &appliance.CRM{
-		DB: db, Nylas: client, API: &outbound.Client{BaseURL: crmURL, APIKey: "crm-key"},
-		ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings",
+		DB: db, Nylas: client, Connector: &rest.Connector{API: &outbound.Client{BaseURL: crmURL, APIKey: "crm-key"},
+			ContactsSearchPath: "/api/contacts/search", MeetingsPath: "/api/meetings"},
 		InternalDomains: []string{"your-company.example"}, Links: signer, DataDir: a.DataDir, Logger: quiet,
 	}
 	crm.Register(pool)

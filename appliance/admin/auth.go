@@ -1,12 +1,16 @@
 package admin
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,6 +32,8 @@ const maxCached = 256
 // hash of one, and a changed password in the config takes a restart anyway.
 // An unknown user name is compared against the costliest configured hash
 // (and refused), so the answer's timing does not tell which names exist.
+// Comparisons are admitted by a throttle (throttle.go), so unauthenticated
+// requests cannot turn bcrypt into a denial of service.
 type authenticator struct {
 	users map[string][]byte
 	dummy []byte
@@ -35,13 +41,15 @@ type authenticator struct {
 	ttl   time.Duration
 	now   func() time.Time
 
+	throttle *throttle
+
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]time.Time // HMAC(user, password) → expiry
 }
 
 func newAuthenticator(users map[string]string, ttl time.Duration, now func() time.Time) (*authenticator, error) {
 	a := &authenticator{users: map[string][]byte{}, key: make([]byte, 32), ttl: ttl, now: now,
-		cache: map[[sha256.Size]byte]time.Time{}}
+		cache: map[[sha256.Size]byte]time.Time{}, throttle: newThrottle(now)}
 	rand.Read(a.key)
 	cost := -1
 	for name, hash := range users {
@@ -64,8 +72,11 @@ func newAuthenticator(users map[string]string, ttl time.Duration, now func() tim
 func (a *authenticator) enabled() bool { return len(a.users) > 0 }
 
 // verify reports whether user and password match a configured user. It
-// always costs one bcrypt comparison unless the pair was verified within ttl.
-func (a *authenticator) verify(user, password string) bool {
+// costs one bcrypt comparison unless the pair was verified within ttl; the
+// comparison is admitted by the throttle for client, which may refuse it
+// (a *throttleError) or find that ctx has ended (ctx's error), and then no
+// comparison is made.
+func (a *authenticator) verify(ctx context.Context, client netip.Addr, user, password string) (bool, error) {
 	mac := hmac.New(sha256.New, a.key)
 	mac.Write([]byte(user))
 	mac.Write([]byte{0})
@@ -77,14 +88,21 @@ func (a *authenticator) verify(user, password string) bool {
 	exp, ok := a.cache[k]
 	a.mu.Unlock()
 	if ok && now.Before(exp) {
-		return true
+		return true, nil
+	}
+	release, err := a.throttle.acquire(ctx, client)
+	if err != nil {
+		return false, err
 	}
 	hash, known := a.users[user]
 	if !known {
 		hash = a.dummy
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
-		return false
+	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && known
+	release()
+	a.throttle.result(client, match)
+	if !match {
+		return false, nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -99,7 +117,7 @@ func (a *authenticator) verify(user, password string) bool {
 		}
 	}
 	a.cache[k] = now.Add(a.ttl)
-	return true
+	return true, nil
 }
 
 // requireUsers answers 404 to everything when no admin user is configured:
@@ -120,7 +138,26 @@ func (h *Handler) requireUsers(next http.Handler) http.Handler {
 func (h *Handler) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, password, ok := r.BasicAuth()
-		if !ok || !h.auth.verify(user, password) {
+		var verified bool
+		var err error
+		if ok {
+			verified, err = h.auth.verify(r.Context(), clientAddr(r.RemoteAddr), user, password)
+		}
+		var te *throttleError
+		switch {
+		case errors.As(err, &te):
+			h.cfg.Logger.Warn("admin login throttled", slog.String("user", user), slog.String("remote", r.RemoteAddr), slog.Any("error", err))
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, te.after.Round(time.Second)/time.Second))))
+			status := http.StatusServiceUnavailable
+			if errors.Is(err, errBackoff) {
+				status = http.StatusTooManyRequests
+			}
+			textError(w, status, err.Error())
+			return
+		case err != nil:
+			return // the client has gone
+		}
+		if !verified {
 			if ok {
 				h.cfg.Logger.Warn("admin login refused", slog.String("user", user), slog.String("remote", r.RemoteAddr))
 			}

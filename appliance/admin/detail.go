@@ -27,6 +27,7 @@ const (
 type detail struct {
 	*meeting
 	CRMInfo             *store.CRMDelivery // what the CRM was told, nil when nothing
+	Followup            state              // the [followup] e-mail
 	Files               []file
 	Transcript          string
 	TranscriptTruncated bool
@@ -74,6 +75,9 @@ func (h *Handler) meetingDetail(nt *store.Notetaker) (*detail, error) {
 	}
 	d := &detail{meeting: m}
 	if d.CRMInfo, err = crmDelivery(h.cfg.DB, nt.ID); err != nil {
+		return nil, err
+	}
+	if d.Followup, err = h.followupState(nt, ix); err != nil {
 		return nil, err
 	}
 	dir, err := archive.MediaDir(h.cfg.DataDir, nt.ID)

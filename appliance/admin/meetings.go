@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
@@ -212,6 +213,29 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return state{Label: "interview " + cmp.Or(d.Told.Status, "created"), Class: "muted", Detail: "notes not added yet"}, nil
 	}
 	return state{Label: "not yet", Class: "muted", Detail: "booking " + b.ID}, nil
+}
+
+// followupState is the meeting's follow-up e-mail ([followup]): its task
+// when one is queued or dead, else what was recorded of the send.
+func (h *Handler) followupState(nt *store.Notetaker, ix *index) (state, error) {
+	if s, ok := taskState(ix, store.TaskRef{Kind: store.TaskFollowup, Subject: nt.ID}.Key()); ok {
+		return s, nil
+	}
+	f, err := h.cfg.DB.Followup(nt.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if !nt.ArchiveDone {
+			return state{Label: "after the archive", Class: "muted", Detail: "sent once the media is archived, when [followup] is enabled"}, nil
+		}
+		return state{Label: "none", Class: "muted", Detail: "[followup] is off, or the meeting was archived before it was enabled"}, nil
+	case err != nil:
+		return state{}, err
+	case f.State == store.FollowupSent:
+		return state{Label: "sent", Class: "ok", Detail: fmt.Sprintf("to %s, %s", strings.Join(f.To, ", "), f.SentAt.UTC().Format(time.RFC3339))}, nil
+	case f.State == store.FollowupSkipped:
+		return state{Label: "not sent", Class: "muted", Detail: f.Reason}, nil
+	}
+	return state{Label: "sending", Class: "warn", Detail: "to " + strings.Join(f.To, ", ")}, nil
 }
 
 // crmDelivery is the CRM record of Notetaker id, nil when nothing was

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,7 +47,15 @@ var (
 	// ErrBusy: another Fetch of this Fetcher is writing the same partial
 	// file. Nothing is touched; try again later.
 	ErrBusy = errors.New("file already being fetched")
+	// ErrNoSpace: the file would take the disk below Request.Reserve (as
+	// announced, or as found while streaming), or the disk is full
+	// (ENOSPC). The partial is deleted, so the space is given back; try
+	// again once there is room.
+	ErrNoSpace = errors.New("not enough disk space above the reserve")
 )
+
+// defaultReserveEvery is how often, in bytes streamed, Reserve.Free is asked again.
+const defaultReserveEvery = 8 << 20
 
 const (
 	copyBufferSize      = 256 << 10
@@ -128,7 +137,74 @@ type Request struct {
 	// becomes thumbnail.jpg); by default the final name is Name. It must
 	// return a visible file name, like Name.
 	NameFor func(contentType string) string
+	// Reserve, when set, is the free space the download must leave on
+	// Dir's file system (see Reserve).
+	Reserve *Reserve
 }
+
+// Reserve keeps free space for the rest of the appliance (the store must
+// still be able to take notifications) while a file downloads: a file whose
+// announced size would take the free space below Keep is refused before a
+// byte is written, and while streaming Free is asked again every Every
+// bytes and the download stops unless another Every bytes fit above Keep.
+// Both end in ErrNoSpace, as does ENOSPC. Concurrent downloads each check on
+// their own; each may take up to Every bytes between two checks.
+type Reserve struct {
+	Free  func() (uint64, error) // bytes free on Dir's file system
+	Keep  int64                  // bytes that must stay free: [archive] min_free_bytes
+	Every int64                  // re-check after this many bytes; default 8 MiB
+}
+
+// room fails with ErrNoSpace unless need more bytes fit above the reserve.
+func (rv *Reserve) room(need int64) error {
+	free, err := rv.Free()
+	if err != nil {
+		return fmt.Errorf("measure free space: %w", err)
+	}
+	if int64(free)-need < rv.Keep {
+		return fmt.Errorf("%w: %d bytes free, %d more needed, %d reserved", ErrNoSpace, free, need, rv.Keep)
+	}
+	return nil
+}
+
+// reserveWriter asks the Reserve for room every Every bytes, before writing.
+type reserveWriter struct {
+	w      io.Writer
+	rv     *Reserve
+	left   int64 // bytes still to come, -1 when unknown
+	credit int64 // bytes that may be written before the next check
+}
+
+func (rw *reserveWriter) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		if rw.credit <= 0 {
+			every := cmp.Or(rw.rv.Every, defaultReserveEvery)
+			need := every
+			if rw.left >= 0 {
+				need = min(need, rw.left)
+			}
+			if err := rw.rv.room(need); err != nil {
+				return done, err
+			}
+			rw.credit = every
+		}
+		chunk := p[done:min(len(p), done+int(min(rw.credit, int64(len(p)))))]
+		n, err := rw.w.Write(chunk)
+		done += n
+		rw.credit -= int64(n)
+		if rw.left >= 0 {
+			rw.left = max(0, rw.left-int64(n))
+		}
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// noSpace reports whether err means the disk (or the reserve) is full.
+func noSpace(err error) bool { return errors.Is(err, ErrNoSpace) || errors.Is(err, syscall.ENOSPC) }
 
 // Result describes a completed file.
 type Result struct {
@@ -158,8 +234,9 @@ type Result struct {
 // On failure the partial is kept when a later Fetch can resume it: a cut
 // connection or short body (io.ErrUnexpectedEOF), a stall, ctx ending (the
 // call returns promptly with ctx's error wrapped), ErrExpired, other
-// statuses, local I/O errors. It is removed after ErrTooLarge and
-// ErrSizeMismatch, and when empty. Errors read "fetch {name}: …".
+// statuses, local I/O errors. It is removed after ErrTooLarge,
+// ErrSizeMismatch and ErrNoSpace (the disk's free space is given back), and
+// when empty. Errors read "fetch {name}: …".
 //
 // Two Fetches for the same partial file at once through one Fetcher: the
 // second fails with ErrBusy. Different files may be fetched concurrently.
@@ -199,6 +276,12 @@ func (f *Fetcher) fetch(ctx context.Context, r Request) (*Result, error) {
 	res, keep, err := f.transfer(ctx, client, u, r, file)
 	if cerr := file.Close(); err == nil && cerr != nil {
 		err, keep = cerr, true
+	}
+	if noSpace(err) { // give the space back: the reserve is for the store
+		keep = false
+		if !errors.Is(err, ErrNoSpace) {
+			err = fmt.Errorf("%w: %w", ErrNoSpace, err)
+		}
 	}
 	if err != nil {
 		if fi, serr := os.Stat(partial); !keep || (serr == nil && fi.Size() == 0) {
@@ -305,6 +388,15 @@ func (f *Fetcher) transfer(ctx context.Context, client *http.Client, u *url.URL,
 			return nil, false, fmt.Errorf("%w: storage announces %d bytes, Nylas %d", ErrSizeMismatch, total, r.Expect)
 		}
 	}
+	left := total - have // -1 or less: unknown
+	if total < 0 && r.Expect > 0 {
+		left = r.Expect - have
+	}
+	if r.Reserve != nil && left >= 0 {
+		if err := r.Reserve.room(left); err != nil {
+			return nil, false, err
+		}
+	}
 	if _, err := file.Seek(have, io.SeekStart); err != nil {
 		return nil, true, err
 	}
@@ -321,8 +413,12 @@ func (f *Fetcher) transfer(ctx context.Context, client *http.Client, u *url.URL,
 	if limit >= 0 {
 		body = io.LimitReader(body, limit-have+1)
 	}
+	dst := io.Writer(file)
+	if r.Reserve != nil {
+		dst = &reserveWriter{w: file, rv: r.Reserve, left: max(-1, left)}
+	}
 	buf := copyBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(file, h), body, *buf)
+	n, err := io.CopyBuffer(io.MultiWriter(dst, h), body, *buf)
 	copyBuffers.Put(buf)
 	size := have + n
 	switch {
@@ -332,6 +428,8 @@ func (f *Fetcher) transfer(ctx context.Context, client *http.Client, u *url.URL,
 		return nil, false, fmt.Errorf("%w: over the %d bytes Nylas announced", ErrSizeMismatch, r.Expect)
 	case total >= 0 && size > total:
 		return nil, false, fmt.Errorf("body longer than the %d bytes announced", total)
+	case noSpace(err):
+		return nil, false, fmt.Errorf("stopped after %d bytes: %w", size, err)
 	case err != nil:
 		return nil, true, fmt.Errorf("interrupted after %d bytes: %w", size, interrupted(err))
 	case total >= 0 && size < total:

@@ -10,6 +10,7 @@
 //	files.key                  the key that signs /files links (LinkKeyFile)
 //	webhook.json               the webhook destination and its secret (WebhookFile)
 //	webhook-previous.json      the secret before a rotation (PreviousWebhookFile)
+//	nylas-configurations.json  the Scheduler configurations `nylas apply` made or adopted (NylasConfigurationsFile)
 //	media/{notetaker_id}/      one meeting's archived files (MediaDir)
 //	index/                     the search index (IndexDir)
 //	backups/                   what the backup job writes (BackupDir)
@@ -37,6 +38,11 @@ const (
 	// PreviousWebhookFile keeps the secret before the last rotation, still
 	// accepted for a while.
 	PreviousWebhookFile = "webhook-previous.json"
+	// NylasConfigurationsFile keeps the ID of each Scheduler configuration
+	// `notekeeper nylas apply` created or adopted, by [[scheduler]] name. It
+	// is a file, not a store bucket, because the CLI writes it while the
+	// daemon holds the store's lock.
+	NylasConfigurationsFile = "nylas-configurations.json"
 	// MediaDir holds one folder per meeting, named by Notetaker ID, with its
 	// archived files and manifest.
 	MediaDir = "media"
@@ -53,7 +59,7 @@ const (
 
 // StateFiles are the files directly in the data dir that a backup holds
 // besides the store and CertDir.
-var StateFiles = []string{LinkKeyFile, WebhookFile, PreviousWebhookFile}
+var StateFiles = []string{LinkKeyFile, WebhookFile, PreviousWebhookFile, NylasConfigurationsFile}
 
 // DBPath is the store's path in dataDir.
 func DBPath(dataDir string) string { return filepath.Join(dataDir, DBFile) }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/notekeeper/notekeeper/appliance/nylas/nylastest"
 )
 
 // Simulator is a stand-in for the Nylas API and Nylas' media storage.
@@ -22,6 +24,15 @@ import (
 //	GET /v3/notetakers/{id}[/media]                 standalone bots (none here: 404)
 //	GET /v3/grants/{grant}/events/{id}?calendar_id= a calendar event with participants
 //	GET /v3/webhooks, GET /v3/webhooks/{id}         the demo's webhook destination
+//
+// and, through Provisioning (a nylastest stand-in), what `nylas plan|apply`,
+// `bot join|cancel|leave` and the follow-up e-mail use:
+//
+//	GET /v3/grants                                   the demo's grant
+//	GET|PUT /v3/grants/{grant}/calendars/{id}        its calendar's Notetaker rules
+//	/v3/grants/{grant}/scheduling/configurations…    Scheduler configurations
+//	POST /v3/grants/{grant}/notetakers, …/cancel, …/leave   ad-hoc bots
+//	POST /v3/grants/{grant}/messages/send            e-mails (kept, not sent)
 //
 // Storage (no API key; pre-signed):
 //
@@ -37,6 +48,9 @@ type Simulator struct {
 	Start      time.Time     // the demo's "now": meetings joined 50 min before, media kept 14 days after
 	LinkTTL    time.Duration // life of the links the media endpoint hands out; default 1h
 	Now        func() time.Time
+	// Provisioning answers the provisioning endpoints; it holds the demo's
+	// grant and its primary calendar, without rules.
+	Provisioning *nylastest.Server
 
 	meetings []*Meeting
 	media    map[string][]MediaFile // by Notetaker ID
@@ -56,6 +70,15 @@ func NewSimulator(apiKey string, meetings ...*Meeting) *Simulator {
 		signer: urlSigner{key: []byte(rand.Text())}, Now: time.Now, Start: time.Now(), LinkTTL: time.Hour}
 	for _, m := range meetings {
 		s.media[m.NotetakerID] = m.Media()
+	}
+	s.Provisioning = nylastest.NewHandler(apiKey)
+	grants := map[string]bool{}
+	for _, m := range meetings {
+		if !grants[m.GrantID] {
+			grants[m.GrantID] = true
+			s.Provisioning.AddGrant(m.GrantID, m.Organizer.Email, "google")
+			s.Provisioning.AddCalendar(m.GrantID, m.Organizer.Email, true)
+		}
 	}
 	return s
 }
@@ -104,6 +127,12 @@ func (s *Simulator) Handler() http.Handler {
 	mux.Handle("GET /v3/webhooks", s.api(s.listWebhooks))
 	mux.Handle("GET /v3/webhooks/{id}", s.api(s.getWebhook))
 	mux.HandleFunc("GET /storage/{id}/{name}", s.storage)
+	prov := s.Provisioning.Handler()
+	for _, p := range []string{"GET /v3/grants", "/v3/grants/{grant}/calendars/{id}", "/v3/grants/{grant}/scheduling/",
+		"POST /v3/grants/{grant}/notetakers", "/v3/grants/{grant}/notetakers/{id}/cancel", "/v3/grants/{grant}/notetakers/{id}/leave",
+		"POST /v3/grants/{grant}/messages/send"} {
+		mux.Handle(p, prov)
+	}
 	return mux
 }
 

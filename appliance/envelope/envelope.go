@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/notekeeper/notekeeper/store"
@@ -94,6 +95,9 @@ func Parse(body []byte) (*Envelope, error) {
 }
 
 func requiredString(raw json.RawMessage, name string, max int) (string, error) {
+	if !utf8.Valid(raw) {
+		return "", fmt.Errorf("%w: %s is not valid UTF-8", ErrNotEnvelope, name)
+	}
 	s, ok := jsonString(raw)
 	if !ok {
 		return "", fmt.Errorf("%w: %s is missing or not a string", ErrNotEnvelope, name)
@@ -104,16 +108,28 @@ func requiredString(raw json.RawMessage, name string, max int) (string, error) {
 	return s, nil
 }
 
-// jsonString decodes raw when it is a JSON string.
+// jsonString decodes raw when it is a JSON string of valid UTF-8. The raw
+// bytes are checked: json.Unmarshal would replace an invalid byte (or a
+// lone surrogate escape) with U+FFFD, and two IDs differing only there
+// would become one (issue 18 #4); U+FFFD itself is refused by isControl.
 func jsonString(raw json.RawMessage) (string, bool) {
 	var s string
-	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+	if len(raw) == 0 || raw[0] != '"' || !utf8.Valid(raw) || json.Unmarshal(raw, &s) != nil {
 		return "", false
 	}
 	return s, true
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// isControl reports whether r may not appear in an ID or type: C0 and C1
+// controls and DEL, format characters (unicode.Cf: bidi controls such as
+// U+202E, zero-width characters, the BOM, the soft hyphen), the other bidi
+// controls, the line and paragraph separators, and U+FFFD, which stands for
+// bytes that were not UTF-8. Such an ID is refused rather than escaped
+// wherever it is shown (issue 18 #6).
+func isControl(r rune) bool {
+	return unicode.IsControl(r) || r == 0x2028 || r == 0x2029 || r == utf8.RuneError ||
+		unicode.In(r, unicode.Cf, unicode.Bidi_Control)
+}
 
 // DecodeObject decodes data.object of a notification body into a T (one of
 // the nylas package's object shapes).

@@ -79,6 +79,16 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (json.R
 	return envelopeData(raw)
 }
 
+// getData GETs path with query and returns the envelope's data; absent or
+// null data is errNoData.
+func (c *Client) getData(ctx context.Context, path string, query url.Values) (json.RawMessage, error) {
+	data, err := c.get(ctx, path, query)
+	if err == nil && data == nil {
+		err = errNoData
+	}
+	return data, err
+}
+
 // object sends method path with body in (nil for none) and decodes the
 // envelope's data into out; absent or null data is an error.
 func (c *Client) object(ctx context.Context, method, path string, query url.Values, in, out any) error {
@@ -121,6 +131,14 @@ func envelopeData(raw []byte) (json.RawMessage, error) {
 // JSON body in, retrying as the package doc describes, and returns the body
 // of the 2xx answer.
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, in any) ([]byte, error) {
+	return c.sendWith(ctx, method, path, query, in, "")
+}
+
+// sendWith is send with an Idempotency-Key header when key is not empty. A
+// POST carrying a key is retried like a PUT (also after a 500, 502, 504 or
+// a transport failure): Nylas caches the answer to a key for an hour and
+// replays it, so a repeat cannot act twice.
+func (c *Client) sendWith(ctx context.Context, method, path string, query url.Values, in any, idempotencyKey string) ([]byte, error) {
 	var body []byte
 	if in != nil {
 		var err error
@@ -137,11 +155,11 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		attempts = defaultMaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
-		raw, err := c.once(ctx, method, path, target, body)
+		raw, err := c.once(ctx, method, path, target, body, idempotencyKey)
 		if err == nil {
 			return raw, nil
 		}
-		wait, retry := c.retryable(method, err, attempt)
+		wait, retry := c.retryable(method, err, attempt, idempotencyKey != "")
 		if !retry || attempt >= attempts {
 			return nil, err
 		}
@@ -171,7 +189,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 // once sends one request and returns the body of a 2xx answer; otherwise an
 // *Error for an HTTP answer, a *transportError when no whole answer came,
 // or another error (a body over maxBody).
-func (c *Client) once(ctx context.Context, method, path, target string, body []byte) ([]byte, error) {
+func (c *Client) once(ctx context.Context, method, path, target string, body []byte, idempotencyKey string) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -185,6 +203,9 @@ func (c *Client) once(ctx context.Context, method, path, target string, body []b
 	req.Header.Set("User-Agent", cmp.Or(c.UserAgent, defaultUserAgent))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
 	}
 	hc := c.HTTP
 	if hc == nil {
@@ -230,9 +251,9 @@ func (e *transportError) Error() string {
 func (e *transportError) Unwrap() error { return e.err }
 
 // retryable reports whether err, the outcome of attempt, may be retried and
-// after how long.
-func (c *Client) retryable(method string, err error, attempt int) (time.Duration, bool) {
-	idempotent := method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+// after how long; keyed says the request carried an Idempotency-Key.
+func (c *Client) retryable(method string, err error, attempt int, keyed bool) (time.Duration, bool) {
+	idempotent := keyed || method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
 	var apiErr *Error
 	var te *transportError
 	switch {

@@ -1,6 +1,18 @@
 // Package nylas is notekeeper's client for the parts of the Nylas v3 API it
-// uses: Notetakers (one, a page, all pages, media links, history), calendar
-// events, and webhook destinations.
+// uses: Notetakers (one, a page, all pages, media links, history; and the
+// ad-hoc create, cancel and leave), calendar events, webhook destinations,
+// and what `notekeeper nylas plan|apply` provisions: calendars' Notetaker
+// rules, Scheduler configurations, the grants list, and messages/send for
+// the follow-up e-mail.
+//
+// # Wire shapes
+//
+// Each provisioning request body is built by exactly one function named
+// encode… (encodeCalendarNotetaker, encodeConfiguration,
+// encodeConfigurationUpdate, encodeNotetakerCreate, encodeMessage), so a
+// shape Nylas changes — the calendar's notetaker object is being replaced by
+// notetaker_settings — is changed there and nowhere else; the typed values
+// callers fill are the neutral model, not the wire.
 //
 // # Layers
 //
@@ -24,8 +36,12 @@
 //     is not waited out and the call fails with the *Error at once.
 //   - 500, 502 and 504, and transport failures (refused or dropped
 //     connections, the HTTP client's timeout, a body cut short), only for GET,
-//     PUT and DELETE. A POST may have been processed, so repeating it could
-//     act twice.
+//     PUT and DELETE, and for a POST carrying an Idempotency-Key (SendMessage:
+//     Nylas replays its cached answer for an hour). Any other POST may have
+//     been processed, so repeating it could act twice: CreateNotetaker,
+//     CreateConfiguration and CreateWebhook are retried only on 429 and 503,
+//     which say the request was not processed; after any other failure the
+//     caller must look for what it may have created before creating again.
 //
 // Every other answer, 4xx included, ends the call at once. A wait that would
 // outlast ctx's deadline is not started: the call fails with the last error.

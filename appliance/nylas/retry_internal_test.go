@@ -67,8 +67,12 @@ func TestRetryable(t *testing.T) {
 		name   string
 		method string
 		err    error
+		keyed  bool
 		want   bool
 	}{
+		{name: "POST 500 with an Idempotency-Key", method: "POST", err: &Error{Status: 500}, keyed: true, want: true},
+		{name: "POST transport with an Idempotency-Key", method: "POST", err: &transportError{method: "POST", path: "/v3/x", err: http.ErrHandlerTimeout}, keyed: true, want: true},
+		{name: "POST 400 with an Idempotency-Key", method: "POST", err: &Error{Status: 400}, keyed: true},
 		{name: "GET 429", method: "GET", err: &Error{Status: 429}, want: true},
 		{name: "POST 429", method: "POST", err: &Error{Status: 429}, want: true},
 		{name: "POST 503", method: "POST", err: &Error{Status: 503}, want: true},
@@ -86,7 +90,7 @@ func TestRetryable(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, got := c.retryable(tc.method, tc.err, 1); got != tc.want {
+			if _, got := c.retryable(tc.method, tc.err, 1, tc.keyed); got != tc.want {
 				t.Errorf("retryable = %v, want %v", got, tc.want)
 			}
 		})

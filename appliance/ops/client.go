@@ -196,3 +196,8 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 func (c *Client) Hold(ctx context.Context, notetakerID string, on bool) error {
 	return c.call(ctx, "POST", "/v1/hold", holdRequest{NotetakerID: notetakerID, Hold: on}, nil)
 }
+
+// RecordBot implements Operator.
+func (c *Client) RecordBot(ctx context.Context, bot store.Notetaker) error {
+	return c.call(ctx, "POST", "/v1/bots", bot, nil)
+}

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/search"
@@ -39,6 +40,7 @@ type Operator interface {
 	Verify(ctx context.Context) (*VerifyReport, error)
 	Backup(ctx context.Context, w io.Writer) error
 	Hold(ctx context.Context, notetakerID string, on bool) error
+	RecordBot(ctx context.Context, bot store.Notetaker) error
 }
 
 var (
@@ -144,6 +146,17 @@ func (s *Service) RetryAllFailed(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// RecordBot records a Notetaker `notekeeper bot join` created, so that it
+// is archived like any other (store.DB.RecordBot). An ID that is not a safe
+// path segment could never be archived and is refused.
+func (s *Service) RecordBot(_ context.Context, bot store.Notetaker) error {
+	if !archive.SafeID(bot.ID) {
+		return apperr.Errorf(apperr.EINVALID, "record bot: notetaker id %q is not a safe path segment", bot.ID)
+	}
+	_, err := s.DB.RecordBot(bot)
+	return err
 }
 
 // Hold sets (on) or releases the legal hold of a known Notetaker: while it

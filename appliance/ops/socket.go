@@ -104,6 +104,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/verify", s.handleVerify)
 	mux.HandleFunc("GET /v1/backup", s.handleBackup)
 	mux.HandleFunc("POST /v1/hold", s.handleHold)
+	mux.HandleFunc("POST /v1/bots", s.handleRecordBot)
 	s.searchRoutes(mux) // search.go
 	return mux
 }
@@ -213,6 +214,15 @@ func (s *Server) handleHold(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.Service.Hold(r.Context(), req.NotetakerID, req.Hold)
 	s.respond(w, r, req, err)
+}
+
+func (s *Server) handleRecordBot(w http.ResponseWriter, r *http.Request) {
+	var bot store.Notetaker
+	if err := decode(w, r, &bot); err != nil {
+		s.respond(w, r, nil, err)
+		return
+	}
+	s.respond(w, r, struct{}{}, s.Service.RecordBot(r.Context(), bot))
 }
 
 // decode reads a bounded JSON request body into v.

@@ -142,6 +142,18 @@ func TestClient_SameAnswersAsService(t *testing.T) {
 			t.Fatal("hold created a Notetaker")
 		}
 	})
+	t.Run("record bot", func(t *testing.T) {
+		bot := store.Notetaker{ID: "ntJoin1", GrantID: "g1", MeetingLink: "https://meet.google.com/a", State: "scheduled"}
+		if err := c.RecordBot(ctx, bot); err != nil {
+			t.Fatal(err)
+		}
+		if nt, err := s.DB.Notetaker("ntJoin1"); err != nil || nt.GrantID != "g1" || nt.MeetingLink != bot.MeetingLink || nt.State != "scheduled" {
+			t.Fatalf("recorded %+v (%v)", nt, err)
+		}
+		if err := c.RecordBot(ctx, store.Notetaker{ID: "../x"}); err == nil {
+			t.Fatal("an unsafe ID was recorded")
+		}
+	})
 }
 
 // normalize compares values by their JSON form (times lose their monotonic

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,16 +20,21 @@ import (
 )
 
 // Client calls a JSON HTTP API for the CRM, the ATS and the alert sinks:
-// "Authorization: Bearer {APIKey}" (when APIKey is set), an Idempotency-Key
-// derived from the task, bounded bodies and a timeout. It makes one attempt;
-// retries are the task queue's: 408, 409, 429, 5xx and network errors come
-// back as retryable errors (honouring Retry-After through apperr.RetryAfterError),
-// any other 4xx as a apperr.PermanentError that keeps the start of the response
-// body for the operator.
+// credentials from Auth (default "Authorization: Bearer {APIKey}" when APIKey
+// is set), an Idempotency-Key when the caller gives one, bounded bodies and a
+// timeout. It makes one attempt; retries are the task queue's: 408, 409,
+// 429, 5xx and network errors come back as retryable errors (honouring
+// Retry-After and the vendors' rate-limit headers through
+// apperr.RetryAfterError, see RetryAfter), any other 4xx as an
+// apperr.PermanentError around a *StatusError that keeps the start of the
+// response body for the operator.
 type Client struct {
 	BaseURL string
 	APIKey  string
-	HTTP    *http.Client // default: 30 s timeout
+	// Auth sets the credentials on each request; nil means Bearer(APIKey)
+	// when APIKey is set, none otherwise.
+	Auth Auth
+	HTTP *http.Client // default: 30 s timeout
 	// HidePath keeps the URL's path out of errors, for URLs that are
 	// themselves credentials (a Slack incoming webhook).
 	HidePath bool
@@ -41,28 +46,61 @@ const maxBody = 4 << 20
 // Call sends method path with in as JSON (when not nil) and decodes the
 // answer into out (when not nil). idem, when set, is the Idempotency-Key.
 func (o *Client) Call(ctx context.Context, method, path, idem string, in, out any) error {
+	return o.Do(ctx, &Request{Method: method, Path: path, Idem: idem, JSON: in, Out: out})
+}
+
+// Request is one call: Method and Path (joined to BaseURL; it may carry a
+// query), a JSON body or a form body, and where to decode the answer.
+type Request struct {
+	Method, Path string
+	Idem         string     // Idempotency-Key header, "" for none
+	JSON         any        // sent as application/json when not nil
+	Form         url.Values // sent as application/x-www-form-urlencoded when not nil
+	Out          any        // the 2xx answer is decoded into it when not nil
+	// Create marks a request that creates a record at a vendor that does not
+	// deduplicate creates. It is never sent with an Idempotency-Key (with one,
+	// net/http replays a request whose connection broke after it was
+	// written), and an error after the request may have reached the vendor
+	// wraps ErrMaybeCreated: the caller must look for the record before
+	// creating it again.
+	Create bool
+}
+
+// ErrMaybeCreated is wrapped by the error of a Create request whose answer
+// was lost or was a 5xx: the record may exist.
+var ErrMaybeCreated = errors.New("the record may have been created")
+
+// Do sends r and classifies the answer (see Client).
+func (o *Client) Do(ctx context.Context, r *Request) error {
 	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
+	var ctype string
+	switch {
+	case r.JSON != nil:
+		b, err := json.Marshal(r.JSON)
 		if err != nil {
 			return apperr.Permanent(err)
 		}
-		body = bytes.NewReader(b)
+		body, ctype = bytes.NewReader(b), "application/json"
+	case r.Form != nil:
+		body, ctype = strings.NewReader(r.Form.Encode()), "application/x-www-form-urlencoded"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(o.BaseURL, "/")+path, body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, strings.TrimRight(o.BaseURL, "/")+r.Path, body)
 	if err != nil {
 		return apperr.Permanent(err)
 	}
-	if o.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+o.APIKey)
+	switch {
+	case o.Auth != nil:
+		o.Auth(req)
+	case o.APIKey != "":
+		Bearer(o.APIKey)(req)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "notekeeper")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
-	if idem != "" {
-		req.Header.Set("Idempotency-Key", idem)
+	if r.Idem != "" && !r.Create {
+		req.Header.Set("Idempotency-Key", r.Idem)
 	}
 	client := o.HTTP
 	if client == nil {
@@ -72,46 +110,57 @@ func (o *Client) Call(ctx context.Context, method, path, idem string, in, out an
 	if o.HidePath {
 		where = req.URL.Host
 	}
+	maybe := func(err error) error {
+		if r.Create {
+			return fmt.Errorf("%w (%w)", err, ErrMaybeCreated)
+		}
+		return err
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		var cause error = err
 		if u := errors.Unwrap(err); u != nil {
 			cause = u // a url.Error repeats the whole URL
 		}
-		return fmt.Errorf("%s %s: %w", method, where, cause)
+		return maybe(fmt.Errorf("%s %s: %w", r.Method, where, cause))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, where, err)
+		return maybe(fmt.Errorf("%s %s: %w", r.Method, where, err))
 	}
+	snippet := strings.TrimSpace(string(raw[:min(len(raw), 512)]))
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
-		if out != nil && len(bytes.TrimSpace(raw)) > 0 {
-			if err := json.Unmarshal(raw, out); err != nil {
-				return apperr.Permanent(fmt.Errorf("%s %s: decode answer: %w", method, where, err))
+		if r.Out != nil && len(bytes.TrimSpace(raw)) > 0 {
+			if err := json.Unmarshal(raw, r.Out); err != nil {
+				return apperr.Permanent(fmt.Errorf("%s %s: decode answer: %w", r.Method, where, err))
 			}
 		}
 		return nil
 	case code == 408 || code == 409 || code == 429 || code >= 500:
-		err := &StatusError{Method: method, Where: where, Code: code}
-		if s, perr := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil && s > 0 {
-			return &apperr.RetryAfterError{After: time.Duration(s) * time.Second, Err: err}
+		var err error = &StatusError{Method: r.Method, Where: where, Code: code, Body: snippet, Header: resp.Header}
+		if code >= 500 {
+			err = maybe(err)
+		}
+		if d := RetryAfter(resp.Header, time.Now()); d > 0 {
+			return &apperr.RetryAfterError{After: d, Err: err}
 		}
 		return err
 	default:
-		snippet := strings.TrimSpace(string(raw[:min(len(raw), 512)]))
-		return apperr.Permanent(&StatusError{Method: method, Where: where, Code: code, Body: snippet})
+		return apperr.Permanent(&StatusError{Method: r.Method, Where: where, Code: code, Body: snippet, Header: resp.Header})
 	}
 }
 
 // StatusError is a non-2xx answer. Body holds the start of the answer (at
-// most 512 bytes) for any 4xx that is not retried; it is what the vendor
-// said, shown to the operator, and never holds our credentials.
+// most 512 bytes): what the vendor said, shown to the operator, never our
+// credentials. Header is the answer's header (rate-limit and error headers),
+// for connectors that read vendor signals from it; it is not printed.
 type StatusError struct {
 	Method, Where string
 	Code          int
 	Body          string
+	Header        http.Header
 }
 
 func (e *StatusError) Error() string {

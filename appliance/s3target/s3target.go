@@ -47,6 +47,11 @@ type Config struct {
 	PathStyle    bool   // path-style requests (MinIO, Garage, versitygw) instead of virtual hosts
 	StorageClass string // e.g. STANDARD_IA; "" = the bucket's default
 	SSE          string // "" | "AES256" | "aws:kms" | "aws:kms:KEY_ID"
+	// StallTimeout is how long a connection to the bucket may move no byte
+	// either way (an answer that does not come, a body the server stops
+	// reading) before the call fails with archive.ErrUnreachable, after the
+	// client's tries, instead of holding the archive task; default 1 minute.
+	StallTimeout time.Duration
 }
 
 // Bucket is an archive.Target on one S3 bucket.
@@ -68,7 +73,18 @@ func New(cfg Config) (*Bucket, error) {
 	if cfg.PathStyle {
 		lookup = minio.BucketLookupPath
 	}
+	transport, err := minio.DefaultTransport(u.Scheme == "https")
+	if err != nil {
+		return nil, fmt.Errorf("s3 transport: %w", err)
+	}
+	stall := cfg.StallTimeout
+	if stall <= 0 {
+		stall = time.Minute
+	}
+	transport.ResponseHeaderTimeout = stall
+	transport.DialContext = stallDialer(stall)
 	client, err := minio.New(u.Host, &minio.Options{
+		Transport:    transport,
 		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:       u.Scheme == "https",
 		Region:       cfg.Region,
@@ -307,6 +323,47 @@ func (b *Bucket) wrap(what string, err error) error {
 		return fmt.Errorf("%s %s: %w: %w", b, what, archive.ErrUnreachable, err)
 	}
 	return fmt.Errorf("%s %s: %w", b, what, err)
+}
+
+// stallDialer dials connections that fail a Read or Write once nothing has
+// moved, in either direction, for stall: every byte read or written pushes
+// both deadlines back, so a long upload or a slow but steady answer is not
+// cut, while a server that stops answering or reading is.
+func stallDialer(stall time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		sc := &stallConn{Conn: c, stall: stall}
+		sc.progress()
+		return sc, nil
+	}
+}
+
+type stallConn struct {
+	net.Conn
+	stall time.Duration
+}
+
+func (c *stallConn) progress() { c.Conn.SetDeadline(time.Now().Add(c.stall)) }
+
+func (c *stallConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.progress()
+	}
+	return n, err
+}
+
+func (c *stallConn) Write(b []byte) (int, error) {
+	c.progress()
+	n, err := c.Conn.Write(b)
+	if n > 0 {
+		c.progress()
+	}
+	return n, err
 }
 
 func isNotFound(err error) bool {

@@ -1,0 +1,6 @@
+//go:build !race
+
+package admin_test
+
+// raceSlowdown relaxes timing bounds under the race detector.
+const raceSlowdown = 1
