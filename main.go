@@ -32,6 +32,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
+	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
@@ -114,6 +115,9 @@ func commandTable() []command {
 		{name: "backup", args: "-o FILE", summary: "database, certificates and keys as tar.gz", operator: true, run: runBackup},
 		{name: "restore", args: "FILE", summary: "replace the state with a backup (daemon stopped)", operator: true, run: runRestore},
 		{name: "hold", args: "[-release] NOTETAKER_ID", summary: "legal hold: retention keeps the meeting's files", operator: true, run: runHold},
+		{name: "search", args: "[-json] [-limit N] QUERY", summary: "full-text search over archived meetings, best match first", operator: true, run: runSearch},
+		{name: "export", args: "NOTETAKER_ID -o FILE", summary: "one meeting's files, manifest and SHA256SUMS as tar.gz", operator: true, run: runExport},
+		{name: "reindex", summary: "settle missing meeting metadata and rebuild the search index", operator: true, run: runReindex},
 	}
 }
 
@@ -187,6 +191,8 @@ type Main struct {
 	// Ops is the operator surface; OpsSocket serves it to the CLI.
 	Ops       *ops.Service
 	OpsSocket *ops.Server
+	// Index is the meetings' search index (wiring_search.go).
+	Index *search.Index
 
 	secrets []string  // webhook secrets the verifier accepts now
 	started time.Time // when Open began
@@ -225,11 +231,15 @@ func (m *Main) Open() error {
 	if m.Target, err = newTarget(m.Config); err != nil {
 		return err
 	}
+	if err := m.openIndex(); err != nil {
+		return err
+	}
 	if err := m.openWorkers(signer, sinks); err != nil {
 		return err
 	}
 	m.Ops = newOpsService(m.Config, m.DB, m.Archiver.OnArchived)
 	m.Ops.DaemonStatus = m.Status
+	m.wireSearchOps()
 	if err := m.openJobs(); err != nil {
 		return err
 	}
@@ -322,6 +332,7 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 		Logger:        m.Logger.With(slog.String("component", "archive")),
 		Now:           time.Now,
 		Metrics:       m.Metrics,
+		Index:         m.Index,
 	}
 	if cfg.Archive.Target == "s3" {
 		m.Archiver.Target = m.Target
@@ -429,7 +440,8 @@ func (m *Main) openServer(signer *links.Signer) error {
 	m.Server.DataDir = cfg.DataDir
 	m.Server.Target = m.Target
 	ui, err := admin.New(admin.Config{DB: m.DB, Users: cfg.Admin.Users, Links: signer, DataDir: cfg.DataDir,
-		Status: m.Status, AtRisk: cfg.Archive.AtRisk.Duration, Logger: m.Logger.With(slog.String("component", "admin"))})
+		Status: m.Status, AtRisk: cfg.Archive.AtRisk.Duration, Logger: m.Logger.With(slog.String("component", "admin")),
+		Search: m.Index, Target: m.Target})
 	if err != nil {
 		return err
 	}
@@ -513,6 +525,7 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Pool.Close(ctx))
 		cancel()
 	}
+	errs = append(errs, m.closeIndex())
 	if m.Certs != nil {
 		errs = append(errs, m.Certs.Close())
 	}

@@ -81,7 +81,8 @@ func (a *Archiver) RefreshMedia(ctx context.Context) error {
 
 // Sweep is the archive_sweep job: every Notetaker with available media not
 // fully archived is queued again (unless its task is dead-lettered), and one
-// inside AtRisk of its deadline raises archive.at_risk.
+// inside AtRisk of its deadline raises archive.at_risk. Then a bounded
+// Backfill settles the metadata of meetings archived without it.
 func (a *Archiver) Sweep(ctx context.Context) error {
 	nts, err := a.pending()
 	if err != nil {
@@ -105,6 +106,9 @@ func (a *Archiver) Sweep(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if _, err := a.Backfill(ctx, backfillPerRun); err != nil {
+		errs = append(errs, fmt.Errorf("backfill: %w", err))
 	}
 	return errors.Join(errs...)
 }

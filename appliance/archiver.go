@@ -57,6 +57,9 @@ type Archiver struct {
 	// OnArchived, when set, is called once a Notetaker's archive is complete
 	// (again on a replay: it must be idempotent). The CRM uses it.
 	OnArchived func(ctx context.Context, nt *store.Notetaker) error
+	// Index, when set, is the search index: a meeting is (re-)indexed once
+	// its archive is complete and its metadata settled (meeting_info.go).
+	Index MeetingIndex
 	// Target, when set ([archive] target = "s3"), receives every file once
 	// it is downloaded and checked in the local folder, which is then only
 	// a spool (see upload). nil: the local folder is the archive.
@@ -358,6 +361,10 @@ func (r *archiveRun) download(ctx context.Context) error {
 	}
 	if done {
 		r.a.Logger.Info("meeting archived", slog.String("notetaker", r.nt.ID), slog.Any("kinds", wanted))
+		if updated, uerr = r.a.describe(ctx, updated); uerr != nil {
+			return uerr
+		}
+		r.a.index(r.nt.ID)
 		if r.a.OnArchived != nil {
 			return r.a.OnArchived(ctx, updated)
 		}

@@ -126,8 +126,7 @@ func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
 		d.Skipped = "no grant or calendar event: participants unknown"
 		return c.DB.PutCRMDelivery(d.NotetakerID, d)
 	}
-	calendar := cmp.Or(nt.Event.CalendarID, "primary")
-	ev, err := c.Nylas.GetEvent(ctx, nt.GrantID, nt.Event.EventID, calendar)
+	ev, err := calendarEvent(ctx, c.Nylas, nt) // kept by the archiver (meeting_info.go), else fetched
 	if errors.Is(err, nylas.ErrNotFound) {
 		return apperr.Permanent(err)
 	} else if err != nil {

@@ -71,11 +71,11 @@ func TestDemoBrowser(t *testing.T) {
 			name     string
 			m        *demo.Meeting
 			want     []string
-			crm, ats string // the CRM and ATS columns
+			delivery string // the Delivery column: state and where to
 		}{
-			{"sales meeting", sales, []string{"event " + sales.EventID, "media available", "5/5"}, "delivered", "—"},
-			{"booked interview", interview, []string{interview.Title, "event " + interview.EventID, "media available", "5/5"}, "—", "delivered"},
-			{"bot in the lobby", lobby, []string{"failed_entry", "admission_timeout", "no media yet"}, "after the archive", "—"}, // no media: nothing to send
+			{"sales meeting", sales, []string{sales.Title, "Finished", "Archived"}, "delivered\nCRM"},
+			{"booked interview", interview, []string{interview.Title, "Finished", "Archived"}, "delivered\nATS"},
+			{"bot in the lobby", lobby, []string{"Never got in", "Nothing recorded"}, "Nothing will be delivered\nCRM"}, // no media: nothing to send
 		}
 		for _, r := range rows {
 			row := `table.meetings tr:has(a[href="/admin/meetings/` + r.m.NotetakerID + `"])`
@@ -85,8 +85,8 @@ func TestDemoBrowser(t *testing.T) {
 					t.Errorf("%s: the row lacks %q:\n%s", r.name, want, text)
 				}
 			}
-			if crm, ats := b.Text(t, row+" td:nth-child(5)"), b.Text(t, row+" td:nth-child(6)"); crm != r.crm || ats != r.ats {
-				t.Errorf("%s: CRM %q, ATS %q; want %q, %q", r.name, crm, ats, r.crm, r.ats)
+			if d := strings.TrimSpace(b.Text(t, row+" td:nth-child(6)")); d != r.delivery {
+				t.Errorf("%s: delivery %q, want %q", r.name, d, r.delivery)
 			}
 		}
 		b.Screenshot(t, artifacts, "demo-meetings.png")
@@ -94,7 +94,7 @@ func TestDemoBrowser(t *testing.T) {
 
 	t.Run("sales meeting and signed download", func(t *testing.T) {
 		b.Run(t, chromedp.Click(`a[href="/admin/meetings/`+sales.NotetakerID+`"]`, chromedp.ByQuery),
-			chromedp.WaitVisible("pre.transcript", chromedp.ByQuery))
+			chromedp.WaitVisible("div.transcript", chromedp.ByQuery))
 		page := b.Text(t, "main")
 		for _, want := range []string{"event " + sales.EventID, "recording.mp4", "transcript.txt", sales.Transcript[0].Text, sales.ActionItems[0], "notetaker.media"} {
 			if !strings.Contains(page, want) {

@@ -16,6 +16,8 @@ type Notetaker struct {
 	MeetingLink     string    `json:"meeting_link,omitempty"`
 	JoinTime        time.Time `json:"join_time,omitzero"`
 	Event           EventLink `json:"event,omitzero"`
+	// Meeting is the meeting's title, times and participants (meeting.go).
+	Meeting Meeting `json:"meeting,omitzero"`
 	// MediaStatus is the normalised media state: processing, available,
 	// error or deleted.
 	MediaStatus   string    `json:"media_status,omitempty"`

@@ -5,7 +5,11 @@
 // queue with its dead letters, and the alerts.
 //
 // Pages are server-rendered html/template with one small stylesheet, both
-// embedded; there is no JavaScript. Every request passes, in order:
+// embedded. The only script is player.js, a file of a few lines the
+// meeting page loads (the CSP allows script from this origin only, never
+// inline) so that a transcript's timestamps seek the recording. The
+// meetings list searches through the full-text index (appliance/search)
+// and filters and pages on the server. Every request passes, in order:
 //
 //	headers   security headers on every answer (CSP, no framing, no-store, …)
 //	users     no [admin] users configured: 404 for everything
@@ -26,7 +30,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/links"
+	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -50,6 +56,11 @@ type Config struct {
 	AtRisk time.Duration
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now
+	// Search is the meetings' full-text index; nil disables the search box.
+	Search *search.Index
+	// Target is the [archive.s3] bucket, when set: Export reads the files
+	// that are only there from it.
+	Target archive.Target
 	// CacheTTL is how long a verified user/password pair is remembered, so
 	// that each page load does not cost a bcrypt comparison; default 1 minute.
 	CacheTTL time.Duration
@@ -118,10 +129,12 @@ func (h *Handler) routes() http.Handler {
 		{"GET /admin/meetings", h.handleMeetings},
 		{"GET /admin/meetings/{id}", h.handleMeeting},
 		{"POST /admin/meetings/{id}/hold", h.handleHold},
+		{"GET /admin/meetings/{id}/export", h.handleExport},
 		{"GET /admin/deliveries", h.handleDeliveries},
 		{"POST /admin/deliveries/retry", h.handleRetry},
 		{"GET /admin/alerts", h.handleAlerts},
 		{"GET /admin/admin.css", h.handleCSS},
+		{"GET /admin/player.js", h.handlePlayerJS},
 		{"/admin/", h.handleNotFound},
 	} {
 		mux.HandleFunc(rt.pattern, rt.handler)

@@ -232,7 +232,7 @@ func TestSecurityHeaders(t *testing.T) {
 				}
 			}
 			csp := resp.Header.Get("Content-Security-Policy")
-			for _, d := range []string{"default-src 'self'", "script-src 'none'", "frame-ancestors 'none'"} {
+			for _, d := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
 				if !strings.Contains(csp, d) {
 					t.Errorf("Content-Security-Policy %q lacks %q", csp, d)
 				}
@@ -386,9 +386,9 @@ func TestMeetingPage(t *testing.T) {
 	for _, want := range []string{
 		`href="https://notes.example.com/files/ntSeed01/recording.mp4?exp=`, // signed link
 		`href="https://notes.example.com/files/ntSeed01/transcript.txt?exp=`,
-		"Quarterly review with Initech.",                        // summary
-		"<li>Send the deck</li>",                                // action items
-		"[00:00:01] Jo: &lt;b&gt;hello&lt;/b&gt; &amp; welcome", // transcript, escaped
+		"Quarterly review with Initech.",                                                         // summary
+		"<li>Send the deck</li>",                                                                 // action items
+		`[00:00:01]</a> <span class="speaker">Jo:</span> &lt;b&gt;hello&lt;/b&gt; &amp; welcome`, // transcript, escaped
 		"dead letter",
 		"9d 23h", // deadline countdown
 	} {
@@ -396,8 +396,12 @@ func TestMeetingPage(t *testing.T) {
 			t.Errorf("meeting page lacks %q", want)
 		}
 	}
-	if strings.Contains(body, "<script") || strings.Contains(body, " style=") {
+	if strings.Count(body, "<script") != strings.Count(body, `<script src="/admin/player.js" defer></script>`) || strings.Contains(body, " style=") {
 		t.Error("meeting page has inline script or style (the CSP forbids them)")
+	}
+	if !strings.Contains(body, `<video controls preload="metadata" playsinline src="/files/ntSeed01/recording.mp4?exp=`) ||
+		!strings.Contains(body, `<script src="/admin/player.js" defer></script>`) {
+		t.Error("meeting page has no inline player on the signed link")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,9 +25,11 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/crm/rest"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/demo"
 	"github.com/notekeeper/notekeeper/appliance/links"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
+	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 	"github.com/notekeeper/notekeeper/store/storetest"
@@ -122,17 +125,23 @@ func (n *nylasStandIn) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 // addMeeting registers a sales meeting's five media files and its calendar
 // event (the seed event, retitled), and returns the files by kind.
+// With recordingBytes 0 the recording is a real, playable MP4 (the demo's)
+// and the thumbnail a real PNG.
 func (n *nylasStandIn) addMeeting(t *testing.T, id, eventID, title string, recordingBytes int) map[string]mediaFile {
 	rec := make([]byte, recordingBytes)
 	for i := range rec {
 		rec[i] = byte(i*31) ^ byte(len(id))
+	}
+	thumb := []byte("\x89PNG\r\n\x1a\n" + strings.Repeat("x", 300))
+	if recordingBytes == 0 {
+		rec, thumb = demo.Recording(), demo.Thumbnail(color.RGBA{R: 36, G: 83, B: 199, A: 255})
 	}
 	files := map[string]mediaFile{
 		"recording":    {"meeting_recording.mp4", "video/mp4", rec},
 		"transcript":   {"transcript.json", "application/json", fixture(t, "transcript-speaker-labelled.json")},
 		"summary":      {"meeting_summary.json", "application/json", []byte(`{"summary":"` + title + `: Jo wants to renew for two years."}`)},
 		"action_items": {"meeting_action_items.json", "application/json", []byte(`["Send the renewal quote","Book a follow-up"]`)},
-		"thumbnail":    {"thumbnail.png", "image/png", []byte("\x89PNG\r\n\x1a\n" + strings.Repeat("x", 300))},
+		"thumbnail":    {"thumbnail.png", "image/png", thumb},
 	}
 	var ev struct {
 		Data map[string]any `json:"data"`
@@ -141,6 +150,7 @@ func (n *nylasStandIn) addMeeting(t *testing.T, id, eventID, title string, recor
 		t.Fatal(err)
 	}
 	ev.Data["id"], ev.Data["title"] = eventID, title
+	ev.Data["when"] = map[string]any{"object": "timespan", "start_time": meetingStart.Unix(), "end_time": meetingStart.Add(30 * time.Minute).Unix()}
 	data, _ := json.Marshal(ev.Data)
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -148,6 +158,9 @@ func (n *nylasStandIn) addMeeting(t *testing.T, id, eventID, title string, recor
 	n.events[eventID] = string(data)
 	return files
 }
+
+// meetingStart is when the stand-in's calendar events start.
+var meetingStart = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 
 // mediaAvailable is a signed-ready notetaker.media notification offering
 // every kind of id.
@@ -246,6 +259,7 @@ type app struct {
 	DB      *store.DB
 	Server  *appliance.Server
 	DataDir string
+	Index   *search.Index
 }
 
 func openApp(t *testing.T, nylasAPI, crmURL string) *app {
@@ -268,6 +282,12 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 		Logger:      quiet,
 		Now:         time.Now,
 	}
+	a.Index = search.New(a.DataDir)
+	if err := a.Index.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Index.Close() })
+	archiver.Index = a.Index
 	archiver.Register(pool)
 
 	s := appliance.NewServer()
@@ -298,7 +318,7 @@ func openApp(t *testing.T, nylasAPI, crmURL string) *app {
 	t.Cleanup(func() { pool.Close(context.Background()) })
 
 	ui, err := admin.New(admin.Config{DB: db, Users: testUsers(t), Links: signer, DataDir: a.DataDir,
-		Status: statusOf(s, db, a.DataDir), Logger: quiet})
+		Status: statusOf(s, db, a.DataDir), Logger: quiet, Search: a.Index})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/notekeeper/notekeeper/appliance/admin/admintest"
+	"github.com/notekeeper/notekeeper/appliance/archive/archivetest"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -26,7 +28,7 @@ func TestBrowser(t *testing.T) {
 		globex, globexEvent = "ntGlobex42", "evt-globex-kickoff"
 		lobby               = "ntLobby9Xq"
 	)
-	acmeFiles := ny.addMeeting(t, acme, acmeEvent, "Acme renewal call", 200<<10)
+	acmeFiles := ny.addMeeting(t, acme, acmeEvent, "Acme renewal call", 0) // a real MP4: the player plays it
 	ny.addMeeting(t, globex, globexEvent, "Globex kickoff", 90<<10)
 	crm.setFailing(acme, true) // Acme's delivery dead-letters until the CRM is fixed
 	a := openApp(t, ny.api.URL, crm.srv.URL)
@@ -71,9 +73,16 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("status %v, want 200", st)
 		}
 		page := b.Text(t, "table.meetings")
-		for _, want := range []string{acme, globex, lobby, "event " + acmeEvent, "media available", "5/5", "dead letter", "delivered", "failed_entry", "admission_timeout"} {
+		for _, want := range []string{acme, globex, lobby, "Acme renewal call", "Globex kickoff", "Mon 2 Mar 2026", "15:00–15:30 UTC",
+			"Sarah Kim, Jo Park, Li Wu", "Finished", "Archived", "dead letter", "delivered",
+			"Never got in", "nobody let it in from the lobby", "Nothing will be delivered"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("meetings page lacks %q:\n%s", want, page)
+			}
+		}
+		for _, unwanted := range []string{"attending", "recording_active", "after the archive"} {
+			if strings.Contains(page, unwanted) {
+				t.Errorf("meetings page says %q", unwanted)
 			}
 		}
 		b.Screenshot(t, artifacts, "meetings.png")
@@ -84,7 +93,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("meeting and download", func(t *testing.T) {
 		b.Run(t, chromedp.Click(`a[href="/admin/meetings/`+acme+`"]`, chromedp.ByQuery),
-			chromedp.WaitVisible("pre.transcript", chromedp.ByQuery))
+			chromedp.WaitVisible("div.transcript", chromedp.ByQuery))
 		page := b.Text(t, "main")
 		for _, want := range []string{"recording.mp4", "transcript.txt", "Jo wants to renew for two years.", "Send the renewal quote", "notetaker.media", "dead letter"} {
 			if !strings.Contains(page, want) {
@@ -103,6 +112,21 @@ func TestBrowser(t *testing.T) {
 		sum := sha256.Sum256(got)
 		if want := acmeFiles["recording"].sha256(); hex.EncodeToString(sum[:]) != want || len(got) != len(acmeFiles["recording"].data) {
 			t.Fatalf("downloaded %d bytes sha256 %x, want %d bytes %s", len(got), sum, len(acmeFiles["recording"].data), want)
+		}
+	})
+
+	t.Run("search, open the hit, play", func(t *testing.T) {
+		searchAndPlay(t, b, base, acme, artifacts)
+	})
+
+	t.Run("export", func(t *testing.T) {
+		b.Run(t, chromedp.Navigate(base+"/admin/meetings/"+acme), chromedp.WaitVisible(`a.button[href$="/export"]`, chromedp.ByQuery))
+		tgz := b.Download(t, `a.button[href$="/export"]`, "notekeeper-"+acme+".tar.gz")
+		report := archivetest.Check(t, bytes.NewReader(tgz), acme)
+		for _, want := range []string{"manifest.json: OK", "recording.mp4: OK", "transcript.txt: OK"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("sha256sum -c did not report %q:\n%s", want, report)
+			}
 		}
 	})
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -34,6 +35,11 @@ type detail struct {
 	ActionItems         []string
 	Timeline            []event
 	TimelineOmitted     int // older notifications not shown
+	// Set by player (player.go).
+	Player       *player
+	Lines        []transcriptLine
+	Query        string            // ?q=: the search that led here
+	SummaryParts []search.Fragment // the summary with the search words marked
 }
 
 // file is one archived file with its signed download link.

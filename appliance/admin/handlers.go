@@ -42,12 +42,12 @@ func (h *Handler) status(r *http.Request) (*status.Status, error) {
 }
 
 func (h *Handler) handleMeetings(w http.ResponseWriter, r *http.Request) {
-	ms, err := h.meetings()
+	v, err := h.meetingList(r, parseFilter(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, "meetings", "Meetings", ms)
+	h.render(w, r, "meetings", "Meetings", v)
 }
 
 func (h *Handler) handleMeeting(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +61,8 @@ func (h *Handler) handleMeeting(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, "meeting", "Meeting "+nt.ID, d)
+	h.player(d, r)
+	h.render(w, r, "meeting", cmp.Or(d.Title, "Meeting "+nt.ID), d)
 }
 
 // handleHold sets (hold=on) or clears (anything else) a meeting's legal

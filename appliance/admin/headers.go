@@ -5,11 +5,13 @@ import (
 	"net/http"
 )
 
-// contentSecurityPolicy allows the page's own stylesheet and images and
-// nothing else: no script at all, no plugins, no framing, forms only to
-// this origin.
-const contentSecurityPolicy = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; " +
-	"form-action 'self'; frame-ancestors 'none'"
+// contentSecurityPolicy allows the page's own stylesheet, images and
+// script file (player.js; never inline script or style), and media and
+// images over https too: a recording kept in the [archive.s3] bucket
+// plays from a redirect to the bucket. No plugins, no framing, forms only
+// to this origin.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; " +
+	"media-src 'self' https:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // securityHeaders sets the admin UI's security headers on every answer,
 // refusals included.

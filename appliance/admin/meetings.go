@@ -25,6 +25,14 @@ type meeting struct {
 	Deadline deadline
 	Booking  *store.Booking
 	CRM, ATS state
+	// What a person reads (labels.go, list.go): when, who, what the bot
+	// did, where the files are, and the delivery that applies (ATS for
+	// an interview, CRM otherwise).
+	StartsAt, EndsAt time.Time
+	Participants     []store.Participant
+	Bot, Media       state
+	Delivery         state
+	DeliveryTo       string // "CRM" or "ATS"
 }
 
 // kindState is one media kind of a meeting: offered by Nylas, archived or both.
@@ -103,9 +111,7 @@ func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
 	if m.Booking, err = h.bookingOf(nt); err != nil {
 		return nil, err
 	}
-	if m.Booking != nil {
-		m.Title = m.Booking.Title
-	}
+	describeMeeting(m)
 	for _, k := range archive.Kinds {
 		_, archived := nt.Archived[k]
 		if nt.Media.URLs[k] == "" && !archived {
@@ -122,6 +128,11 @@ func (h *Handler) meeting(nt *store.Notetaker, ix *index) (*meeting, error) {
 	}
 	if m.ATS, err = h.atsState(nt, m.Booking, ix); err != nil {
 		return nil, err
+	}
+	m.Bot, m.Media = botState(nt), mediaState(nt, m.Archived, len(m.Kinds))
+	m.Delivery, m.DeliveryTo = m.CRM, "CRM"
+	if m.Booking != nil {
+		m.Delivery, m.DeliveryTo = m.ATS, "ATS"
 	}
 	return m, nil
 }
@@ -171,6 +182,8 @@ func (h *Handler) crmState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return state{Label: "nothing to send", Class: "muted", Detail: d.Skipped}, nil
 	case b != nil:
 		return state{Label: "—", Class: "muted", Detail: "an interview: goes to the ATS"}, nil
+	case neverJoined(nt):
+		return nothingToDeliver, nil
 	case !nt.ArchiveDone:
 		return state{Label: "after the archive", Class: "muted", Detail: "sent once the media is archived"}, nil
 	}
@@ -192,6 +205,8 @@ func (h *Handler) atsState(nt *store.Notetaker, b *store.Booking, ix *index) (st
 		return state{}, err
 	case d.Notes[store.ATSNoteKey(nt.ID)].Done:
 		return state{Label: "delivered", Class: "ok", Detail: "interview " + b.ID + ", notes added"}, nil
+	case neverJoined(nt):
+		return nothingToDeliver, nil
 	case d.Unmatched:
 		return state{Label: "unmatched", Class: "warn", Detail: "the ATS knows no candidate at " + cmp.Or(d.Candidate.Email, "(no external participant)")}, nil
 	case d.Interview.Done:

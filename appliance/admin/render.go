@@ -77,6 +77,8 @@ func (h *Handler) renderStatus(w http.ResponseWriter, r *http.Request, status in
 
 var funcs = template.FuncMap{
 	"when":  when,
+	"day":   func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006") },
+	"clock": func(t time.Time) string { return t.UTC().Format("15:04") },
 	"ago":   ago,
 	"bytes": datadir.FormatBytes,
 	"short": func(s string, n int) string {

@@ -23,6 +23,10 @@ const ManifestName = "manifest.json"
 //	  "grant_id": "grant-a1b2c3",
 //	  "event_id": "7kq2c1vdd0l3o9n3h2",
 //	  "deletes_at": "2026-02-05T10:00:00Z",
+//	  "title": "Acme renewal call",
+//	  "starts_at": "2026-01-22T09:00:00Z",
+//	  "ends_at": "2026-01-22T09:30:00Z",
+//	  "participants": [{"name": "Jo Park", "email": "jo@acme.example"}],
 //	  "files": {
 //	    "recording.mp4": {
 //	      "bytes": 52428800,
@@ -35,13 +39,19 @@ const ManifestName = "manifest.json"
 //
 // Times are RFC 3339 in UTC, to the second. deletes_at is always present
 // (docs/archive.md lists it; zero time while unknown); grant_id and event_id are "" when unknown. files is
-// always an object, {} when empty.
+// always an object, {} when empty. title, starts_at and ends_at are "" and
+// participants [] when the meeting is not known (meeting.go).
 type Manifest struct {
-	NotetakerID string               `json:"notetaker_id"`
-	GrantID     string               `json:"grant_id"`
-	EventID     string               `json:"event_id"`
-	DeletesAt   time.Time            `json:"deletes_at"` // when Nylas deletes the media (always present: docs/archive.md lists it)
-	Files       map[string]FileEntry `json:"files"`      // final file name → entry
+	NotetakerID string    `json:"notetaker_id"`
+	GrantID     string    `json:"grant_id"`
+	EventID     string    `json:"event_id"`
+	DeletesAt   time.Time `json:"deletes_at"` // when Nylas deletes the media (always present: docs/archive.md lists it)
+	// The meeting, from the calendar event or the booking.
+	Title        string               `json:"title"`
+	StartsAt     Stamp                `json:"starts_at"`
+	EndsAt       Stamp                `json:"ends_at"`
+	Participants []Participant        `json:"participants"`
+	Files        map[string]FileEntry `json:"files"` // final file name → entry
 }
 
 // FileEntry is one archived file of a Manifest.
@@ -91,6 +101,9 @@ func ReadManifest(dir string) (*Manifest, error) {
 func WriteManifest(dir string, m *Manifest) error {
 	c := *m
 	c.DeletesAt = normTime(c.DeletesAt)
+	if c.Participants == nil {
+		c.Participants = []Participant{}
+	}
 	c.Files = make(map[string]FileEntry, len(m.Files))
 	for name, e := range m.Files {
 		if !safeFileName(name) {

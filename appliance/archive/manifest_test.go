@@ -18,6 +18,15 @@ const wantManifest = `{
   "grant_id": "grant-a1b2c3",
   "event_id": "7kq2c1vdd0l3o9n3h2",
   "deletes_at": "2026-02-05T10:00:00Z",
+  "title": "Acme renewal call",
+  "starts_at": "2026-01-22T09:00:00Z",
+  "ends_at": "2026-01-22T09:30:00Z",
+  "participants": [
+    {
+      "name": "Jo Park",
+      "email": "jo@acme.example"
+    }
+  ],
   "files": {
     "recording.mp4": {
       "bytes": 52428800,
@@ -39,7 +48,11 @@ func sampleManifest() *archive.Manifest {
 	cet := time.FixedZone("CET", 3600)
 	return &archive.Manifest{
 		NotetakerID: "nt7Hq2LmZ", GrantID: "grant-a1b2c3", EventID: "7kq2c1vdd0l3o9n3h2",
-		DeletesAt: time.Date(2026, 2, 5, 11, 0, 0, 0, cet), // written as UTC
+		DeletesAt:    time.Date(2026, 2, 5, 11, 0, 0, 0, cet), // written as UTC
+		Title:        "Acme renewal call",
+		StartsAt:     archive.Stamp{Time: time.Date(2026, 1, 22, 10, 0, 0, 500, cet)},
+		EndsAt:       archive.Stamp{Time: time.Date(2026, 1, 22, 9, 30, 0, 0, time.UTC)},
+		Participants: []archive.Participant{{Name: "Jo Park", Email: "jo@acme.example"}},
 		Files: map[string]archive.FileEntry{
 			"transcript.json": {Bytes: 348, SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
 				ContentType: "application/json", ArchivedAt: time.Date(2026, 1, 22, 10, 3, 13, 999_000_000, time.UTC)},
@@ -239,4 +252,36 @@ func TestVerifyFile(t *testing.T) {
 			t.Fatalf("VerifyFile: %v", err)
 		}
 	})
+}
+
+// An unknown meeting is written with empty values, not left out (docs/archive.md),
+// and reads back as zero.
+func TestManifest_UnknownMeetingIsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	if err := archive.WriteManifest(dir, &archive.Manifest{NotetakerID: "nt1"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"title": ""`, `"starts_at": ""`, `"ends_at": ""`, `"participants": []`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("manifest lacks %s:\n%s", want, raw)
+		}
+	}
+	m, err := archive.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.StartsAt.IsZero() || !m.EndsAt.IsZero() || m.Title != "" || len(m.Participants) != 0 {
+		t.Fatalf("read back %+v", m)
+	}
+	// A manifest written before these fields existed reads the same.
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"notetaker_id":"nt1","files":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = archive.ReadManifest(dir); err != nil || !m.StartsAt.IsZero() {
+		t.Fatalf("old manifest: %+v, %v", m, err)
+	}
 }

@@ -19,20 +19,18 @@ type Participant struct {
 // Event is a calendar event as GET …/events/{id} returns it, reduced to
 // what notekeeper reads. Unknown fields are ignored.
 type Event struct {
-	ID            string        `json:"id"`
-	GrantID       string        `json:"grant_id"`
-	CalendarID    string        `json:"calendar_id"`
-	ICalUID       string        `json:"ical_uid"`
-	MasterEventID string        `json:"master_event_id"` // set on occurrences of a recurring event
-	Title         string        `json:"title"`
-	Organizer     Participant   `json:"organizer"`
-	Participants  []Participant `json:"participants"`
-	// When holds a timed event's start and end (Unix seconds), zero for
-	// all-day events and when absent.
-	When struct {
-		StartTime int64 `json:"start_time"`
-		EndTime   int64 `json:"end_time"`
-	} `json:"when"`
+	ID            string `json:"id"`
+	GrantID       string `json:"grant_id"`
+	CalendarID    string `json:"calendar_id"`
+	ICalUID       string `json:"ical_uid"`
+	MasterEventID string `json:"master_event_id"` // set on occurrences of a recurring event
+	Title         string `json:"title"`
+	// When is the event's time (when.go): a timed event's start and end
+	// (Unix seconds, zero for all-day events and when absent), or its
+	// date(s); Span gives both as times.
+	When         When          `json:"when"`
+	Organizer    Participant   `json:"organizer"`
+	Participants []Participant `json:"participants"`
 	// Notetaker is the bot attached to the event, nil when none is.
 	Notetaker *struct {
 		ID string `json:"id"`

@@ -162,5 +162,6 @@ func (s *Service) pruneMeeting(id string, now time.Time) (int, error) {
 	if _, err := s.DB.UpdateNotetaker(id, func(nt *store.Notetaker) error { nt.PrunedAt = now; return nil }); err != nil {
 		return n, fmt.Errorf("prune %s: %w", id, err)
 	}
+	s.indexUpdate(id) // the texts are gone: only the manifest's title and people stay searchable
 	return n, nil
 }

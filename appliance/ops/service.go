@@ -14,11 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
+	"github.com/notekeeper/notekeeper/appliance/search"
 	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -66,6 +68,16 @@ type Service struct {
 	// Target, when set, is the [archive.s3] bucket: Verify checks the
 	// objects manifests name there.
 	Target archive.Target
+	// Index, when set, is the search index (search.go): Search and Reindex
+	// use it, and retention tells it when it prunes a meeting.
+	Index *search.Index
+	// Backfill, when set, settles the title, times and participants of
+	// archived meetings that lack them (the archiver's Backfill); Reindex
+	// runs it with no limit first.
+	Backfill func(ctx context.Context, limit int) (int, error)
+	// Logger is for what goes wrong beside an operation (an index update);
+	// nil: silent.
+	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }

@@ -34,6 +34,7 @@ const maxRequestBytes = 64 << 10
 //	POST /v1/verify                  VerifyReport
 //	GET  /v1/backup                  application/gzip, the backup
 //	POST /v1/hold    {"notetaker_id","hold"}
+//	GET  /v1/search, GET /v1/export, POST /v1/reindex   see search.go
 type Server struct {
 	Service *Service
 	Path    string // the socket file
@@ -104,6 +105,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/backup", s.handleBackup)
 	mux.HandleFunc("POST /v1/hold", s.handleHold)
 	mux.HandleFunc("POST /v1/bots", s.handleRecordBot)
+	s.searchRoutes(mux) // search.go
 	return mux
 }
 

@@ -35,6 +35,7 @@ type Browser struct {
 	downloads string
 	user, pw  atomic.Pointer[string]
 	status    sync.Map // URL → last HTTP status of a document response
+	onResp    atomic.Pointer[func(*network.EventResponseReceived)]
 }
 
 // NewBrowser starts Chromium at execPath (see Chromium) with one tab and
@@ -69,6 +70,9 @@ func NewBrowser(tb testing.TB, execPath string) *Browser {
 			if ev.Type == network.ResourceTypeDocument {
 				b.status.Store(ev.Response.URL, ev.Response.Status)
 			}
+			if fn := b.onResp.Load(); fn != nil {
+				(*fn)(ev)
+			}
 		}
 	})
 	b.Login("", "")
@@ -88,6 +92,10 @@ func (b *Browser) exec(a chromedp.Action) {
 	c := chromedp.FromContext(b.ctx)
 	_ = a.Do(cdp.WithExecutor(b.ctx, c.Target))
 }
+
+// OnResponse sets a function called (from the event loop: it must not
+// block) with every HTTP response the tab receives, media included.
+func (b *Browser) OnResponse(fn func(*network.EventResponseReceived)) { b.onResp.Store(&fn) }
 
 // Login sets the credentials the next challenges are answered with.
 func (b *Browser) Login(user, password string) { b.user.Store(&user); b.pw.Store(&password) }
