@@ -53,6 +53,9 @@ func runDoctor(ctx context.Context, args []string, std stdio) error {
 	fmt.Fprintf(w, "notekeeper doctor at %s; secrets are shown as references, never values\n\n", time.Now().UTC().Format(time.RFC3339))
 	line("version", "%s %s/%s", versionString(), runtime.GOOS, runtime.GOARCH)
 
+	if abs, err := filepath.Abs(*path); err == nil {
+		*path = abs
+	}
 	cfg, cerr := config.LoadUnresolved(*path)
 	if cerr != nil {
 		line("config", "%s: not valid (see check below)", *path)
