@@ -191,10 +191,15 @@ func (a *Archiver) checkDisk() error {
 func (a *Archiver) handleArchive(ctx context.Context, t *store.Task) error {
 	id := t.Subject
 	nt, err := a.DB.Notetaker(id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (nt.ArchiveDone || nt.MediaStatus == "deleted")) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !nt.ArchiveDone && nt.MediaStatus == "deleted") {
 		return nil // nothing (more) to fetch; a deletion was alerted by Schedule
 	} else if err != nil {
 		return err
+	}
+	if nt.ArchiveDone {
+		// Schedule queues no archive task for a complete archive: this one's
+		// run committed it and died (or failed) before routing it on.
+		return a.finishArchive(ctx, nt)
 	}
 	if !archive.SafeID(id) {
 		return a.refuseID(id)
@@ -361,13 +366,23 @@ func (r *archiveRun) download(ctx context.Context) error {
 	}
 	if done {
 		r.a.Logger.Info("meeting archived", slog.String("notetaker", r.nt.ID), slog.Any("kinds", wanted))
-		if updated, uerr = r.a.describe(ctx, updated); uerr != nil {
-			return uerr
-		}
-		r.a.index(r.nt.ID)
-		if r.a.OnArchived != nil {
-			return r.a.OnArchived(ctx, updated)
-		}
+		return r.a.finishArchive(ctx, updated)
+	}
+	return nil
+}
+
+// finishArchive finishes a complete archive: it describes the meeting, indexes
+// it and hands it to OnArchived. The archive is committed first, so a run
+// that dies here leaves its task to call finishArchive again; all three steps
+// are idempotent.
+func (a *Archiver) finishArchive(ctx context.Context, nt *store.Notetaker) error {
+	nt, err := a.describe(ctx, nt)
+	if err != nil {
+		return err
+	}
+	a.index(nt.ID)
+	if a.OnArchived != nil {
+		return a.OnArchived(ctx, nt)
 	}
 	return nil
 }
