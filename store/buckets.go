@@ -74,6 +74,29 @@ var (
 	//   "ats/{booking id}"      → JSON ATSDelivery
 	// (names in state.go).
 	bucketState = []byte("state")
+
+	// counters: counts kept in the transactions that change what they
+	// count (names in counters.go).
+	//   name → 8-byte big-endian uint64
+	bucketCounters = []byte("counters")
+
+	// notetakers_pending: the Notetakers whose archive is pending
+	// (ArchivePending), by Nylas' deletion deadline (Notetaker.Deadline).
+	// Written in the transaction that writes the Notetaker.
+	//   timeKey(deadline) ‖ Notetaker id → empty
+	bucketNotetakersPending = []byte("notetakers_pending")
+
+	// notetakers_archived: the archived, unpruned Notetakers retention may
+	// prune one day, by the later of Nylas' deadline and the newest archived
+	// file (prunableFrom). Written with the Notetaker.
+	//   timeKey(prunable from) ‖ Notetaker id → empty
+	bucketNotetakersArchived = []byte("notetakers_archived")
+
+	// tasks_by_kind: every live (not dead-lettered) task by kind and
+	// creation time, for the oldest task of a kind. Written by putTask and
+	// deleteTask.
+	//   kind ‖ 0x00 ‖ timeKey(created) ‖ task key → empty
+	bucketTasksByKind = []byte("tasks_by_kind")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -82,6 +105,7 @@ var allBuckets = [][]byte{
 	bucketTasks, bucketTasksDue, bucketNotetakers, bucketBookings,
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
+	bucketCounters, bucketNotetakersPending, bucketNotetakersArchived, bucketTasksByKind,
 }
 
 var (

@@ -21,6 +21,9 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 1 → 2: the booking indexes (bookings_by_notetaker, bookings_by_event),
 	// built from the bookings already stored.
 	indexBookingsTx,
+	// 2 → 3: the counters and the notetakers_pending, notetakers_archived
+	// and tasks_by_kind indexes (recount.go), built from the records.
+	indexCountersTx,
 }
 
 // schemaVersion reads the recorded version; a new file is version 0.

@@ -74,6 +74,9 @@ func pruneNotificationsTx(tx *bolt.Tx, before time.Time, max int) (int, error) {
 			doomed = append(doomed, n)
 		}
 	}
+	if err := addCounter(tx, counterNotificationsPruned, int64(len(doomed))); err != nil {
+		return 0, err
+	}
 	for _, n := range doomed {
 		if err := nb.Delete(u64(n.Seq)); err != nil {
 			return 0, err

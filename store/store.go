@@ -186,8 +186,10 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Check runs bbolt's consistency check over the whole file and returns every
-// problem it finds joined into one error, or nil.
+// Check runs bbolt's consistency check over the whole file, then recounts
+// the records to compare with the counters and indexes kept with them
+// (recount.go), and returns every problem it finds joined into one error, or
+// nil. It reads the whole file.
 func (db *DB) Check() error {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
@@ -198,6 +200,9 @@ func (db *DB) Check() error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)
+		}
+		if len(errs) == 0 {
+			errs = append(errs, checkDerived(tx))
 		}
 		return errors.Join(errs...)
 	})
