@@ -64,3 +64,19 @@ func FormatSize(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// AnonRSS reads the anonymous part of process pid's resident set (RssAnon:
+// heap, stacks; not the file pages of the mapped store), in bytes.
+func AnonRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssAnon:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no RssAnon in /proc/%d/status", pid)
+}
