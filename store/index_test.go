@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,4 +220,60 @@ func TestCounters_MatchRecountAfterRandomOperations(t *testing.T) {
 	if err := db.Check(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Notifications written by schema 2 (format 1, bodies as received) read
+// back unchanged next to new ones (format 2, compressed when it pays).
+func TestNotifications_OldAndNewFormats(t *testing.T) {
+	db := NewDB(copyFixture(t, "store-v2.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old, err := db.Notification(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"id":"fx-0","type":"notetaker.updated","data":{"object":{"id":"nt000"}}}`; string(old.Body) != want {
+		t.Errorf("old body %q, want %q", old.Body, want)
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+		enc  byte
+	}{
+		{"small", []byte(`{"a":1}`), bodyRaw},
+		{"compressible", []byte(`{"notes":"` + strings.Repeat("the meeting agenda ", 200) + `"}`), bodyZstd},
+		{"incompressible", randomBytes(4000), bodyRaw},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := db.Ingest(context.Background(), &Ingest{Notification: Notification{ID: "new-" + tc.name, Type: "x", Body: tc.body}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.view(func(tx *bolt.Tx) error {
+				_, _, enc, err := decodeHead(res.Seq, tx.Bucket(bucketNotifications).Get(u64(res.Seq)))
+				if err != nil || enc != tc.enc {
+					t.Errorf("stored with encoding %d (%v), want %d", enc, err, tc.enc)
+				}
+				return nil
+			})
+			n, err := db.Notification(res.Seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(n.Body, tc.body) {
+				t.Errorf("body changed in the store")
+			}
+		})
+	}
+}
+
+func randomBytes(n int) []byte {
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
 }

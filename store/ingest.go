@@ -13,6 +13,18 @@ import (
 type Ingest struct {
 	Notification Notification // Seq and ReceivedAt are assigned by the store
 	Tasks        []TaskRef    // enqueued with the notification's sequence as a ref
+
+	packed    []byte // the body as stored (compress.go), once pack ran
+	packedEnc byte
+	isPacked  bool
+}
+
+// pack compresses the body once, outside the transaction.
+func (in *Ingest) pack() {
+	if !in.isPacked {
+		in.packed, in.packedEnc = packBody(in.Notification.Body)
+		in.isPacked = true
+	}
 }
 
 // IngestResult says what Ingest did.
@@ -36,6 +48,7 @@ func (db *DB) Ingest(ctx context.Context, in *Ingest) (IngestResult, error) {
 	if n := len(in.Notification.ID); n == 0 || n > MaxEnvelopeIDLen {
 		return IngestResult{}, fmt.Errorf("ingest: envelope id of %d bytes", n)
 	}
+	in.pack() // in this goroutine: the committer only copies the result
 	var res IngestResult
 	err := db.write(ctx, func(tx *bolt.Tx) (err error) {
 		res, err = ingestTx(tx, in, db.Now())
@@ -58,6 +71,7 @@ func ingestTx(tx *bolt.Tx, in *Ingest, now time.Time) (IngestResult, error) {
 		return IngestResult{Seq: binary.BigEndian.Uint64(v), Duplicate: true}, nil
 	}
 	nb := tx.Bucket(bucketNotifications)
+	nb.FillPercent = 1 // keys are appended in order: fill pages densely
 	seq, err := nb.NextSequence()
 	if err != nil {
 		return IngestResult{}, err
@@ -65,7 +79,8 @@ func ingestTx(tx *bolt.Tx, in *Ingest, now time.Time) (IngestResult, error) {
 	n := in.Notification
 	n.Seq = seq
 	n.ReceivedAt = now
-	if err := nb.Put(u64(seq), encodeNotification(&n)); err != nil {
+	in.pack()
+	if err := nb.Put(u64(seq), encodePacked(&n, in.packed, in.packedEnc)); err != nil {
 		return IngestResult{}, err
 	}
 	if err := dedupe.Put(id, u64(seq)); err != nil {
