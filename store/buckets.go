@@ -92,6 +92,12 @@ var (
 	//   timeKey(prunable from) ‖ Notetaker id → empty
 	bucketNotetakersArchived = []byte("notetakers_archived")
 
+	// notetakers_by_first_seen: every Notetaker by when it was first seen,
+	// for the meetings list newest first, a page at a time. Written when
+	// the Notetaker is created (FirstSeen never changes).
+	//   timeKey(first seen) ‖ Notetaker id → empty
+	bucketNotetakersByFirstSeen = []byte("notetakers_by_first_seen")
+
 	// tasks_by_kind: every live (not dead-lettered) task by kind and
 	// creation time, for the oldest task of a kind. Written by putTask and
 	// deleteTask.
@@ -106,6 +112,7 @@ var allBuckets = [][]byte{
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
 	bucketCounters, bucketNotetakersPending, bucketNotetakersArchived, bucketTasksByKind,
+	bucketNotetakersByFirstSeen,
 }
 
 var (

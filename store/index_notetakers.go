@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -62,13 +63,14 @@ type notetakerEntries struct {
 	state    string
 	pending  []byte // notetakers_pending key, nil unless pending
 	archived []byte // notetakers_archived key, nil unless retention may prune it one day
+	seen     []byte // notetakers_by_first_seen key
 }
 
 func entriesOf(nt *Notetaker) notetakerEntries {
 	if nt.ID == "" {
 		return notetakerEntries{}
 	}
-	e := notetakerEntries{state: nt.ArchiveState()}
+	e := notetakerEntries{state: nt.ArchiveState(), seen: timeIDKey(nt.FirstSeen, nt.ID)}
 	switch e.state {
 	case ArchivePending:
 		e.pending = timeIDKey(nt.Deadline(), nt.ID)
@@ -115,7 +117,11 @@ func reindexNotetaker(tx *bolt.Tx, was, now notetakerEntries) error {
 	for _, ix := range []struct {
 		bucket   []byte
 		was, now []byte
-	}{{bucketNotetakersPending, was.pending, now.pending}, {bucketNotetakersArchived, was.archived, now.archived}} {
+	}{
+		{bucketNotetakersPending, was.pending, now.pending},
+		{bucketNotetakersArchived, was.archived, now.archived},
+		{bucketNotetakersByFirstSeen, was.seen, now.seen},
+	} {
 		if bytes.Equal(ix.was, ix.now) {
 			continue
 		}
@@ -186,3 +192,55 @@ func (db *DB) indexedNotetakers(index []byte, until time.Time) ([]*Notetaker, er
 	})
 	return out, err
 }
+
+// RecentNotetakers returns up to limit Notetakers, newest first (by
+// FirstSeen), starting after the cursor a previous call returned ("" for
+// the newest), and the cursor of the next page ("" when there is none). It
+// reads one page of the notetakers_by_first_seen index, whatever the size
+// of the history.
+func (db *DB) RecentNotetakers(cursor string, limit int) ([]*Notetaker, string, error) {
+	var out []*Notetaker
+	next := ""
+	err := db.view(func(tx *bolt.Tx) error {
+		nb := tx.Bucket(bucketNotetakers)
+		c := tx.Bucket(bucketNotetakersByFirstSeen).Cursor()
+		var k []byte
+		if cursor == "" {
+			k, _ = c.Last()
+		} else {
+			after, err := hex.DecodeString(cursor)
+			if err != nil {
+				return fmt.Errorf("bad cursor %q", cursor)
+			}
+			// The entry before the cursor's (which may have gone).
+			if k, _ = c.Seek(after); k == nil {
+				k, _ = c.Last()
+			}
+			for k != nil && bytes.Compare(k, after) >= 0 {
+				k, _ = c.Prev()
+			}
+		}
+		for ; k != nil; k, _ = c.Prev() {
+			if len(out) == limit {
+				next = hex.EncodeToString(out[len(out)-1].seenKey())
+				break
+			}
+			v := nb.Get(k[8:])
+			if v == nil {
+				return fmt.Errorf("index %s names a missing Notetaker %q", bucketNotetakersByFirstSeen, k[8:])
+			}
+			nt := new(Notetaker)
+			if err := json.Unmarshal(v, nt); err != nil {
+				return fmt.Errorf("decode notetaker %q: %w", k[8:], err)
+			}
+			out = append(out, nt)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list recent notetakers: %w", err)
+	}
+	return out, next, nil
+}
+
+func (nt *Notetaker) seenKey() []byte { return timeIDKey(nt.FirstSeen, nt.ID) }

@@ -277,3 +277,40 @@ func randomBytes(n int) []byte {
 	}
 	return b
 }
+
+// RecentNotetakers pages through every Notetaker once, newest first.
+func TestRecentNotetakers_Pages(t *testing.T) {
+	db := NewDB(copyFixture(t, "store-v2.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var sizes []int
+	seen := map[string]bool{}
+	var last time.Time
+	cursor := ""
+	for {
+		page, next, err := db.RecentNotetakers(cursor, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(page))
+		for _, nt := range page {
+			if seen[nt.ID] {
+				t.Errorf("%s listed twice", nt.ID)
+			}
+			seen[nt.ID] = true
+			if !last.IsZero() && nt.FirstSeen.After(last) {
+				t.Errorf("%s out of order", nt.ID)
+			}
+			last = nt.FirstSeen
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if fmt.Sprint(sizes) != "[25 25 10]" || len(seen) != 60 {
+		t.Errorf("pages %v, %d meetings; want [25 25 10], 60", sizes, len(seen))
+	}
+}

@@ -20,7 +20,7 @@ type derived struct {
 }
 
 // derivedBuckets are the buckets recount rebuilds entirely.
-var derivedBuckets = [][]byte{bucketNotetakersPending, bucketNotetakersArchived, bucketTasksByKind}
+var derivedBuckets = [][]byte{bucketNotetakersPending, bucketNotetakersArchived, bucketNotetakersByFirstSeen, bucketTasksByKind}
 
 // recount walks the notetakers, bookings, grants, tasks and notifications.
 func recount(tx *bolt.Tx) (*derived, error) {
@@ -45,6 +45,7 @@ func recount(tx *bolt.Tx) (*derived, error) {
 		if e.archived != nil {
 			d.indexes[string(bucketNotetakersArchived)][string(e.archived)] = true
 		}
+		d.indexes[string(bucketNotetakersByFirstSeen)][string(e.seen)] = true
 		return nil
 	})
 	if err != nil {

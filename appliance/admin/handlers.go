@@ -42,7 +42,12 @@ func (h *Handler) status(r *http.Request) (*status.Status, error) {
 }
 
 func (h *Handler) handleMeetings(w http.ResponseWriter, r *http.Request) {
-	ms, err := h.meetings()
+	cursor := r.URL.Query().Get("after")
+	if len(cursor) > 2*(8+maxTaskKeyLen) {
+		h.fail(w, r, apperr.Errorf(apperr.ENOTFOUND, "no such page"))
+		return
+	}
+	ms, err := h.meetings(cursor)
 	if err != nil {
 		h.fail(w, r, err)
 		return

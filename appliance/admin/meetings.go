@@ -73,26 +73,36 @@ func (h *Handler) bookingOf(nt *store.Notetaker) (*store.Booking, error) {
 	return b, err
 }
 
-// meetings returns every Notetaker, most recently updated first.
-func (h *Handler) meetings() ([]*meeting, error) {
-	nts, err := h.cfg.DB.Notetakers()
+// meetingsPageSize is how many meetings one page of the list shows.
+const meetingsPageSize = 50
+
+// meetingsPage is one page of the meetings list, newest first.
+type meetingsPage struct {
+	Rows []*meeting
+	Next string // cursor of the next (older) page, "" at the end
+}
+
+// meetings returns the page of meetings after cursor ("" for the newest),
+// newest first (by first seen). It reads one page from the store's index,
+// whatever the size of the history.
+func (h *Handler) meetings(cursor string) (*meetingsPage, error) {
+	nts, next, err := h.cfg.DB.RecentNotetakers(cursor, meetingsPageSize)
 	if err != nil {
-		return nil, err
+		return nil, apperr.Errorf(apperr.ENOTFOUND, "no such page")
 	}
 	ix, err := h.loadIndex()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*meeting, 0, len(nts))
+	p := &meetingsPage{Rows: make([]*meeting, 0, len(nts)), Next: next}
 	for _, nt := range nts {
 		m, err := h.meeting(nt, ix)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		p.Rows = append(p.Rows, m)
 	}
-	slices.SortStableFunc(out, func(a, b *meeting) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
-	return out, nil
+	return p, nil
 }
 
 // meeting builds the view of nt.
