@@ -11,12 +11,14 @@
 # Needs Go, python3 (formatting only) and versitygw on PATH or in
 # $(go env GOPATH)/bin (bench/upload). Takes about 10 minutes with the
 # defaults; the start-up benchmark keeps its 1M-notification store in
-# $STARTUP_DIR (default /var/tmp/notekeeper-bench-startup) between runs.
+# $STARTUP_DIR (default /var/tmp/notekeeper-bench-startup) between runs, the
+# history benchmark its 1M-notification, 100k-meeting store in $HISTORY_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 SOAK="${SOAK:-2m}"
 STARTUP_DIR="${STARTUP_DIR:-/var/tmp/notekeeper-bench-startup}"
+HISTORY_DIR="${HISTORY_DIR:-/var/tmp/notekeeper-bench-history}"
 export PATH="$(go env GOPATH)/bin:$PATH"
 # BENCH_OUT=dir keeps the raw outputs there; with FORMAT_ONLY=1 the runs are
 # skipped and docs/PERFORMANCE.md is rebuilt from that dir.
@@ -38,6 +40,9 @@ done
 echo "== start-up" >&2
 mkdir -p "$STARTUP_DIR"
 go run ./bench/startup -n 1000000 -dir "$STARTUP_DIR" -runs 5 > "$out/startup.txt"
+echo "== history" >&2
+mkdir -p "$HISTORY_DIR"
+go run ./bench/history -dir "$HISTORY_DIR" > "$out/history.txt"
 echo "== soak $SOAK" >&2
 NOTEKEEPER_ARTIFACTS="$out" go test -count=1 -run 'Soak' -timeout 0 ./e2e -soak.duration "$SOAK" > "$out/soak.txt" 2>&1 || {
   cat "$out/soak.txt" >&2; echo "soak failed" >&2; exit 1; }
@@ -130,6 +135,21 @@ for m in re.finditer(r"^(\d+)\s+(\S+)\s+(\S+ MiB)\s+(\S+ MiB)$", t, re.M):
     print(f"| {m.group(1)} | {m.group(2)} | {m.group(3)} | {m.group(4)} |")
 print()
 print(raw("start-up", [t]))
+
+print("## A store with years of history\n")
+print("`go run ./bench/history`: a store seeded (through `store.DB.Load`, in large transactions) with")
+print("1,000,000 ~3 KB notifications and 100,000 archived meetings plus 10 pending; one `archive_sweep`")
+print("in process; then the real binary over it: start-up to `/readyz`, idle anonymous memory (RssAnon),")
+print("a `/metrics` scrape on `metrics_listen`, the admin meetings page (first page), anonymous memory")
+print("while it archives a 512 MiB recording from a local server; and the store's size against the raw")
+print("notification bytes. Timed steps are the median of 5.\n")
+t = read(os.path.join(out, "history.txt"))
+print("| figure | value | goal | verdict |")
+print("|---|---|---|---|")
+for m in re.finditer(r"^(\S.*?)\s{2,}(\S+(?: \S+)?)\s+goal (.+?)\s{2,}(met|NOT MET)$", t, re.M):
+    print(f"| {m.group(1)} | {m.group(2)} | {m.group(3).strip()} | {m.group(4)} |")
+print()
+print(raw("history", [t]))
 
 print("## Soak\n")
 print("`go test -run Soak ./e2e -soak.duration D`: the real binary against stand-ins for Nylas, storage,")
