@@ -150,3 +150,25 @@ func claimAlertTx(tx *bolt.Tx, kind AlertKind, subject string, now time.Time, wi
 	}
 	return true, b.Put(k, u64(uint64(now.UnixNano())))
 }
+
+// RecentAlerts returns the newest limit alerts, newest first. It reads only
+// those, from the end of the log.
+func (db *DB) RecentAlerts(limit int) ([]*Alert, error) {
+	var out []*Alert
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAlertLog).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			a := new(Alert)
+			if err := json.Unmarshal(v, a); err != nil {
+				return err
+			}
+			a.Seq = beUint64(k)
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list recent alerts: %w", err)
+	}
+	return out, nil
+}

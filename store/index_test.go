@@ -314,3 +314,18 @@ func TestRecentNotetakers_Pages(t *testing.T) {
 		t.Errorf("pages %v, %d meetings; want [25 25 10], 60", sizes, len(seen))
 	}
 }
+
+func TestRecentAlerts_NewestFirst(t *testing.T) {
+	db := NewDB(copyFixture(t, "store-v2.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.RecentAlerts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Seq != 3 || got[1].Seq != 2 || got[0].Subject != "nt037" {
+		t.Errorf("recent alerts %+v %+v, want seq 3 (nt037) then 2", got[0], got[1])
+	}
+}
