@@ -520,12 +520,12 @@ func (d *daemon) timeGet(url string, auth bool, runs int) (time.Duration, error)
 	return median(ds), nil
 }
 
-// archive posts a notetaker.media notification for the first pending
-// meeting with fresh links, then samples the daemon's anonymous memory
+// archive posts a notetaker.media notification with fresh links for a new
+// meeting, then samples the daemon's anonymous memory
 // until the recording is archived (notekeeper_downloads_total ok), and
 // returns its peak and the time taken.
 func (d *daemon) archive(m *mediaServer, size int64) (int64, time.Duration, error) {
-	id := "ntHistArchive"
+	id := fmt.Sprintf("ntHistArchive%d", time.Now().UnixNano()) // a new meeting on every run over a kept store
 	body := fmt.Sprintf(`{"specversion":"1.0","type":"notetaker.media","source":"/nylas/notetaker","id":"ntf-archive-%d","time":%d,`+
 		`"webhook_delivery_attempt":1,"data":{"application_id":"app-bench","object":{"id":%q,"grant_id":"grant-bench",`+
 		`"object":"notetaker","state":"available","status":"available","media":{"recording":"%s/%s/recording.mp4",`+
