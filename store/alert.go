@@ -110,13 +110,9 @@ func (db *DB) Alerts() ([]*Alert, error) {
 	var out []*Alert
 	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAlertLog).ForEach(func(k, v []byte) error {
-			a := new(Alert)
-			if err := json.Unmarshal(v, a); err != nil {
-				return err
-			}
-			a.Seq = beUint64(k)
+			a, err := decodeAlert(k, v)
 			out = append(out, a)
-			return nil
+			return err
 		})
 	})
 	if err != nil {
@@ -158,11 +154,10 @@ func (db *DB) RecentAlerts(limit int) ([]*Alert, error) {
 	err := db.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAlertLog).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
-			a := new(Alert)
-			if err := json.Unmarshal(v, a); err != nil {
+			a, err := decodeAlert(k, v)
+			if err != nil {
 				return err
 			}
-			a.Seq = beUint64(k)
 			out = append(out, a)
 		}
 		return nil
@@ -171,4 +166,14 @@ func (db *DB) RecentAlerts(limit int) ([]*Alert, error) {
 		return nil, fmt.Errorf("list recent alerts: %w", err)
 	}
 	return out, nil
+}
+
+// decodeAlert decodes the alert_log entry k → v.
+func decodeAlert(k, v []byte) (*Alert, error) {
+	a := new(Alert)
+	if err := json.Unmarshal(v, a); err != nil {
+		return nil, fmt.Errorf("alert %d: %w", beUint64(k), err)
+	}
+	a.Seq = beUint64(k)
+	return a, nil
 }

@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,13 +23,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -132,21 +129,21 @@ func run(o options) error {
 	}
 	var readies []time.Duration
 	for i := range o.runs {
-		ready, err := d.start()
+		ready, err := d.Start(60 * time.Second)
 		if err != nil {
 			return err
 		}
 		readies = append(readies, ready)
 		if i < o.runs-1 {
-			d.stop()
+			d.Stop()
 		}
 	}
-	defer d.stop()
+	defer d.Stop()
 	ready := median(readies)
 	figs = append(figs, figure{"start-up to ready (median)", ready.Round(time.Millisecond).String(), "≤ 300ms", ready <= 300*time.Millisecond})
 
 	time.Sleep(o.idle)
-	idle, err := measure.AnonRSS(d.cmd.Process.Pid)
+	idle, err := measure.AnonRSS(d.Cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -399,90 +396,24 @@ func (m *mediaServer) Close() { m.srv.Close() }
 
 // daemon is the real binary over the seeded data dir.
 type daemon struct {
-	bin, config     string
+	measure.Daemon
 	url, metricsURL string
-	cmd             *exec.Cmd
 	client          *http.Client
 }
 
 func newDaemon(dir, dataDir, mediaURL string) (*daemon, error) {
-	bin := filepath.Join(dir, "notekeeper")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build: %v\n%s", err, out)
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	mport, err := freePort()
-	if err != nil {
-		return nil, err
-	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(adminPassword), 12) // as in production
 	if err != nil {
 		return nil, err
 	}
-	config := filepath.Join(dir, "config.toml")
-	err = os.WriteFile(config, []byte(fmt.Sprintf(`data_dir = %q
-[log]
-level = "warn"
-[server]
-listen = "127.0.0.1:%d"
-metrics_listen = "127.0.0.1:%d"
-[nylas]
-api_base = %q
-api_key = "bench"
-webhook_secrets = [%q]
-allow_http_media = true
-[archive]
-kinds = ["recording"]
-min_free_bytes = 0
-max_file_bytes = 4294967296
-[jobs]
-refresh_media = ""
-archive_sweep = ""
-reconcile = ""
-webhook_watchdog = ""
-backup = ""
-retention = ""
-[admin]
-users = { ops = %q }
-`, dataDir, port, mport, mediaURL, secret, hash)), 0o600)
+	md, url, metricsURL, err := measure.NewDaemon(dir, measure.DaemonConfig{DataDir: dataDir, Secret: secret,
+		Nylas:   fmt.Sprintf("api_base = %q\nallow_http_media = true", mediaURL),
+		Archive: "kinds = [\"recording\"]\nmax_file_bytes = 4294967296",
+		Extra:   fmt.Sprintf("[admin]\nusers = { ops = %q }\n", hash)})
 	if err != nil {
 		return nil, err
 	}
-	return &daemon{bin: bin, config: config, url: fmt.Sprintf("http://127.0.0.1:%d", port),
-		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", mport), client: &http.Client{Timeout: 30 * time.Second}}, nil
-}
-
-// start execs the daemon and returns the time until /readyz answers 200.
-func (d *daemon) start() (time.Duration, error) {
-	d.cmd = exec.Command(d.bin, "serve", "-config", d.config)
-	d.cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := d.cmd.Start(); err != nil {
-		return 0, err
-	}
-	for deadline := start.Add(60 * time.Second); ; time.Sleep(time.Millisecond) {
-		if resp, err := d.client.Get(d.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return time.Since(start), nil
-			}
-		}
-		if time.Now().After(deadline) {
-			d.stop()
-			return 0, errors.New("not ready within 60s")
-		}
-	}
-}
-
-func (d *daemon) stop() {
-	if d.cmd != nil && d.cmd.Process != nil {
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		d.cmd.Wait()
-		d.cmd = nil
-	}
+	return &daemon{Daemon: *md, url: url, metricsURL: metricsURL, client: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
 // timeGet GETs url runs times (after one untimed request that warms the
@@ -534,7 +465,7 @@ func (d *daemon) archive(m *mediaServer, size int64) (int64, time.Duration, erro
 	req, _ := http.NewRequest("POST", d.url+"/webhooks/nylas", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Nylas-Signature", appliance.Sign(secret, []byte(body)))
-	pid := d.cmd.Process.Pid
+	pid := d.Cmd.Process.Pid
 	start := time.Now()
 	resp, err := d.client.Do(req)
 	if err != nil {
@@ -568,13 +499,4 @@ func (d *daemon) downloaded() (bool, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return strings.Contains(string(b), `notekeeper_downloads_total{kind="recording",outcome="ok"} 1`), err
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

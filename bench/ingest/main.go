@@ -90,12 +90,12 @@ func run(duration time.Duration, conns, size int) error {
 		}
 		before, err = d.commitStats()
 		if err != nil {
-			d.stop()
+			d.Stop()
 			return err
 		}
 		durable = load(d.webhookURL, duration, conns, size, "notekeeper (own process)")
 		cs, err = d.commitStats()
-		d.stop()
+		d.Stop()
 		if err != nil {
 			return err
 		}
