@@ -127,6 +127,10 @@ func run(duration time.Duration, conns, size int) error {
 		fmt.Printf("store writer: %d commits (%.0f/s), mean batch %.1f writes (ingests and the workers' writes), mean commit %s, busy %.0f%% of the run\n",
 			commits, float64(commits)/durable.elapsed.Seconds(), float64(writes)/float64(commits),
 			(busy / time.Duration(commits)).Round(time.Microsecond), 100*busy.Seconds()/durable.elapsed.Seconds())
+		if work := cs.Work - before.Work; work > 0 {
+			fmt.Printf("of each commit, %s runs the writes (ingests, leases, completions) and %s is bbolt's commit (pages, two fdatasyncs)\n",
+				(work / time.Duration(commits)).Round(time.Microsecond), ((busy - work) / time.Duration(commits)).Round(time.Microsecond))
+		}
 	}
 	if int64(stored) != durable.ok {
 		return fmt.Errorf("%d acknowledged but %d stored", durable.ok, stored)
