@@ -63,8 +63,12 @@ func main() {
 }
 
 func run(duration time.Duration, conns, size int) error {
-	fmt.Printf("ingest benchmark: %d connections, ~%d-byte notifications, %v per target, GOMAXPROCS=%d\n",
-		conns, size, duration, runtime.GOMAXPROCS(0))
+	mode := "notekeeper in this process"
+	if external {
+		mode = "notekeeper in its own process"
+	}
+	fmt.Printf("ingest benchmark: %d connections, ~%d-byte notifications, %v per target, GOMAXPROCS=%d, %s\n",
+		conns, size, duration, runtime.GOMAXPROCS(0), mode)
 
 	trivialURL, stopTrivial, err := startTrivial()
 	if err != nil {
