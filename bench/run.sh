@@ -147,14 +147,23 @@ print("1,000,000 ~3 KB notifications and 100,000 archived meetings plus 10 pendi
 print("in process; then the real binary over it: start-up to `/readyz`, idle anonymous memory (RssAnon),")
 print("a `/metrics` scrape on `metrics_listen`, the admin meetings page (first page), anonymous memory")
 print("while it archives a 512 MiB recording from a local server; and the store's size against the raw")
-print("notification bytes. Timed steps are the median of 5.\n")
+print("notification bytes. Timed steps are the median of 5. A history-before.txt in $BENCH_OUT (the")
+print("same benchmark run by the previous version over a copy of the store, see bench/history's doc)")
+print("adds its figures as a column.\n")
+def figures(t):
+    return [m.groups() for m in re.finditer(r"^(\S.*?)\s{2,}(\S+(?: \S+)?)\s+goal (.+?)\s{2,}(met|NOT MET)$", t, re.M)]
 t = read(os.path.join(out, "history.txt"))
-print("| figure | value | goal | verdict |")
-print("|---|---|---|---|")
-for m in re.finditer(r"^(\S.*?)\s{2,}(\S+(?: \S+)?)\s+goal (.+?)\s{2,}(met|NOT MET)$", t, re.M):
-    print(f"| {m.group(1)} | {m.group(2)} | {m.group(3).strip()} | {m.group(4)} |")
+bpath = os.path.join(out, "history-before.txt")
+before = {f[0]: f[1] for f in figures(read(bpath))} if os.path.exists(bpath) else None
+print("| figure | value | goal | verdict |" + (" previous version |" if before else ""))
+print("|---|---|---|---|" + ("---|" if before else ""))
+for name, value, goal, verdict in figures(t):
+    extra = f" {before.get(name, '—')} |" if before else ""
+    if before and name.startswith("store size"):
+        extra = " (the same store) |"
+    print(f"| {name} | {value} | {goal.strip()} | {verdict} |{extra}")
 print()
-print(raw("history", [t]))
+print(raw("history", [t] + ([read(bpath)] if before else [])))
 
 print("## Soak\n")
 print("`go test -run Soak ./e2e -soak.duration D`: the real binary against stand-ins for Nylas, storage,")
