@@ -7,7 +7,10 @@
 // closed with Close. Each exported method is one transaction; all writes go
 // through one committer that shares each fsync among every write waiting at
 // that moment (writer.go). Bucket names and key formats are declared in
-// buckets.go.
+// buckets.go. The indexes and counters that let jobs and views read what is
+// pending instead of the whole history (index_notetakers.go,
+// index_tasks.go, counters.go) are written in the same transactions as the
+// records they describe, and Check recounts them (recount.go).
 //
 // The package imports no other notekeeper package and does no network I/O.
 package store
