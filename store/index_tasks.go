@@ -33,6 +33,9 @@ func taskByKindKey(kind TaskKind, created time.Time, key string) []byte {
 // countTask moves the counters and the index from the stored value old (nil:
 // no task) to t (nil: deleted).
 func countTask(tx *bolt.Tx, old []byte, t *Task) error {
+	if old != nil && t != nil && sameTaskState(old, t) {
+		return nil // the common case: a lease, a retry time, new refs
+	}
 	var was *taskHead
 	if old != nil {
 		was = new(taskHead)
@@ -40,12 +43,36 @@ func countTask(tx *bolt.Tx, old []byte, t *Task) error {
 			return fmt.Errorf("decode task: %w", err)
 		}
 	}
+	return moveTaskCount(tx, was, t)
+}
+
+// sameTaskState reports, without decoding old (the hot path of every lease
+// and enqueue), whether the stored task old has t's dead flag and creation
+// time, the two things the counters and the index depend on. It reads the
+// JSON that putTask wrote: inside a JSON string every '"' is escaped, so
+// the two members cannot be matched in a string value by mistake.
+func sameTaskState(old []byte, t *Task) bool {
+	if bytes.Contains(old, []byte(`"dead":true`)) != t.Dead {
+		return false
+	}
+	_, rest, ok := bytes.Cut(old, []byte(`"created_at":"`))
+	if !ok {
+		return false
+	}
+	created, _, ok := bytes.Cut(rest, []byte(`"`))
+	var buf [64]byte
+	return ok && bytes.Equal(created, t.CreatedAt.AppendFormat(buf[:0], time.RFC3339Nano))
+}
+
+// moveTaskCount moves the counters and the index from was (nil: no task)
+// to t (nil: deleted).
+func moveTaskCount(tx *bolt.Tx, was *taskHead, t *Task) error {
 	var now *taskHead
 	if t != nil {
 		now = &taskHead{TaskRef: t.TaskRef, Dead: t.Dead, CreatedAt: t.CreatedAt}
 	}
 	if was != nil && now != nil && was.Dead == now.Dead && was.CreatedAt.Equal(now.CreatedAt) {
-		return nil // the common case: a lease, a retry time, new refs
+		return nil
 	}
 	ix := tx.Bucket(bucketTasksByKind)
 	if was != nil {
@@ -71,18 +98,13 @@ func countTask(tx *bolt.Tx, old []byte, t *Task) error {
 	return nil
 }
 
-// deleteTask removes the task with key (and its counts); its tasks_due
-// entry is the caller's (takeTask removes it).
-func deleteTask(tx *bolt.Tx, key string) error {
-	b := tx.Bucket(bucketTasks)
-	old := b.Get([]byte(key))
-	if old == nil {
-		return nil
-	}
-	if err := countTask(tx, old, nil); err != nil {
+// deleteTask removes t, as stored (read in this transaction), and its
+// counts; its tasks_due entry is the caller's (takeTask removes it).
+func deleteTask(tx *bolt.Tx, t *Task) error {
+	if err := moveTaskCount(tx, &taskHead{TaskRef: t.TaskRef, Dead: t.Dead, CreatedAt: t.CreatedAt}, nil); err != nil {
 		return err
 	}
-	return b.Delete([]byte(key))
+	return tx.Bucket(bucketTasks).Delete([]byte(t.Key()))
 }
 
 // TaskStat is the queue's state for one task kind.

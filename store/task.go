@@ -185,7 +185,7 @@ func (db *DB) Complete(leased *Task) error {
 			return err
 		}
 		if t.Gen == leased.Gen {
-			return deleteTask(tx, t.Key())
+			return deleteTask(tx, t)
 		}
 		t.Refs = slices.DeleteFunc(t.Refs, func(s uint64) bool { return slices.Contains(leased.Refs, s) })
 		t.Attempts, t.LastError, t.LeaseUntil = 0, "", time.Time{}
