@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -327,5 +328,40 @@ func TestRecentAlerts_NewestFirst(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].Seq != 3 || got[1].Seq != 2 || got[0].Subject != "nt037" {
 		t.Errorf("recent alerts %+v %+v, want seq 3 (nt037) then 2", got[0], got[1])
+	}
+}
+
+// sameTaskState reads the stored JSON without decoding it; strings that
+// look like its members do not fool it.
+func TestSameTaskState(t *testing.T) {
+	created := time.Date(2026, 3, 1, 9, 0, 0, 123, time.UTC)
+	base := Task{TaskRef: TaskRef{Kind: TaskCRM, Subject: "nt1"}, CreatedAt: created}
+	tricky := base
+	tricky.LastError = `upstream said {"dead":true,"created_at":"2020-01-01T00:00:00Z"}`
+	dead := base
+	dead.Dead = true
+	later := base
+	later.CreatedAt = created.Add(time.Second)
+	for _, tc := range []struct {
+		name     string
+		stored   Task
+		now      Task
+		wantSame bool
+	}{
+		{"unchanged", base, base, true},
+		{"a string that looks like the members", tricky, base, true},
+		{"dead-lettered", base, dead, false},
+		{"revived", dead, base, false},
+		{"recreated", base, later, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := json.Marshal(&tc.stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sameTaskState(v, &tc.now); got != tc.wantSame {
+				t.Errorf("sameTaskState = %v, want %v (stored %s)", got, tc.wantSame, v)
+			}
+		})
 	}
 }
