@@ -45,22 +45,32 @@ type state struct {
 	Label, Class, Detail string
 }
 
-// index holds what every meeting row needs from the task queue, read once
-// per page: tasks by key.
+// index holds what the meeting rows of one page need from the task queue:
+// the tasks they name, each read once by key (not the whole queue, which a
+// backlog makes large).
 type index struct {
-	tasks map[string]*store.Task
+	db    *store.DB
+	tasks map[string]*store.Task // nil: no such task
 }
 
 func (h *Handler) loadIndex() (*index, error) {
-	tasks, err := h.cfg.DB.Tasks()
+	return &index{db: h.cfg.DB, tasks: map[string]*store.Task{}}, nil
+}
+
+// task is the task with key, nil when there is none.
+func (ix *index) task(key string) (*store.Task, error) {
+	if t, ok := ix.tasks[key]; ok {
+		return t, nil
+	}
+	t, err := ix.db.Task(key)
+	if errors.Is(err, store.ErrNotFound) {
+		t, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	ix := &index{tasks: make(map[string]*store.Task, len(tasks))}
-	for _, t := range tasks {
-		ix.tasks[t.Key()] = t
-	}
-	return ix, nil
+	ix.tasks[key] = t
+	return t, nil
 }
 
 // bookingOf finds the booking a meeting belongs to as the delivery does
@@ -152,9 +162,11 @@ func (h *Handler) deadlineOf(nt *store.Notetaker) deadline {
 
 // taskState describes the live or dead task with key, if any.
 func taskState(ix *index, key string) (state, bool) {
-	t, ok := ix.tasks[key]
+	t, err := ix.task(key)
 	switch {
-	case !ok:
+	case err != nil:
+		return state{Label: "unknown", Class: "bad", Detail: err.Error()}, true
+	case t == nil:
 		return state{}, false
 	case t.Dead:
 		return state{Label: "dead letter", Class: "bad", Detail: t.LastError}, true
