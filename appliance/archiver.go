@@ -24,9 +24,6 @@ const (
 	// linkMaxAge: media links die 60 minutes after they are minted; older
 	// than this they are refreshed before use rather than tried.
 	linkMaxAge = 50 * time.Minute
-	// defaultRetention is how long Nylas keeps media when nothing says
-	// otherwise (store.Notetaker.Deadline applies it).
-	defaultRetention = store.DefaultRetention
 )
 
 // Archiver keeps each Notetaker's media on local disk, under

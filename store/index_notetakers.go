@@ -24,9 +24,6 @@ const (
 	ArchivePruned  = "pruned"  // archived, then the local copies removed by retention
 )
 
-// archiveStates is every archive state, for counts and checks.
-var archiveStates = []string{ArchiveNone, ArchivePending, ArchiveDone, ArchivePruned}
-
 // DefaultRetention is how long Nylas keeps media when nothing says
 // otherwise (the media endpoint's expires_at, a retained_until).
 const DefaultRetention = 14 * 24 * time.Hour
