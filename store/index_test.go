@@ -39,6 +39,21 @@ func copyFixture(t *testing.T, name string) string {
 	return path
 }
 
+// mustBeMigrated fails t unless db is at the current schema version and
+// passes Check (bbolt's check and the recount of counters and indexes).
+func mustBeMigrated(t *testing.T, db *DB) {
+	t.Helper()
+	db.view(func(tx *bolt.Tx) error {
+		if v, _ := schemaVersion(tx); v != uint64(len(migrations)) {
+			t.Errorf("schema version %d, want %d", v, len(migrations))
+		}
+		return nil
+	})
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // The store written by schema version 2 (testdata/store-v2.db, from
 // seedFixture) opens with this binary: the migration builds the counters and
 // indexes, which then agree with a recount and answer the queries.
@@ -50,15 +65,7 @@ func TestMigration_V2Fixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	db.view(func(tx *bolt.Tx) error {
-		if v, _ := schemaVersion(tx); v != uint64(len(migrations)) {
-			t.Errorf("schema version %d, want %d", v, len(migrations))
-		}
-		return nil
-	})
-	if err := db.Check(); err != nil {
-		t.Fatal(err)
-	}
+	mustBeMigrated(t, db)
 	c, err := db.Counts()
 	if err != nil {
 		t.Fatal(err)
