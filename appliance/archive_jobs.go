@@ -25,9 +25,11 @@ func (a *Archiver) requeue(nt *store.Notetaker) error {
 	return a.DB.Enqueue(ref)
 }
 
-// pending lists the Notetakers with media to archive that is not archived.
+// pending lists the Notetakers with media to archive that is not archived,
+// soonest deadline first. It reads the store's index of pending archives,
+// not every Notetaker.
 func (a *Archiver) pending() ([]*store.Notetaker, error) {
-	all, err := a.DB.Notetakers()
+	all, err := a.DB.PendingArchives(time.Time{})
 	if err != nil {
 		return nil, err
 	}

@@ -24,9 +24,6 @@ const (
 	// linkMaxAge: media links die 60 minutes after they are minted; older
 	// than this they are refreshed before use rather than tried.
 	linkMaxAge = 50 * time.Minute
-	// defaultRetention is how long Nylas keeps media when nothing says
-	// otherwise.
-	defaultRetention = 14 * 24 * time.Hour
 )
 
 // Archiver keeps each Notetaker's media on local disk, under
@@ -161,15 +158,7 @@ func (a *Archiver) missingKinds(nt *store.Notetaker) []string {
 
 // deadline is when Nylas deletes nt's media: retained_until or the media
 // endpoint's expires_at when known, else 14 days after it became available.
-func deadline(nt *store.Notetaker) time.Time {
-	if !nt.DeletesAt.IsZero() {
-		return nt.DeletesAt
-	}
-	if !nt.AvailableAt.IsZero() {
-		return nt.AvailableAt.Add(defaultRetention)
-	}
-	return nt.FirstSeen.Add(defaultRetention)
-}
+func deadline(nt *store.Notetaker) time.Time { return nt.Deadline() }
 
 // checkDisk fails while the data dir's file system is below MinFreeBytes.
 func (a *Archiver) checkDisk() error {

@@ -250,35 +250,28 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// collectTasks reads the queue's counters (store.DB.TaskStats): no task is
+// decoded.
 func (c *stateCollector) collectTasks(ch chan<- prometheus.Metric, now time.Time) {
-	tasks, err := c.src.DB.Tasks()
+	stats, err := c.src.DB.TaskStats()
 	if err != nil {
 		c.failures.WithLabelValues("tasks").Inc()
 		return
 	}
-	depth, dead := map[store.TaskKind]int{}, map[store.TaskKind]int{}
-	oldest := map[store.TaskKind]time.Time{}
-	for _, t := range tasks {
-		if t.Dead {
-			dead[t.Kind]++
-			continue
+	for kind, s := range stats {
+		if s.Live > 0 {
+			ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(s.Live), string(kind))
+			ch <- prometheus.MustNewConstMetric(descQueueAge, prometheus.GaugeValue, max(0, now.Sub(s.Oldest).Seconds()), string(kind))
 		}
-		depth[t.Kind]++
-		if o, ok := oldest[t.Kind]; !ok || t.CreatedAt.Before(o) {
-			oldest[t.Kind] = t.CreatedAt
+		if s.Dead > 0 {
+			ch <- prometheus.MustNewConstMetric(descDeadLetters, prometheus.GaugeValue, float64(s.Dead), string(kind))
 		}
-	}
-	for kind, n := range depth {
-		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(n), string(kind))
-		ch <- prometheus.MustNewConstMetric(descQueueAge, prometheus.GaugeValue, max(0, now.Sub(oldest[kind]).Seconds()), string(kind))
-	}
-	for kind, n := range dead {
-		ch <- prometheus.MustNewConstMetric(descDeadLetters, prometheus.GaugeValue, float64(n), string(kind))
 	}
 }
 
+// collectAtRisk decodes only the pending archives due within the window.
 func (c *stateCollector) collectAtRisk(ch chan<- prometheus.Metric, now time.Time) {
-	nts, err := c.src.DB.Notetakers()
+	nts, err := c.src.DB.PendingArchives(now.Add(c.src.AtRisk))
 	if err != nil {
 		c.failures.WithLabelValues("notetakers").Inc()
 		return

@@ -110,13 +110,9 @@ func (db *DB) Alerts() ([]*Alert, error) {
 	var out []*Alert
 	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAlertLog).ForEach(func(k, v []byte) error {
-			a := new(Alert)
-			if err := json.Unmarshal(v, a); err != nil {
-				return err
-			}
-			a.Seq = beUint64(k)
+			a, err := decodeAlert(k, v)
 			out = append(out, a)
-			return nil
+			return err
 		})
 	})
 	if err != nil {
@@ -149,4 +145,35 @@ func claimAlertTx(tx *bolt.Tx, kind AlertKind, subject string, now time.Time, wi
 		}
 	}
 	return true, b.Put(k, u64(uint64(now.UnixNano())))
+}
+
+// RecentAlerts returns the newest limit alerts, newest first. It reads only
+// those, from the end of the log.
+func (db *DB) RecentAlerts(limit int) ([]*Alert, error) {
+	var out []*Alert
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAlertLog).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			a, err := decodeAlert(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list recent alerts: %w", err)
+	}
+	return out, nil
+}
+
+// decodeAlert decodes the alert_log entry k → v.
+func decodeAlert(k, v []byte) (*Alert, error) {
+	a := new(Alert)
+	if err := json.Unmarshal(v, a); err != nil {
+		return nil, fmt.Errorf("alert %d: %w", beUint64(k), err)
+	}
+	a.Seq = beUint64(k)
+	return a, nil
 }

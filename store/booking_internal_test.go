@@ -59,13 +59,5 @@ func TestMigration_IndexesExistingBookings(t *testing.T) {
 			t.Errorf("%s: got %v, %v; want %s", tc.name, b, err, tc.want)
 		}
 	}
-	db.view(func(tx *bolt.Tx) error {
-		if v, _ := schemaVersion(tx); v != uint64(len(migrations)) {
-			t.Errorf("schema version %d, want the current %d", v, len(migrations))
-		}
-		return nil
-	})
-	if err := db.Check(); err != nil {
-		t.Fatal(err)
-	}
+	mustBeMigrated(t, db)
 }

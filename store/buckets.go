@@ -86,6 +86,35 @@ var (
 	// intent recorded before the send, sent after it (followup.go).
 	//   Notetaker id → JSON Followup
 	bucketFollowups = []byte("followups")
+
+	// counters: counts kept in the transactions that change what they
+	// count (names in counters.go).
+	//   name → 8-byte big-endian uint64
+	bucketCounters = []byte("counters")
+
+	// notetakers_pending: the Notetakers whose archive is pending
+	// (ArchivePending), by Nylas' deletion deadline (Notetaker.Deadline).
+	// Written in the transaction that writes the Notetaker.
+	//   timeKey(deadline) ‖ Notetaker id → empty
+	bucketNotetakersPending = []byte("notetakers_pending")
+
+	// notetakers_archived: the archived, unpruned Notetakers retention may
+	// prune one day, by the later of Nylas' deadline and the newest archived
+	// file (prunableFrom). Written with the Notetaker.
+	//   timeKey(prunable from) ‖ Notetaker id → empty
+	bucketNotetakersArchived = []byte("notetakers_archived")
+
+	// notetakers_by_first_seen: every Notetaker by when it was first seen,
+	// for the meetings list newest first, a page at a time. Written when
+	// the Notetaker is created (FirstSeen never changes).
+	//   timeKey(first seen) ‖ Notetaker id → empty
+	bucketNotetakersByFirstSeen = []byte("notetakers_by_first_seen")
+
+	// tasks_by_kind: every live (not dead-lettered) task by kind and
+	// creation time, for the oldest task of a kind. Written by putTask and
+	// deleteTask.
+	//   kind ‖ 0x00 ‖ timeKey(created) ‖ task key → empty
+	bucketTasksByKind = []byte("tasks_by_kind")
 )
 
 // allBuckets is every bucket Open guarantees to exist.
@@ -95,6 +124,8 @@ var allBuckets = [][]byte{
 	bucketBookingsByNotetaker, bucketBookingsByEvent,
 	bucketGrants, bucketAlerts, bucketAlertLog, bucketState,
 	bucketATSDelivery, bucketCRMDelivery, bucketFollowups,
+	bucketCounters, bucketNotetakersPending, bucketNotetakersArchived, bucketTasksByKind,
+	bucketNotetakersByFirstSeen,
 }
 
 var (

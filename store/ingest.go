@@ -17,6 +17,18 @@ type Ingest struct {
 	// notification is a duplicate: a crash cannot keep the one without the
 	// other.
 	Alerts []Alert
+
+	packed    []byte // the body as stored (compress.go), once pack ran
+	packedEnc byte
+	isPacked  bool
+}
+
+// pack compresses the body once, outside the transaction.
+func (in *Ingest) pack() {
+	if !in.isPacked {
+		in.packed, in.packedEnc = packBody(in.Notification.Body)
+		in.isPacked = true
+	}
 }
 
 // IngestResult says what Ingest did.
@@ -40,6 +52,7 @@ func (db *DB) Ingest(ctx context.Context, in *Ingest) (IngestResult, error) {
 	if n := len(in.Notification.ID); n == 0 || n > MaxEnvelopeIDLen {
 		return IngestResult{}, fmt.Errorf("ingest: envelope id of %d bytes", n)
 	}
+	in.pack() // in this goroutine: the committer only copies the result
 	var res IngestResult
 	raised := false
 	err := db.write(ctx, func(tx *bolt.Tx) (err error) {
@@ -74,6 +87,7 @@ func ingestTx(tx *bolt.Tx, in *Ingest, now time.Time) (IngestResult, error) {
 		return IngestResult{Seq: binary.BigEndian.Uint64(v), Duplicate: true}, nil
 	}
 	nb := tx.Bucket(bucketNotifications)
+	nb.FillPercent = 1 // keys are appended in order: fill pages densely
 	seq, err := nb.NextSequence()
 	if err != nil {
 		return IngestResult{}, err
@@ -81,7 +95,8 @@ func ingestTx(tx *bolt.Tx, in *Ingest, now time.Time) (IngestResult, error) {
 	n := in.Notification
 	n.Seq = seq
 	n.ReceivedAt = now
-	if err := nb.Put(u64(seq), encodeNotification(&n)); err != nil {
+	in.pack()
+	if err := nb.Put(u64(seq), encodePacked(&n, in.packed, in.packedEnc)); err != nil {
 		return IngestResult{}, err
 	}
 	if err := dedupe.Put(id, u64(seq)); err != nil {

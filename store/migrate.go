@@ -27,6 +27,9 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 3 → 4: CRM delivery records leave the state bucket ("crm/{id}") for
 	// their own bucket, crm_delivery.
 	migrateCRMDelivery,
+	// 4 → 5: the counters and the notetakers_pending, notetakers_archived
+	// and tasks_by_kind indexes (recount.go), built from the records.
+	indexCountersTx,
 }
 
 // schemaVersion reads the recorded version; a new file is version 0.

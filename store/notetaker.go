@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Notetaker is what notekeeper knows of one Notetaker bot. The pipeline
@@ -106,13 +108,15 @@ func (db *DB) Notetakers() ([]*Notetaker, error) {
 // more than once (see writer.go); its error aborts the update.
 func (db *DB) UpdateNotetaker(id string, fn func(*Notetaker) error) (*Notetaker, error) {
 	now := db.Now()
-	nt, err := updateRecord(db, bucketNotetakers, id, func(nt *Notetaker) error {
+	var was notetakerEntries // its counters and index entries (index_notetakers.go)
+	nt, err := updateRecordThen(db, bucketNotetakers, id, func(nt *Notetaker) error {
+		was = entriesOf(nt)
 		if nt.ID == "" {
 			nt.ID, nt.FirstSeen = id, now
 		}
 		nt.UpdatedAt = now
 		return fn(nt)
-	})
+	}, func(tx *bolt.Tx, nt *Notetaker) error { return reindexNotetaker(tx, was, entriesOf(nt)) })
 	if err != nil {
 		return nil, fmt.Errorf("update notetaker %q: %w", id, err)
 	}

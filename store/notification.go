@@ -88,22 +88,32 @@ func (db *DB) Notifications(after uint64, limit int, fn func(*Notification) bool
 func (db *DB) CountNotifications() (int, error) {
 	var n int
 	err := db.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketNotifications).Stats().KeyN
+		n = countsTx(tx).Notifications // a sequence and a counter, not a walk
 		return nil
 	})
 	return n, err
 }
 
-// notificationVersion is the first byte of every encoded notification.
-const notificationVersion = 1
+// notificationVersion is the first byte of every notification written:
+// version 1 kept the body as received; version 2 writes a body-encoding
+// byte (compress.go) before it. Both are read.
+const notificationVersion = 2
 
 // encodeNotification writes n as: version byte, varint received-at Unix
 // nanoseconds, then uvarint-length-prefixed ID, Type, Encoding, Signature and
-// Error, then the body to the end. A binary layout keeps the hot ingest path
-// free of JSON encoding of the (multi-kilobyte) body.
+// Error, then the body encoding and the body to the end. A binary layout
+// keeps the hot ingest path free of JSON encoding of the (multi-kilobyte)
+// body. It compresses the body (packBody); encodePacked takes one already
+// packed.
 func encodeNotification(n *Notification) []byte {
-	size := 1 + binary.MaxVarintLen64 + 5*binary.MaxVarintLen64 +
-		len(n.ID) + len(n.Type) + len(n.Encoding) + len(n.Signature) + len(n.Error) + len(n.Body)
+	body, enc := packBody(n.Body)
+	return encodePacked(n, body, enc)
+}
+
+// encodePacked is encodeNotification with the body already packed.
+func encodePacked(n *Notification, body []byte, enc byte) []byte {
+	size := 2 + binary.MaxVarintLen64 + 5*binary.MaxVarintLen64 +
+		len(n.ID) + len(n.Type) + len(n.Encoding) + len(n.Signature) + len(n.Error) + len(body)
 	b := make([]byte, 0, size)
 	b = append(b, notificationVersion)
 	b = binary.AppendVarint(b, n.ReceivedAt.UnixNano())
@@ -111,30 +121,52 @@ func encodeNotification(n *Notification) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	return append(b, n.Body...)
+	b = append(b, enc)
+	return append(b, body...)
 }
 
 var errCorrupt = errors.New("corrupt record")
 
 // decodeNotification parses v, copying everything out of bbolt's memory.
 func decodeNotification(seq uint64, v []byte) (*Notification, error) {
-	if len(v) < 2 || v[0] != notificationVersion {
-		return nil, fmt.Errorf("notification %d: %w", seq, errCorrupt)
+	n, rest, enc, err := decodeHead(seq, v)
+	if err != nil {
+		return nil, err
 	}
+	if n.Body, err = unpackBody(rest, enc); err != nil {
+		return nil, fmt.Errorf("notification %d: %w", seq, err)
+	}
+	return n, nil
+}
+
+// decodeHead parses everything but the body, which it returns as stored
+// with its encoding.
+func decodeHead(seq uint64, v []byte) (*Notification, []byte, byte, error) {
+	if len(v) < 2 || (v[0] != 1 && v[0] != 2) {
+		return nil, nil, 0, fmt.Errorf("notification %d: %w", seq, errCorrupt)
+	}
+	version := v[0]
 	v = v[1:]
 	nanos, k := binary.Varint(v)
 	if k <= 0 {
-		return nil, fmt.Errorf("notification %d: %w", seq, errCorrupt)
+		return nil, nil, 0, fmt.Errorf("notification %d: %w", seq, errCorrupt)
 	}
 	v = v[k:]
 	var fields [5]string
 	for i := range fields {
 		l, k := binary.Uvarint(v)
 		if k <= 0 || uint64(len(v)-k) < l {
-			return nil, fmt.Errorf("notification %d: %w", seq, errCorrupt)
+			return nil, nil, 0, fmt.Errorf("notification %d: %w", seq, errCorrupt)
 		}
 		fields[i] = string(v[k : k+int(l)])
 		v = v[k+int(l):]
+	}
+	enc := byte(bodyRaw)
+	if version == 2 {
+		if len(v) == 0 {
+			return nil, nil, 0, fmt.Errorf("notification %d: %w", seq, errCorrupt)
+		}
+		enc, v = v[0], v[1:]
 	}
 	return &Notification{
 		Seq:        seq,
@@ -144,6 +176,5 @@ func decodeNotification(seq uint64, v []byte) (*Notification, error) {
 		Encoding:   fields[2],
 		Signature:  fields[3],
 		Error:      fields[4],
-		Body:       append([]byte(nil), v...),
-	}, nil
+	}, v, enc, nil
 }

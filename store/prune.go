@@ -63,7 +63,7 @@ func pruneNotificationsTx(tx *bolt.Tx, before time.Time, max int) (int, error) {
 	c := nb.Cursor()
 	for k, v := c.First(); k != nil && len(doomed) < max; k, v = c.Next() {
 		seq := binary.BigEndian.Uint64(k)
-		n, err := decodeNotification(seq, v)
+		n, _, _, err := decodeHead(seq, v) // the body is not needed
 		if err != nil {
 			return 0, err
 		}
@@ -73,6 +73,9 @@ func pruneNotificationsTx(tx *bolt.Tx, before time.Time, max int) (int, error) {
 		if !referenced[seq] {
 			doomed = append(doomed, n)
 		}
+	}
+	if err := addCounter(tx, counterNotificationsPruned, int64(len(doomed))); err != nil {
+		return 0, err
 	}
 	for _, n := range doomed {
 		if err := nb.Delete(u64(n.Seq)); err != nil {

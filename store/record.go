@@ -50,6 +50,9 @@ func updateRecordThen[T any](db *DB, bucket []byte, id string, fn func(rec *T) e
 		rec, err := getRecordTx[T](tx, bucket, id)
 		if errors.Is(err, ErrNotFound) {
 			rec = new(T)
+			if err := addCounter(tx, recordsCounter(bucket), 1); err != nil {
+				return err
+			}
 		} else if err != nil {
 			return err
 		}

@@ -7,7 +7,10 @@
 // closed with Close. Each exported method is one transaction; all writes go
 // through one committer that shares each fsync among every write waiting at
 // that moment (writer.go). Bucket names and key formats are declared in
-// buckets.go.
+// buckets.go. The indexes and counters that let jobs and views read what is
+// pending instead of the whole history (index_notetakers.go,
+// index_tasks.go, counters.go) are written in the same transactions as the
+// records they describe, and Check recounts them (recount.go).
 //
 // The package imports no other notekeeper package and does no network I/O.
 package store
@@ -190,8 +193,10 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Check runs bbolt's consistency check over the whole file and returns every
-// problem it finds joined into one error, or nil.
+// Check runs bbolt's consistency check over the whole file, then recounts
+// the records to compare with the counters and indexes kept with them
+// (recount.go), and returns every problem it finds joined into one error, or
+// nil. It reads the whole file.
 func (db *DB) Check() error {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
@@ -202,6 +207,9 @@ func (db *DB) Check() error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)
+		}
+		if len(errs) == 0 {
+			errs = append(errs, checkDerived(tx))
 		}
 		return errors.Join(errs...)
 	})

@@ -195,7 +195,7 @@ func (db *DB) Complete(leased *Task) error {
 			return err
 		}
 		if t.Gen == leased.Gen {
-			return tx.Bucket(bucketTasks).Delete([]byte(t.Key()))
+			return deleteTask(tx, t)
 		}
 		t.Refs = slices.DeleteFunc(t.Refs, func(s uint64) bool { return slices.Contains(leased.Refs, s) })
 		t.Attempts, t.LastError, t.LeaseUntil = 0, "", time.Time{}
@@ -406,14 +406,19 @@ func getTask(tx *bolt.Tx, key string) (*Task, error) {
 	return decodeTask(v)
 }
 
-// putTask writes t and, unless it is dead, its tasks_due entry at t.NextRun.
-// Callers delete the old due entry first when NextRun changed.
+// putTask writes t and, unless it is dead, its tasks_due entry at t.NextRun,
+// and keeps the queue's counters (index_tasks.go). Callers delete the old due
+// entry first when NextRun changed.
 func putTask(tx *bolt.Tx, t *Task) error {
 	v, err := json.Marshal(t)
 	if err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketTasks).Put([]byte(t.Key()), v); err != nil {
+	b := tx.Bucket(bucketTasks)
+	if err := countTask(tx, b.Get([]byte(t.Key())), t); err != nil {
+		return err
+	}
+	if err := b.Put([]byte(t.Key()), v); err != nil {
 		return err
 	}
 	if t.Dead {

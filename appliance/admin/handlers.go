@@ -170,13 +170,12 @@ func (h *Handler) handleRetry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleAlerts(w http.ResponseWriter, r *http.Request) {
-	alerts, err := h.cfg.DB.Alerts()
+	alerts, err := h.cfg.DB.RecentAlerts(maxAlerts)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	slices.Reverse(alerts)
-	h.render(w, r, "alerts", "Alerts", alerts[:min(len(alerts), maxAlerts)])
+	h.render(w, r, "alerts", "Alerts", alerts)
 }
 
 func (h *Handler) handleCSS(w http.ResponseWriter, r *http.Request) {

@@ -1,14 +1,15 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/search"
+	"github.com/notekeeper/notekeeper/store"
 )
 
 // pageSize is how many meetings one page of the list shows.
@@ -126,22 +127,23 @@ type row struct {
 	People string // the first few participants' names
 }
 
-// meetingList builds one page of the list for f: every meeting newest
-// first, or with search words the index's hits best first; filtered, then
-// cut to the page.
+// meetingList builds one page of the list for f. With search words, the
+// index's hits, best first, filtered; otherwise the meetings newest first
+// (by when the bot was first seen: the store's notetakers_by_first_seen
+// index), read a page of the index at a time so that memory stays bounded
+// whatever the history. Without filters only the meetings of the page are
+// decoded and the total is the store's counter; with filters every meeting
+// is looked at once, one index page at a time.
 func (h *Handler) meetingList(r *http.Request, f listFilter) (*listView, error) {
-	v := &listView{Filter: f, Page: f.Page, States: botFilters, Deliveries: deliveryFilters, SearchOff: h.cfg.Search == nil,
+	v := &listView{Filter: f, Page: max(f.Page, 1), States: botFilters, Deliveries: deliveryFilters, SearchOff: h.cfg.Search == nil,
 		Filtered: f.query(1) != ""}
-	all, err := h.meetings()
+	ix, err := h.loadIndex()
 	if err != nil {
 		return nil, err
 	}
+	first := (v.Page - 1) * pageSize // index of the page's first row among the matches
 	var rows []row
 	if f.Q != "" && h.cfg.Search != nil {
-		byID := make(map[string]*meeting, len(all))
-		for _, m := range all {
-			byID[m.ID] = m
-		}
 		res, err := h.cfg.Search.Search(r.Context(), f.Q, search.MaxLimit, 0)
 		if err != nil {
 			v.SearchError = "search failed: " + err.Error()
@@ -150,24 +152,66 @@ func (h *Handler) meetingList(r *http.Request, f listFilter) (*listView, error) 
 			v.Partial = res.Partial
 			for i := range res.Hits {
 				hit := &res.Hits[i]
-				if m := byID[hit.NotetakerID]; m != nil && f.keep(m) {
-					rows = append(rows, row{meeting: m, Hit: hit})
+				nt, err := h.cfg.DB.Notetaker(hit.NotetakerID)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				} else if err != nil {
+					return nil, err
+				}
+				m, err := h.meeting(nt, ix)
+				if err != nil {
+					return nil, err
+				}
+				if f.keep(m) {
+					if v.Total >= first && v.Total < first+pageSize {
+						rows = append(rows, row{meeting: m, Hit: hit})
+					}
+					v.Total++
 				}
 			}
 		}
 	} else {
-		slices.SortStableFunc(all, func(a, b *meeting) int { return b.sortTime().Compare(a.sortTime()) })
-		for _, m := range all {
-			if f.keep(m) {
+		filtered := v.Filtered
+		if !filtered {
+			counts, err := h.cfg.DB.Counts()
+			if err != nil {
+				return nil, err
+			}
+			v.Total = counts.Notetakers
+		}
+		seen := 0
+		err := h.eachNewest(func(nt *store.Notetaker) (bool, error) {
+			if !filtered && seen < first {
+				seen++ // before the page: not decoded further
+				return true, nil
+			}
+			m, err := h.meeting(nt, ix)
+			if err != nil {
+				return false, err
+			}
+			if filtered && !f.keep(m) {
+				return true, nil
+			}
+			if seen >= first && seen < first+pageSize {
 				rows = append(rows, row{meeting: m})
 			}
+			seen++
+			return filtered || seen < first+pageSize, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if filtered {
+			v.Total = seen
 		}
 	}
-	v.Total = len(rows)
 	v.Pages = max(1, (v.Total+pageSize-1)/pageSize)
-	v.Page = min(v.Page, v.Pages)
-	start := (v.Page - 1) * pageSize
-	v.Rows = rows[start:min(start+pageSize, len(rows))]
+	if v.Page > v.Pages {
+		// Past the end: the last page (one more walk, for a stale link).
+		f.Page = v.Pages
+		return h.meetingList(r, f)
+	}
+	v.Rows = rows
 	for i := range v.Rows {
 		rw := &v.Rows[i]
 		rw.Link = "/admin/meetings/" + url.PathEscape(rw.ID)
@@ -193,4 +237,26 @@ func (h *Handler) meetingList(r *http.Request, f listFilter) (*listView, error) 
 		v.Next = "/admin/meetings" + f.query(v.Page+1)
 	}
 	return v, nil
+}
+
+// eachNewest calls fn with every Notetaker, newest first, until fn says
+// stop, reading the store a page of its index at a time (each page its own
+// short read transaction; fn runs outside it).
+func (h *Handler) eachNewest(fn func(*store.Notetaker) (bool, error)) error {
+	cursor := ""
+	for {
+		nts, next, err := h.cfg.DB.RecentNotetakers(cursor, 256)
+		if err != nil {
+			return err
+		}
+		for _, nt := range nts {
+			if more, err := fn(nt); err != nil || !more {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,22 +53,32 @@ type state struct {
 	Label, Class, Detail string
 }
 
-// index holds what every meeting row needs from the task queue, read once
-// per page: tasks by key.
+// index holds what the meeting rows of one page need from the task queue:
+// the tasks they name, each read once by key (not the whole queue, which a
+// backlog makes large).
 type index struct {
-	tasks map[string]*store.Task
+	db    *store.DB
+	tasks map[string]*store.Task // nil: no such task
 }
 
 func (h *Handler) loadIndex() (*index, error) {
-	tasks, err := h.cfg.DB.Tasks()
+	return &index{db: h.cfg.DB, tasks: map[string]*store.Task{}}, nil
+}
+
+// task is the task with key, nil when there is none.
+func (ix *index) task(key string) (*store.Task, error) {
+	if t, ok := ix.tasks[key]; ok {
+		return t, nil
+	}
+	t, err := ix.db.Task(key)
+	if errors.Is(err, store.ErrNotFound) {
+		t, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	ix := &index{tasks: make(map[string]*store.Task, len(tasks))}
-	for _, t := range tasks {
-		ix.tasks[t.Key()] = t
-	}
-	return ix, nil
+	ix.tasks[key] = t
+	return t, nil
 }
 
 // bookingOf finds the booking a meeting belongs to as the delivery does
@@ -80,28 +89,6 @@ func (h *Handler) bookingOf(nt *store.Notetaker) (*store.Booking, error) {
 		return nil, nil
 	}
 	return b, err
-}
-
-// meetings returns every Notetaker, most recently updated first.
-func (h *Handler) meetings() ([]*meeting, error) {
-	nts, err := h.cfg.DB.Notetakers()
-	if err != nil {
-		return nil, err
-	}
-	ix, err := h.loadIndex()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*meeting, 0, len(nts))
-	for _, nt := range nts {
-		m, err := h.meeting(nt, ix)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	slices.SortStableFunc(out, func(a, b *meeting) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
-	return out, nil
 }
 
 // meeting builds the view of nt.
@@ -154,9 +141,11 @@ func (h *Handler) deadlineOf(nt *store.Notetaker) deadline {
 
 // taskState describes the live or dead task with key, if any.
 func taskState(ix *index, key string) (state, bool) {
-	t, ok := ix.tasks[key]
+	t, err := ix.task(key)
 	switch {
-	case !ok:
+	case err != nil:
+		return state{Label: "unknown", Class: "bad", Detail: err.Error()}, true
+	case t == nil:
 		return state{}, false
 	case t.Dead:
 		return state{Label: "dead letter", Class: "bad", Detail: t.LastError}, true

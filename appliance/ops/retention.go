@@ -49,7 +49,10 @@ func (s *Service) Retention(ctx context.Context, p RetentionPolicy) (*RetentionR
 		if err != nil {
 			return res, err
 		}
-		nts, err := s.DB.Notetakers()
+		// Only archived, unpruned meetings whose deadline has passed and
+		// whose files are not newer than now can pass pruneReason: the
+		// store's index lists those (keep_days is checked below).
+		nts, err := s.DB.ArchivedBefore(now.Add(time.Nanosecond))
 		if err != nil {
 			return res, err
 		}

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -65,7 +64,7 @@ func run(n int, dir string, size, runs int, idle time.Duration) error {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %v\n%s", err, out)
 	}
-	port, err := freePort()
+	port, err := measure.FreePort()
 	if err != nil {
 		return err
 	}
@@ -182,13 +181,4 @@ func startOnce(bin, config string, port int, idle time.Duration) (time.Duration,
 	time.Sleep(idle)
 	rss, hwm, err := measure.Memory(cmd.Process.Pid)
 	return ready, rss >> 10, hwm >> 10, err
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
