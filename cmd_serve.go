@@ -112,6 +112,7 @@ func newLogger(c config.Log, level *slog.LevelVar, w io.Writer) *slog.Logger {
 	}
 	logger := slog.New(h)
 	slog.SetDefault(logger)
+	routeStdLog(logger) // after SetDefault, which would send it at Info
 	return logger
 }
 
