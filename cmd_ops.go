@@ -8,22 +8,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
-	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -146,124 +142,36 @@ func runStatus(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSONLine(std.Out, st)
+		return ops.WriteJSONLine(std.Out, st)
 	}
-	printStatus(std.Out, st)
+	ops.PrintStatus(std.Out, st)
 	return nil
-}
-
-// printStatus writes st for a person.
-func printStatus(w io.Writer, st *status.Status) {
-	line := func(k, format string, a ...any) { fmt.Fprintf(w, "%-12s %s\n", k, fmt.Sprintf(format, a...)) }
-	if st.Daemon {
-		line("daemon", "running since %s, %s", st.StartedAt.UTC().Format(time.RFC3339), st.URL)
-		ready := "yes"
-		for _, ch := range st.Checks {
-			if !ch.OK {
-				ready = "no"
-				line("check", "%s: %s", ch.Name, ch.Error)
-			}
-		}
-		line("ready", "%s", ready)
-	} else {
-		line("daemon", "not running (read from the store)")
-	}
-	line("version", "%s", st.Version)
-	line("data dir", "%s", st.DataDir)
-	if st.Domain != "" {
-		exp := "none yet"
-		if !st.CertificateExpiry.IsZero() {
-			exp = "expires " + st.CertificateExpiry.UTC().Format(time.RFC3339)
-		}
-		line("certificate", "%s: %s", st.Domain, exp)
-	}
-	line("disk free", "%s", datadir.FormatBytes(st.DiskFreeBytes))
-	if st.Webhook.Status != "" {
-		line("webhook", "%s %s (checked %s)", st.Webhook.ID, st.Webhook.Status, st.Webhook.CheckedAt.UTC().Format(time.RFC3339))
-	} else {
-		line("webhook", "not checked yet")
-	}
-	n := st.Counts
-	line("stored", "%d notifications, %d quarantined, %d notetakers, %d bookings, %d grants, %d alerts",
-		n.Notifications, n.Quarantined, n.Notetakers, n.Bookings, n.Grants, n.Alerts)
-	line("tasks", "%d live, %d dead-lettered", n.TasksLive, n.TasksDead)
-	for _, j := range st.Jobs {
-		last := "not run yet"
-		if !j.Started.IsZero() {
-			last = "last " + j.Started.UTC().Format(time.RFC3339)
-			if j.Error != "" {
-				last += " failed: " + j.Error
-			}
-		}
-		line("job", "%-17s %s, next %s", j.Name, last, j.Next.UTC().Format(time.RFC3339))
-	}
 }
 
 func runEvents(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("events", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print one JSON object per line")
-	var since sinceFlag
+	var since ops.SinceFlag
 	c.fs.Var(&since, "since", "only notifications received since: RFC 3339 time, or a duration such as 24h or 7d")
 	typ := c.fs.String("type", "", `only this type (or prefix, e.g. "notetaker" or "booking.created")`)
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	f := ops.EventFilter{Type: *typ, Since: since.t}
+	f := ops.EventFilter{Type: *typ, Since: since.T}
 	op, done, err := c.operator(false)
 	if err != nil {
 		return err
 	}
 	defer done()
 	if !*asJSON {
-		fmt.Fprintf(std.Out, "%-20s  %-28s  %-36s  %s\n", "RECEIVED", "TYPE", "ID", "SUBJECT")
+		fmt.Fprint(std.Out, ops.EventHeader)
 	}
 	return op.Events(ctx, f, func(e ops.Event) error {
 		if *asJSON {
-			return writeJSONLine(std.Out, e)
+			return ops.WriteJSONLine(std.Out, e)
 		}
-		subject := e.Subject
-		if e.Error != "" {
-			subject += " (not processed: " + e.Error + ")"
-		}
-		_, err := fmt.Fprintf(std.Out, "%-20s  %-28s  %-36s  %s\n", e.ReceivedAt.UTC().Format(time.RFC3339), e.Type, e.ID, subject)
-		return err
+		return ops.PrintEvent(std.Out, e)
 	})
-}
-
-var daysRE = regexp.MustCompile(`^([0-9]+)d$`)
-
-// sinceFlag is a -since flag: parseSince at the time flags are parsed.
-type sinceFlag struct{ t time.Time }
-
-func (f *sinceFlag) String() string {
-	if f == nil || f.t.IsZero() {
-		return ""
-	}
-	return f.t.Format(time.RFC3339)
-}
-
-func (f *sinceFlag) Set(s string) (err error) {
-	f.t, err = parseSince(s, time.Now())
-	return err
-}
-
-// parseSince reads an RFC 3339 time, or a duration back from now (Go
-// syntax such as 90m or 24h, or whole days such as 7d).
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if m := daysRE.FindStringSubmatch(s); m != nil {
-		days, err := strconv.Atoi(m[1])
-		if err == nil {
-			return now.AddDate(0, 0, -days), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return time.Time{}, fmt.Errorf("-since %q: want an RFC 3339 time (2026-01-22T10:00:00Z) or a duration (24h, 7d)", s)
-	}
-	return now.Add(-d), nil
 }
 
 func runTasks(ctx context.Context, args []string, std stdio) error {
@@ -283,24 +191,13 @@ func runTasks(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	if !*asJSON {
-		fmt.Fprintf(std.Out, "%-44s  %-7s  %8s  %-20s  %s\n", "KEY", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR")
+		ops.PrintTasks(std.Out, tasks, time.Now())
+		return nil
 	}
-	now := time.Now()
 	for _, t := range tasks {
-		if *asJSON {
-			if err := writeJSONLine(std.Out, t); err != nil {
-				return err
-			}
-			continue
+		if err := ops.WriteJSONLine(std.Out, t); err != nil {
+			return err
 		}
-		state, next := "waiting", t.NextRun.UTC().Format(time.RFC3339)
-		switch {
-		case t.Dead:
-			state, next = "dead", "-"
-		case t.Leased(now):
-			state = "running"
-		}
-		fmt.Fprintf(std.Out, "%-44s  %-7s  %8d  %-20s  %s\n", t.Key(), state, t.Attempts, next, t.LastError)
 	}
 	return nil
 }
@@ -340,15 +237,15 @@ func runRetry(ctx context.Context, args []string, std stdio) error {
 func runReplay(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("replay", std.Out, std.Err)
 	id := c.fs.String("id", "", "envelope id of the notification to replay")
-	var since sinceFlag
+	var since ops.SinceFlag
 	c.fs.Var(&since, "since", "replay every notification received since: RFC 3339 time or duration (24h, 7d)")
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	if (*id == "") == since.t.IsZero() {
+	if (*id == "") == since.T.IsZero() {
 		return errors.New("replay: give -id ID or -since T")
 	}
-	req := ops.ReplayRequest{ID: *id, Since: since.t}
+	req := ops.ReplayRequest{ID: *id, Since: since.T}
 	op, done, err := c.operator(true)
 	if err != nil {
 		return err
@@ -471,14 +368,4 @@ func runHold(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintf(std.Out, "legal hold set on %s: retention keeps its files\n", id)
 	}
 	return nil
-}
-
-// writeJSONLine writes v as one line of JSON.
-func writeJSONLine(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }

@@ -110,63 +110,14 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 	}
 	if *asJSON {
 		for _, h := range res.Hits {
-			if err := writeJSONLine(std.Out, h); err != nil {
+			if err := ops.WriteJSONLine(std.Out, h); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	printHits(std.Out, res, terminal(std.Out))
+	ops.PrintHits(std.Out, res, ops.Terminal(std.Out))
 	return nil
-}
-
-// terminal reports whether w is a terminal (matches are then bold).
-func terminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// printHits prints one block per hit: title, time and ID, then where the
-// match is and the snippet, matches in bold on a terminal, else in *…*.
-func printHits(w io.Writer, res *search.Results, bold bool) {
-	on, off := "*", "*"
-	if bold {
-		on, off = "\x1b[1m", "\x1b[0m"
-	}
-	if len(res.Hits) == 0 {
-		fmt.Fprintln(w, "no meeting matches")
-		return
-	}
-	for _, h := range res.Hits {
-		when := "time unknown"
-		if !h.StartsAt.IsZero() {
-			when = h.StartsAt.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		fmt.Fprintf(w, "%s  (%s)  %s  score %.2f\n", cmpOr(h.Title, "Untitled meeting"), when, h.NotetakerID, h.Score)
-		where := h.Field
-		if h.Speaker != "" {
-			where = h.Speaker
-			if h.At != "" {
-				where += " at " + h.At
-			}
-		}
-		snippet := strings.NewReplacer(search.MarkStart, on, search.MarkEnd, off).Replace(h.Snippet)
-		fmt.Fprintf(w, "    %s: %s\n", where, snippet)
-	}
-	if res.Total > uint64(len(res.Hits)) {
-		fmt.Fprintf(w, "%d of %d meetings shown (-limit)\n", len(res.Hits), res.Total)
-	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func runExport(ctx context.Context, args []string, std stdio) error {
