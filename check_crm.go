@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
+	"github.com/notekeeper/notekeeper/appliance/check"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/config"
 )
@@ -19,7 +20,7 @@ const crmProbeTimeout = 15 * time.Second
 // connector: credentials the vendor rejects (or any other refusal that
 // retrying cannot fix) are a problem; a vendor that cannot be reached or
 // answers 5xx/429 is a warning, since delivery retries.
-func checkCRM(cfg config.Config) []finding {
+func checkCRM(cfg config.Config) []check.Finding {
 	if !cfg.CRM.Enabled {
 		return nil
 	}
@@ -37,10 +38,10 @@ func checkCRM(cfg config.Config) []finding {
 		if cfg.CRM.Type == "salesforce" {
 			key = "crm.salesforce.client_id/client_secret"
 		}
-		return []finding{problem("crm: %s rejected the credentials (%s): %v", conn.Name(), key, err)}
+		return []check.Finding{check.Problem("crm: %s rejected the credentials (%s): %v", conn.Name(), key, err)}
 	case errors.As(err, &perm):
-		return []finding{problem("crm: %s refused the probe: %v", conn.Name(), err)}
+		return []check.Finding{check.Problem("crm: %s refused the probe: %v", conn.Name(), err)}
 	default:
-		return []finding{warning("crm: %s could not be reached (deliveries will retry): %v", conn.Name(), err)}
+		return []check.Finding{check.Warning("crm: %s could not be reached (deliveries will retry): %v", conn.Name(), err)}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/notekeeper/notekeeper/appliance/check"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/config"
 )
@@ -11,7 +12,7 @@ import (
 // checkNylas makes one authenticated read with the Nylas API key (the
 // application's webhook destinations): a key Nylas rejects is a problem, an
 // API that cannot be reached a warning.
-func checkNylas(cfg config.Config) []finding {
+func checkNylas(cfg config.Config) []check.Finding {
 	c := nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value())
 	c.MaxAttempts = 2
 	ctx, cancel := context.WithTimeout(context.Background(), crmProbeTimeout)
@@ -22,10 +23,10 @@ func checkNylas(cfg config.Config) []finding {
 	case err == nil:
 		return nil
 	case errors.As(err, &ne) && (ne.Status == 401 || ne.Status == 403):
-		return []finding{problem("nylas.api_key: %s rejected it: %v", cfg.Nylas.APIBase, err)}
+		return []check.Finding{check.Problem("nylas.api_key: %s rejected it: %v", cfg.Nylas.APIBase, err)}
 	case errors.As(err, &ne) && ne.Status < 500 && ne.Status != 429:
-		return []finding{problem("nylas: %s refused the probe: %v", cfg.Nylas.APIBase, err)}
+		return []check.Finding{check.Problem("nylas: %s refused the probe: %v", cfg.Nylas.APIBase, err)}
 	default:
-		return []finding{warning("nylas: %s could not be reached: %v", cfg.Nylas.APIBase, err)}
+		return []check.Finding{check.Warning("nylas: %s could not be reached: %v", cfg.Nylas.APIBase, err)}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/check"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
 	"github.com/notekeeper/notekeeper/appliance/s3target"
@@ -39,20 +40,20 @@ func newTarget(cfg config.Config) (archive.Target, error) {
 
 // checkBucket is `notekeeper check`'s probe of [archive.s3]: the bucket is
 // reachable and accepts the credentials.
-func checkBucket(cfg config.Config) (finding, bool) {
+func checkBucket(cfg config.Config) (check.Finding, bool) {
 	t, err := newTarget(cfg)
 	if err != nil {
-		return problem("%v", err), true
+		return check.Problem("%v", err), true
 	}
 	if t == nil {
-		return finding{}, false
+		return check.Finding{}, false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := t.Ping(ctx); err != nil {
-		return problem("archive.s3: %v", err), true
+		return check.Problem("archive.s3: %v", err), true
 	}
-	return finding{}, false
+	return check.Finding{}, false
 }
 
 const archiveUsage = `usage: notekeeper archive migrate -to s3 [-delete-local] [-config FILE]

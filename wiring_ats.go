@@ -11,6 +11,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/ats/greenhouse"
 	"github.com/notekeeper/notekeeper/appliance/ats/lever"
 	"github.com/notekeeper/notekeeper/appliance/ats/rest"
+	"github.com/notekeeper/notekeeper/appliance/check"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/config"
@@ -37,13 +38,13 @@ func atsConnector(a config.ATS) (connector.ATS, error) {
 // checkATS probes the configured ATS with one authenticated read that also
 // proves the acting user exists: refused credentials (or a missing user) are
 // a problem, a host that cannot be reached or answers 5xx a warning.
-func checkATS(cfg config.Config) (finding, bool) {
+func checkATS(cfg config.Config) (check.Finding, bool) {
 	if !cfg.ATS.Enabled {
-		return finding{}, false
+		return check.Finding{}, false
 	}
 	conn, err := atsConnector(cfg.ATS)
 	if err != nil {
-		return problem("%v", err), true
+		return check.Problem("%v", err), true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -52,11 +53,11 @@ func checkATS(cfg config.Config) (finding, bool) {
 	var se *outbound.StatusError
 	switch {
 	case err == nil:
-		return finding{}, false
+		return check.Finding{}, false
 	case errors.As(err, &se) && se.Unauthorized():
-		return problem("ats (%s): the credentials were refused: %v", conn.Name(), err), true
+		return check.Problem("ats (%s): the credentials were refused: %v", conn.Name(), err), true
 	case errors.As(err, &perm):
-		return problem("ats (%s): %v", conn.Name(), err), true
+		return check.Problem("ats (%s): %v", conn.Name(), err), true
 	}
-	return warning("ats (%s): not reachable now: %v", conn.Name(), err), true
+	return check.Warning("ats (%s): not reachable now: %v", conn.Name(), err), true
 }
