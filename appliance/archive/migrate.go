@@ -28,8 +28,9 @@ type Migrator struct {
 }
 
 // Run migrates every meeting folder with a manifest, one file at a time.
-// It stops at the first failure (the error names the meeting and file); everything done so
-// far is recorded, so a re-run continues where it stopped.
+// It stops at the first failure (the error names the meeting and the
+// file); everything done so far is recorded, so a re-run continues where it
+// stopped.
 func (m *Migrator) Run(ctx context.Context) error {
 	entries, err := os.ReadDir(datadir.MediaRoot(m.DataDir))
 	if errors.Is(err, os.ErrNotExist) {
