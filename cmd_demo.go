@@ -25,9 +25,9 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/crm/crmtest"
-	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/demo"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/appliance/webhookfile"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -157,7 +157,7 @@ func (d *demoRun) open() error {
 	}
 	// Record the simulator's destination as `webhook create` would, so the
 	// webhook watchdog and the admin overview have one to look at.
-	return writeJSONFile(d.dir, datadir.WebhookFile, webhookState{ID: demo.WebhookID, URL: d.sim.WebhookURL, CreatedAt: time.Now().UTC()})
+	return webhookfile.WriteDestination(d.dir, webhookfile.Destination{ID: demo.WebhookID, URL: d.sim.WebhookURL, CreatedAt: time.Now().UTC()})
 }
 
 // freeLoopbackAddr returns 127.0.0.1:PORT with a port free right now.

@@ -310,7 +310,7 @@ func runBackup(ctx context.Context, args []string, std stdio) error {
 	if *out == "-" {
 		return op.Backup(ctx, std.Out)
 	}
-	dir, name := splitPath(*out)
+	dir, name := datadir.SplitPath(*out)
 	path, err := ops.WriteBackupFile(ctx, op, dir, name)
 	if err != nil {
 		return err

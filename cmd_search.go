@@ -142,7 +142,7 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 	if *out == "-" {
 		return f.Export(ctx, id, std.Out)
 	}
-	dir, name := splitPath(*out)
+	dir, name := datadir.SplitPath(*out)
 	if err := datadir.WriteAtomic(dir, name, func(w io.Writer) error { return f.Export(ctx, id, w) }); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/appliance/webhookfile"
 	"github.com/notekeeper/notekeeper/config"
 )
 
@@ -64,7 +65,7 @@ func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	if err != nil {
 		return err
 	}
-	if id, err := destinationID(cfg.DataDir); err != nil {
+	if id, err := webhookfile.DestinationID(cfg.DataDir); err != nil {
 		return err
 	} else if id != "" {
 		return fmt.Errorf("webhook destination %s is already recorded in %s/%s; use rotate-secret, or delete it at Nylas and remove that file",
@@ -72,14 +73,14 @@ func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	}
 	url := cfg.PublicURL() + cfg.Server.WebhookPath
 	// Nylas sends its challenge to url before answering: the appliance must be running.
-	wh, err := client.CreateWebhook(ctx, nylas.WebhookCreate{TriggerTypes: webhookTriggers, WebhookURL: url, Description: "notekeeper"})
+	wh, err := client.CreateWebhook(ctx, nylas.WebhookCreate{TriggerTypes: webhookfile.Triggers, WebhookURL: url, Description: "notekeeper"})
 	if err != nil {
 		return err
 	}
-	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
+	if err := webhookfile.WriteSecret(file, wh.WebhookSecret); err != nil {
 		return fmt.Errorf("destination %s created, but its secret could not be stored (rotate it): %w", wh.ID, err)
 	}
-	if err := writeJSONFile(cfg.DataDir, datadir.WebhookFile, webhookState{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
+	if err := webhookfile.WriteDestination(cfg.DataDir, webhookfile.Destination{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created webhook destination %s (%s) for %s\nsecret written to %s; a running notekeeper accepts it within %s\n",
@@ -87,20 +88,8 @@ func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	return nil
 }
 
-// writeSecretFile stores a secret as the first line of path (0600).
-func writeSecretFile(path, secret string) error {
-	if secret == "" {
-		return errors.New("the Nylas answer holds no webhook secret")
-	}
-	dir, name := splitPath(path)
-	if err := datadir.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
-		return err
-	}
-	return matchOwner(path)
-}
-
 func webhookList(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
-	ours, err := destinationID(cfg.DataDir)
+	ours, err := webhookfile.DestinationID(cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -121,7 +110,7 @@ func webhookList(ctx context.Context, cfg config.Config, client *nylas.Client, s
 }
 
 func webhookStatus(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
-	id, err := destinationID(cfg.DataDir)
+	id, err := webhookfile.DestinationID(cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -133,7 +122,7 @@ func webhookStatus(ctx context.Context, cfg config.Config, client *nylas.Client,
 		return err
 	}
 	missing := []string{}
-	for _, t := range webhookTriggers {
+	for _, t := range webhookfile.Triggers {
 		if !slices.Contains(wh.TriggerTypes, t) {
 			missing = append(missing, t)
 		}
@@ -153,7 +142,7 @@ func webhookRotate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	if err != nil {
 		return err
 	}
-	id, err := destinationID(cfg.DataDir)
+	id, err := webhookfile.DestinationID(cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -168,14 +157,14 @@ func webhookRotate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	}
 	// Keep the old secret accepted before Nylas switches (at once, no overlap).
 	until := time.Now().Add(grace).UTC()
-	if err := writeJSONFile(cfg.DataDir, datadir.PreviousWebhookFile, previousSecret{Secret: old, Until: until}); err != nil {
+	if err := webhookfile.WritePrevious(cfg.DataDir, webhookfile.Previous{Secret: old, Until: until}); err != nil {
 		return err
 	}
 	wh, err := client.RotateWebhookSecret(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
+	if err := webhookfile.WriteSecret(file, wh.WebhookSecret); err != nil {
 		return fmt.Errorf("secret rotated at Nylas but not stored: %w", err)
 	}
 	fmt.Fprintf(stdout, "rotated the secret of %s; new secret written to %s; the old one is accepted until %s\n",

@@ -33,6 +33,7 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/ops"
 	"github.com/notekeeper/notekeeper/appliance/search"
+	"github.com/notekeeper/notekeeper/appliance/webhookfile"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/jobs"
 	"github.com/notekeeper/notekeeper/store"
@@ -328,7 +329,7 @@ func (m *Main) openWorkers(signer *links.Signer, sinks []appliance.AlertSink) er
 		DiskFree:      diskFree(),
 		AtRisk:        cfg.Archive.AtRisk.Duration,
 		Grants:        cfg.Nylas.Grants,
-		DestinationID: func() (string, error) { return destinationID(cfg.DataDir) },
+		DestinationID: func() (string, error) { return webhookfile.DestinationID(cfg.DataDir) },
 		Logger:        m.Logger.With(slog.String("component", "archive")),
 		Now:           time.Now,
 		Metrics:       m.Metrics,
