@@ -14,7 +14,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -221,32 +220,10 @@ func (d *demoRun) drive(ctx context.Context) error {
 
 // provision runs what `notekeeper nylas plan`, `apply` and `plan` again
 // print against the simulator, keeping the text for the report.
-func (d *demoRun) provision(ctx context.Context) error {
+func (d *demoRun) provision(ctx context.Context) (err error) {
 	p := newProvisioner(d.m.Config, nylas.New(d.m.Config.Nylas.APIBase, d.m.Config.Nylas.APIKey.Value()))
-	var b strings.Builder
-	for i, step := range []string{"plan", "apply", "plan"} {
-		fmt.Fprintf(&b, "  $ notekeeper nylas %s\n", step)
-		var out strings.Builder
-		if step == "apply" {
-			if err := p.Apply(ctx, &out); err != nil {
-				return fmt.Errorf("nylas apply: %w", err)
-			}
-		} else {
-			plan, err := p.Plan(ctx)
-			if err != nil {
-				return fmt.Errorf("nylas plan: %w", err)
-			}
-			plan.WriteTo(&out)
-			if i == 0 && !plan.Pending() {
-				return errors.New("nylas plan: nothing pending on a fresh simulator")
-			}
-		}
-		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-			fmt.Fprintf(&b, "    %s\n", l)
-		}
-	}
-	d.nylasSide = b.String()
-	return nil
+	d.nylasSide, err = demo.Provision(ctx, p)
+	return err
 }
 
 // close shuts the appliance down, then the stand-ins.

@@ -275,21 +275,9 @@ func runVerify(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range rep.Problems {
-		fmt.Fprintln(std.Out, p)
-	}
-	pruned := ""
-	if rep.Pruned > 0 {
-		pruned = fmt.Sprintf(", %d pruned by retention", rep.Pruned)
-	}
-	if len(rep.Problems) > 0 {
-		fmt.Fprintf(std.Out, "%d problems; %d files in %d meetings match their manifest%s\n", len(rep.Problems), rep.Files, rep.Meetings, pruned)
+	if !ops.PrintVerify(std.Out, rep) {
 		return exitError{}
 	}
-	if rep.Objects > 0 {
-		pruned += fmt.Sprintf(" (%d of them objects in the bucket, re-hashed)", rep.Objects)
-	}
-	fmt.Fprintf(std.Out, "ok: %d files in %d meetings match their manifest%s\n", rep.Files, rep.Meetings, pruned)
 	return nil
 }
 

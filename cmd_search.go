@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,22 +23,6 @@ import (
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
-
-// parseInterspersed parses args with fs allowing flags after positional
-// arguments too ("export ID -o FILE"), and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
 
 // finder is operator for the finding commands: without a daemon the
 // Service also gets the search index (opened by openLocalIndex for search;
@@ -77,7 +60,7 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("search", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print one JSON object per hit")
 	limit := c.fs.Int("limit", 20, "at most this many meetings (1–1000)")
-	words, err := parseInterspersed(c.fs, args)
+	words, err := parseInterleaved(c.fs, args)
 	if err != nil {
 		return err
 	}
@@ -123,7 +106,7 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 func runExport(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("export", std.Out, std.Err)
 	out := c.fs.String("o", "", "write the export (tar.gz) to this file; - for standard output")
-	pos, err := parseInterspersed(c.fs, args)
+	pos, err := parseInterleaved(c.fs, args)
 	if err != nil {
 		return err
 	}

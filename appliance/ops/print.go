@@ -183,3 +183,24 @@ func PrintTasks(w io.Writer, tasks []*store.Task, now time.Time) {
 		fmt.Fprintf(w, "%-44s  %-7s  %8d  %-20s  %s\n", t.Key(), state, t.Attempts, next, t.LastError)
 	}
 }
+
+// PrintVerify writes rep's problems, one a line, then a summary, and
+// reports whether there was none.
+func PrintVerify(w io.Writer, rep *VerifyReport) bool {
+	for _, p := range rep.Problems {
+		fmt.Fprintln(w, p)
+	}
+	pruned := ""
+	if rep.Pruned > 0 {
+		pruned = fmt.Sprintf(", %d pruned by retention", rep.Pruned)
+	}
+	if len(rep.Problems) > 0 {
+		fmt.Fprintf(w, "%d problems; %d files in %d meetings match their manifest%s\n", len(rep.Problems), rep.Files, rep.Meetings, pruned)
+		return false
+	}
+	if rep.Objects > 0 {
+		pruned += fmt.Sprintf(" (%d of them objects in the bucket, re-hashed)", rep.Objects)
+	}
+	fmt.Fprintf(w, "ok: %d files in %d meetings match their manifest%s\n", rep.Files, rep.Meetings, pruned)
+	return true
+}
