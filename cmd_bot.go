@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,7 +12,6 @@ import (
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/provision"
 	"github.com/notekeeper/notekeeper/config"
-	"github.com/notekeeper/notekeeper/store"
 )
 
 const botUsage = `usage: notekeeper bot <join|cancel|leave> … [-config FILE]
@@ -88,12 +86,7 @@ func botJoin(ctx context.Context, cfg config.Config, client *nylas.Client, std s
 	if err != nil {
 		return err
 	}
-	bot := store.Notetaker{ID: nt.ID, GrantID: cmp.Or(nt.GrantID, grant), MeetingLink: nt.MeetingLink,
-		MeetingProvider: nt.MeetingProvider, State: nt.CurrentState(),
-		Event: store.EventLink{EventID: nt.Event.EventID, CalendarID: nt.CalendarID}}
-	if nt.JoinTime > 0 {
-		bot.JoinTime = time.Unix(nt.JoinTime, 0).UTC()
-	}
+	bot := provision.Record(nt, grant)
 	c := newOpsCommand("bot join", std.Out, std.Err)
 	c.cfg = cfg
 	op, done, err := c.operator(true)

@@ -11,7 +11,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -257,16 +256,9 @@ func (m *Main) Open() error {
 // redirecting. Certificates are obtained once the HTTPS listener is up.
 func (m *Main) openCertificates() error {
 	cfg := m.Config
-	var roots *x509.CertPool
-	if cfg.TLS.CARoot != "" {
-		pem, err := os.ReadFile(cfg.TLS.CARoot)
-		if err != nil {
-			return fmt.Errorf("tls.ca_root: %w", err)
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("tls.ca_root: no certificate in %s", cfg.TLS.CARoot)
-		}
+	roots, err := apptls.LoadRoots(cfg.TLS.CARoot)
+	if err != nil {
+		return err
 	}
 	m.Certs = &apptls.Manager{
 		Domain: cfg.Server.Domain, Email: cfg.TLS.Email, CA: cfg.TLS.CA, Roots: roots,

@@ -212,3 +212,20 @@ func (m *Manager) Close() error {
 	}
 	return nil
 }
+
+// LoadRoots reads the PEM certificates of path ([tls] ca_root) into a pool
+// for Manager.Roots; "" is nil (the system roots).
+func LoadRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tls.ca_root: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls.ca_root: no certificate in %s", path)
+	}
+	return roots, nil
+}

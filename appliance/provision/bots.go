@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/store"
 )
 
 // BotJoin asks for one ad-hoc bot (`notekeeper bot join`).
@@ -136,4 +138,15 @@ func sameLink(s string) string {
 	u.Scheme, u.Host, u.Fragment = strings.ToLower(u.Scheme), strings.ToLower(u.Host), ""
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u.String()
+}
+
+// Record is the store's record of a bot Join sent (or found) for grant.
+func Record(nt *nylas.Notetaker, grant string) store.Notetaker {
+	bot := store.Notetaker{ID: nt.ID, GrantID: cmp.Or(nt.GrantID, grant), MeetingLink: nt.MeetingLink,
+		MeetingProvider: nt.MeetingProvider, State: nt.CurrentState(),
+		Event: store.EventLink{EventID: nt.Event.EventID, CalendarID: nt.CalendarID}}
+	if nt.JoinTime > 0 {
+		bot.JoinTime = time.Unix(nt.JoinTime, 0).UTC()
+	}
+	return bot
 }
