@@ -76,6 +76,27 @@ func (c *opsCommand) operator(write bool) (op ops.Operator, close func(), err er
 	return newOpsService(c.cfg, db, nil), func() { db.Close() }, nil
 }
 
+// read parses args (flags only) and returns operator(false), for the
+// commands that only read.
+func (c *opsCommand) read(args []string) (ops.Operator, func(), error) {
+	if err := c.parse(args, 0); err != nil {
+		return nil, nil, err
+	}
+	return c.operator(false)
+}
+
+// parseInterleaved parses args with flags before or after the positional
+// arguments ("export ID -o FILE"), returns the positional ones and loads the
+// config as parse does.
+func (c *opsCommand) parseInterleaved(args []string) ([]string, error) {
+	pos, err := parseInterleaved(c.fs, args)
+	if err != nil {
+		return nil, err
+	}
+	c.cfg, err = config.LoadUnresolved(*c.config)
+	return pos, err
+}
+
 // queued tells, after a write done without a daemon, when it takes effect.
 func (c *opsCommand) queued() {
 	if c.local {
@@ -129,10 +150,7 @@ func backupStateFiles(cfg config.Config) []string {
 func runStatus(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("status", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print the status as JSON")
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}
@@ -154,15 +172,12 @@ func runEvents(ctx context.Context, args []string, std stdio) error {
 	var since ops.SinceFlag
 	c.fs.Var(&since, "since", "only notifications received since: RFC 3339 time, or a duration such as 24h or 7d")
 	typ := c.fs.String("type", "", `only this type (or prefix, e.g. "notetaker" or "booking.created")`)
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	f := ops.EventFilter{Type: *typ, Since: since.T}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}
 	defer done()
+	f := ops.EventFilter{Type: *typ, Since: since.T}
 	if !*asJSON {
 		fmt.Fprint(std.Out, ops.EventHeader)
 	}
@@ -178,10 +193,7 @@ func runTasks(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("tasks", std.Out, std.Err)
 	failed := c.fs.Bool("failed", false, "only dead-lettered tasks")
 	asJSON := c.fs.Bool("json", false, "print one JSON object per line")
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}
@@ -263,10 +275,7 @@ func runReplay(ctx context.Context, args []string, std stdio) error {
 
 func runVerify(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("verify", std.Out, std.Err)
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}

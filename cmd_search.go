@@ -60,15 +60,10 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("search", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print one JSON object per hit")
 	limit := c.fs.Int("limit", 20, "at most this many meetings (1–1000)")
-	words, err := parseInterleaved(c.fs, args)
+	words, err := c.parseInterleaved(args)
 	if err != nil {
 		return err
 	}
-	cfg, err := config.LoadUnresolved(*c.config)
-	if err != nil {
-		return err
-	}
-	c.cfg = cfg
 	q := strings.TrimSpace(strings.Join(words, " "))
 	if q == "" {
 		return errors.New("search: give the words to find: notekeeper search QUERY")
@@ -106,11 +101,8 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 func runExport(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("export", std.Out, std.Err)
 	out := c.fs.String("o", "", "write the export (tar.gz) to this file; - for standard output")
-	pos, err := parseInterleaved(c.fs, args)
+	pos, err := c.parseInterleaved(args)
 	if err != nil {
-		return err
-	}
-	if c.cfg, err = config.LoadUnresolved(*c.config); err != nil {
 		return err
 	}
 	if len(pos) != 1 || *out == "" {
