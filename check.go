@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/check"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/config"
 )
 
@@ -18,8 +20,7 @@ import (
 // ports), and the clock is sane; unless offline, also that a configured
 // domain resolves (to one of this machine's addresses, else a warning),
 // that the [archive.s3] bucket answers, and that Nylas, the [crm]
-// connector and the [ats] connector accept their credentials (checkNylas,
-// checkCRM, checkATS).
+// connector and the [ats] connector accept their credentials.
 func checkMachine(cfg config.Config, offline bool) []check.Finding {
 	out := check.DataDir(cfg.DataDir)
 	if f, ok := check.Clock(time.Now()); ok {
@@ -29,11 +30,8 @@ func checkMachine(cfg config.Config, offline bool) []check.Finding {
 		if f, ok := checkBucket(cfg); ok {
 			out = append(out, f)
 		}
-		out = append(out, checkNylas(cfg)...)
-		out = append(out, checkCRM(cfg)...)
-		if f, ok := checkATS(cfg); ok {
-			out = append(out, f)
-		}
+		out = append(out, check.Nylas(nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value()), cfg.Nylas.APIBase)...)
+		out = append(out, checkVendors(cfg)...)
 	}
 	if cfg.Server.Domain == "" {
 		if f, ok := check.Port("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
@@ -52,6 +50,26 @@ func checkMachine(cfg config.Config, offline bool) []check.Finding {
 		return out
 	}
 	return append(out, check.Domain(cfg.Server.Domain)...)
+}
+
+// checkVendors probes the enabled [crm] and [ats] connectors.
+func checkVendors(cfg config.Config) []check.Finding {
+	var out []check.Finding
+	if cfg.CRM.Enabled {
+		keys := "crm.api_key"
+		if cfg.CRM.Type == "salesforce" {
+			keys = "crm.salesforce.client_id/client_secret"
+		}
+		out = append(out, check.CRM(crmConnector(cfg.CRM, slog.New(slog.DiscardHandler)), keys)...)
+	}
+	if cfg.ATS.Enabled {
+		conn, err := atsConnector(cfg.ATS)
+		if err != nil {
+			return append(out, check.Problem("%v", err))
+		}
+		out = append(out, check.ATS(conn)...)
+	}
+	return out
 }
 
 // runCheck validates the configuration and the machine, printing one line

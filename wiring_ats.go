@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/ats/ashby"
 	"github.com/notekeeper/notekeeper/appliance/ats/greenhouse"
 	"github.com/notekeeper/notekeeper/appliance/ats/lever"
 	"github.com/notekeeper/notekeeper/appliance/ats/rest"
-	"github.com/notekeeper/notekeeper/appliance/check"
 	"github.com/notekeeper/notekeeper/appliance/connector"
 	"github.com/notekeeper/notekeeper/appliance/outbound"
 	"github.com/notekeeper/notekeeper/config"
@@ -33,31 +28,4 @@ func atsConnector(a config.ATS) (connector.ATS, error) {
 			ClientSecret: a.Greenhouse.ClientSecret.Value(), UserID: a.UserID}, nil
 	}
 	return nil, fmt.Errorf("ats.type: unknown connector %q", a.Type)
-}
-
-// checkATS probes the configured ATS with one authenticated read that also
-// proves the acting user exists: refused credentials (or a missing user) are
-// a problem, a host that cannot be reached or answers 5xx a warning.
-func checkATS(cfg config.Config) (check.Finding, bool) {
-	if !cfg.ATS.Enabled {
-		return check.Finding{}, false
-	}
-	conn, err := atsConnector(cfg.ATS)
-	if err != nil {
-		return check.Problem("%v", err), true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	err = conn.Probe(ctx)
-	var perm *apperr.PermanentError
-	var se *outbound.StatusError
-	switch {
-	case err == nil:
-		return check.Finding{}, false
-	case errors.As(err, &se) && se.Unauthorized():
-		return check.Problem("ats (%s): the credentials were refused: %v", conn.Name(), err), true
-	case errors.As(err, &perm):
-		return check.Problem("ats (%s): %v", conn.Name(), err), true
-	}
-	return check.Warning("ats (%s): not reachable now: %v", conn.Name(), err), true
 }
