@@ -404,14 +404,9 @@ func candidate(ps []store.Participant, internal []string) (name, email string) {
 // archive is complete (cancelled bookings too): the content is final when
 // written, since some ATSs (Greenhouse) cannot edit a note.
 func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
-	nt, err := a.DB.Notetaker(t.Subject)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	} else if err != nil {
+	nt, err := archivedNotetaker(a.DB, t.Subject)
+	if nt == nil || err != nil {
 		return err
-	}
-	if !nt.ArchiveDone {
-		return apperr.Later(5*time.Minute, "waiting for the archive")
 	}
 	b, err := bookingOf(a.DB, nt)
 	if err != nil || b == nil {
