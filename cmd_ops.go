@@ -58,22 +58,12 @@ func (c *opsCommand) parse(args []string, maxArgs int) error {
 }
 
 // operator returns the daemon's socket client, or, when no daemon answers,
-// a Service over the store opened here (read-only unless write). close
-// releases what it opened.
+// a Service over the store opened here (read-only unless write): see
+// ops.Connect. close releases what it opened.
 func (c *opsCommand) operator(write bool) (op ops.Operator, close func(), err error) {
-	client, err := ops.Dial(datadir.SocketPath(c.cfg.DataDir))
-	if err == nil {
-		return client, client.Close, nil
-	} else if !errors.Is(err, ops.ErrNoDaemon) {
-		return nil, nil, err
-	}
-	db := store.NewDB(c.cfg.DBPath())
-	db.ReadOnly = !write
-	if err := db.Open(); err != nil {
-		return nil, nil, err
-	}
-	c.local = true
-	return newOpsService(c.cfg, db, nil), func() { db.Close() }, nil
+	op, close, c.local, err = ops.Connect(c.cfg.DataDir, c.cfg.DBPath(), write,
+		func(db *store.DB) *ops.Service { return newOpsService(c.cfg, db, nil) })
+	return op, close, err
 }
 
 // read parses args (flags only) and returns operator(false), for the

@@ -24,36 +24,14 @@ import (
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// finder is operator for the finding commands: without a daemon the
-// Service also gets the search index (opened by openLocalIndex for search;
-// a cold one is enough for export and reindex). Both the socket Client and
-// the Service are Finders.
+// finder is operator for the finding commands (ops.AsFinder).
 func (c *opsCommand) finder(write bool) (ops.Finder, func(), error) {
 	op, done, err := c.operator(write)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, ok := op.(*ops.Service)
-	if !ok {
-		return op.(ops.Finder), done, nil
-	}
-	svc.Index = search.New(c.cfg.DataDir)
-	svc.Index.Logger = slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return svc, func() { svc.Index.Close(); done() }, nil
-}
-
-// openLocalIndex opens a local Service's index for searching and waits for
-// its synchronisation with the archive (quick when the index is intact).
-func openLocalIndex(f ops.Finder) error {
-	svc, ok := f.(*ops.Service)
-	if !ok {
-		return nil
-	}
-	if err := svc.Index.Open(); err != nil {
-		return err
-	}
-	svc.Index.Wait()
-	return nil
+	f, done := ops.AsFinder(op, done, c.cfg.DataDir, slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return f, done, nil
 }
 
 func runSearch(ctx context.Context, args []string, std stdio) error {
@@ -76,7 +54,7 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	defer done()
-	if err := openLocalIndex(f); err != nil {
+	if err := ops.OpenLocalIndex(f); err != nil {
 		return err
 	}
 	res, err := f.Search(ctx, q, *limit)
