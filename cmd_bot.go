@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -56,11 +55,17 @@ func runBot(ctx context.Context, args []string, std stdio) error {
 	case "join":
 		return botJoin(ctx, cfg, client, std, pos[0], *grant, *at, *name)
 	case "cancel":
-		return botEachGrant(cfg, *grant, func(g string) error { return client.CancelNotetaker(ctx, g, pos[0]) },
-			func(g string) { fmt.Fprintf(std.Out, "cancelled %s\n", pos[0]) })
+		err = provision.EachGrant(cfg.Nylas.Grants, *grant, func(g string) error { return client.CancelNotetaker(ctx, g, pos[0]) })
+		if err == nil {
+			fmt.Fprintf(std.Out, "cancelled %s\n", pos[0])
+		}
+		return err
 	default:
-		return botEachGrant(cfg, *grant, func(g string) error { return client.LeaveNotetaker(ctx, g, pos[0]) },
-			func(g string) { fmt.Fprintf(std.Out, "%s is leaving its meeting\n", pos[0]) })
+		err = provision.EachGrant(cfg.Nylas.Grants, *grant, func(g string) error { return client.LeaveNotetaker(ctx, g, pos[0]) })
+		if err == nil {
+			fmt.Fprintf(std.Out, "%s is leaving its meeting\n", pos[0])
+		}
+		return err
 	}
 }
 
@@ -125,26 +130,6 @@ func joinTime(at string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("bot join: -at %s is in the past", at)
 	}
 	return t, nil
-}
-
-// botEachGrant runs call with grant, or without one with each grant of
-// [nylas] grants and then "" (standalone), until one does not answer 404.
-func botEachGrant(cfg config.Config, grant string, call func(grant string) error, ok func(grant string)) error {
-	grants := []string{grant}
-	if grant == "" {
-		grants = append(slices.Clone(cfg.Nylas.Grants), "")
-	}
-	var err error
-	for _, g := range grants {
-		if err = call(g); err == nil {
-			ok(g)
-			return nil
-		}
-		if !errors.Is(err, nylas.ErrNotFound) {
-			return err
-		}
-	}
-	return err
 }
 
 // parseInterleaved parses flags that may come before or after the

@@ -150,3 +150,20 @@ func Record(nt *nylas.Notetaker, grant string) store.Notetaker {
 	}
 	return bot
 }
+
+// EachGrant runs call with grant, or when grant is "" with each of grants
+// and then "" (a standalone bot), until one does not answer
+// nylas.ErrNotFound: cancel and leave find the bot wherever it was sent.
+func EachGrant(grants []string, grant string, call func(grant string) error) error {
+	try := []string{grant}
+	if grant == "" {
+		try = append(slices.Clone(grants), "")
+	}
+	var err error
+	for _, g := range try {
+		if err = call(g); err == nil || !errors.Is(err, nylas.ErrNotFound) {
+			return err
+		}
+	}
+	return err
+}
