@@ -4,11 +4,13 @@ import (
 	"context"
 	stdtls "crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -228,4 +230,24 @@ func LoadRoots(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("tls.ca_root: no certificate in %s", path)
 	}
 	return roots, nil
+}
+
+// StoredExpiry is the NotAfter of the latest certificate for domain kept
+// under storagePath (Manager.StoragePath: certificates/ISSUER/DOMAIN/
+// DOMAIN.crt), read without a Manager; zero when there is none.
+func StoredExpiry(storagePath, domain string) time.Time {
+	matches, _ := filepath.Glob(filepath.Join(storagePath, "certificates", "*", domain, domain+".crt"))
+	var latest time.Time
+	for _, m := range matches {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		if blk, _ := pem.Decode(b); blk != nil {
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil && c.NotAfter.After(latest) {
+				latest = c.NotAfter
+			}
+		}
+	}
+	return latest
 }

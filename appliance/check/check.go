@@ -66,15 +66,13 @@ func Clock(now time.Time) (Finding, bool) {
 // Domain checks that domain resolves, to an address of this machine (else
 // a warning: fine behind NAT or a load balancer).
 func Domain(domain string) []Finding {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupHost(ctx, domain)
+	addrs, err := LookupHost(domain)
 	switch {
 	case err != nil:
 		return []Finding{Problem("server.domain: %s does not resolve: %v", domain, err)}
 	case len(addrs) == 0:
 		return []Finding{Problem("server.domain: %s has no addresses", domain)}
-	case !anyLocal(addrs):
+	case !AnyLocal(addrs):
 		return []Finding{Warning("server.domain: %s resolves to %s, none of them an address of this machine "+
 			"(fine behind NAT or a load balancer; otherwise certificates cannot be obtained)", domain, strings.Join(addrs, ", "))}
 	}
@@ -88,18 +86,14 @@ func Port(key, addr, probe string) (Finding, bool) {
 	if err == nil {
 		return Finding{}, false
 	}
-	c := &http.Client{Timeout: 2 * time.Second}
-	if resp, herr := c.Get(probe + "/healthz"); herr == nil {
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return Warning("%s: %s is held by a running notekeeper", key, addr), true
-		}
+	if NotekeeperAt(probe) {
+		return Warning("%s: %s is held by a running notekeeper", key, addr), true
 	}
 	return Problem("%s: %v", key, err), true
 }
 
-// anyLocal reports whether one of addrs is an address of this machine.
-func anyLocal(addrs []string) bool {
+// AnyLocal reports whether one of addrs is an address of this machine.
+func AnyLocal(addrs []string) bool {
 	ifaces, err := net.InterfaceAddrs()
 	if err != nil {
 		return false
@@ -181,4 +175,36 @@ func WritableDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// NotekeeperAt reports whether a notekeeper answers /healthz at base.
+func NotekeeperAt(base string) bool {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(base + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// PortState says whether addr is free, held by a running notekeeper (its
+// /healthz at probe answers), or taken by something else (why it cannot be
+// bound).
+func PortState(addr, probe string) string {
+	err := Bindable(addr)
+	if err == nil {
+		return "free (nothing listens there now)"
+	}
+	if NotekeeperAt(probe) {
+		return "held by a running notekeeper"
+	}
+	return err.Error()
+}
+
+// LookupHost resolves host, bounded by 10 s.
+func LookupHost(host string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return net.DefaultResolver.LookupHost(ctx, host)
 }

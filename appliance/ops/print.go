@@ -204,3 +204,21 @@ func PrintVerify(w io.Writer, rep *VerifyReport) bool {
 	fmt.Fprintf(w, "ok: %d files in %d meetings match their manifest%s\n", rep.Files, rep.Meetings, pruned)
 	return true
 }
+
+// DeadLetterLines describes the first n of dead, one line each (key,
+// attempts, the last error cut to 160 bytes), then how many more there are.
+func DeadLetterLines(dead []*store.Task, n int) []string {
+	var out []string
+	for i, t := range dead {
+		if i == n {
+			out = append(out, fmt.Sprintf("… and %d more: notekeeper tasks -failed", len(dead)-i))
+			break
+		}
+		msg := t.LastError
+		if len(msg) > 160 {
+			msg = strings.ToValidUTF8(msg[:160], "") + "…"
+		}
+		out = append(out, fmt.Sprintf("%s after %d attempts: %s", t.Key(), t.Attempts, msg))
+	}
+	return out
+}
