@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -99,19 +98,7 @@ func (c *opsCommand) queued() {
 // start through delivery handlers that only enqueue.
 func newOpsService(cfg config.Config, db *store.DB, redeliver func(context.Context, *store.Notetaker) error) *ops.Service {
 	if redeliver == nil {
-		var crm *appliance.CRM
-		var ats *appliance.ATS
-		if cfg.CRM.Enabled {
-			crm = &appliance.CRM{DB: db}
-		}
-		if cfg.ATS.Enabled {
-			ats = &appliance.ATS{DB: db}
-		}
-		p := &appliance.Pipeline{DB: db, CRM: crm, ATS: ats}
-		if cfg.Followup.Enabled {
-			p.Followup = &appliance.Followup{DB: db} // only queues; the daemon sends
-		}
-		redeliver = p.RouteArchived
+		redeliver = appliance.QueueOnly(db, cfg.CRM.Enabled, cfg.ATS.Enabled, cfg.Followup.Enabled).RouteArchived
 	}
 	svc := &ops.Service{DB: db, DataDir: cfg.DataDir, Version: Version, Redeliver: redeliver,
 		StateFiles: backupStateFiles(cfg)}
@@ -127,14 +114,13 @@ func newOpsService(cfg config.Config, db *store.DB, redeliver func(context.Conte
 // defaults plus webhook secret files kept in the data dir (where `webhook
 // create` writes them).
 func backupStateFiles(cfg config.Config) []string {
-	files := append([]string(nil), datadir.StateFiles...)
+	var files []string
 	for _, s := range cfg.Nylas.WebhookSecrets {
-		p, ok := strings.CutPrefix(s.Ref(), "file:")
-		if ok && filepath.IsAbs(p) && filepath.Dir(filepath.Clean(p)) == filepath.Clean(cfg.DataDir) {
-			files = append(files, filepath.Base(p))
+		if p, ok := strings.CutPrefix(s.Ref(), "file:"); ok {
+			files = append(files, p)
 		}
 	}
-	return files
+	return datadir.StateFilesWith(cfg.DataDir, files)
 }
 
 func runStatus(ctx context.Context, args []string, std stdio) error {

@@ -188,3 +188,20 @@ func archivedNotetaker(db *store.DB, id string) (*store.Notetaker, error) {
 	}
 	return nt, nil
 }
+
+// QueueOnly is the pipeline an operator command uses without a daemon (replay
+// re-routes archived meetings): the enabled destinations only queue their
+// tasks, which the next daemon start runs.
+func QueueOnly(db *store.DB, crm, ats, followup bool) *Pipeline {
+	p := &Pipeline{DB: db}
+	if crm {
+		p.CRM = &CRM{DB: db}
+	}
+	if ats {
+		p.ATS = &ATS{DB: db}
+	}
+	if followup {
+		p.Followup = &Followup{DB: db}
+	}
+	return p
+}
