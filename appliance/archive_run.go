@@ -159,13 +159,23 @@ func (r *archiveRun) download(ctx context.Context) error {
 	}
 	if done {
 		r.a.Logger.Info("meeting archived", slog.String("notetaker", r.nt.ID), slog.Any("kinds", wanted))
-		if updated, uerr = r.a.describe(ctx, updated); uerr != nil {
-			return uerr
-		}
-		r.a.index(r.nt.ID)
-		if r.a.OnArchived != nil {
-			return r.a.OnArchived(ctx, updated)
-		}
+		return r.a.finishArchive(ctx, updated)
+	}
+	return nil
+}
+
+// finishArchive finishes a complete archive: it describes the meeting, indexes
+// it and hands it to OnArchived. The archive is committed first, so a run
+// that dies here leaves its task to call finishArchive again; all three steps
+// are idempotent.
+func (a *Archiver) finishArchive(ctx context.Context, nt *store.Notetaker) error {
+	nt, err := a.describe(ctx, nt)
+	if err != nil {
+		return err
+	}
+	a.index(nt.ID)
+	if a.OnArchived != nil {
+		return a.OnArchived(ctx, nt)
 	}
 	return nil
 }

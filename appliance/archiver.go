@@ -186,10 +186,15 @@ func (a *Archiver) checkDisk() error {
 func (a *Archiver) handleArchive(ctx context.Context, t *store.Task) error {
 	id := t.Subject
 	nt, err := a.DB.Notetaker(id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (nt.ArchiveDone || nt.MediaStatus == "deleted")) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !nt.ArchiveDone && nt.MediaStatus == "deleted") {
 		return nil // nothing (more) to fetch; a deletion was alerted by Schedule
 	} else if err != nil {
 		return err
+	}
+	if nt.ArchiveDone {
+		// Schedule queues no archive task for a complete archive: this one's
+		// run committed it and died (or failed) before routing it on.
+		return a.finishArchive(ctx, nt)
 	}
 	if !archive.SafeID(id) {
 		return a.refuseID(id)

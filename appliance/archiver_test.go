@@ -538,3 +538,33 @@ func TestArchive_MediaDeletedEndsWaitingTask(t *testing.T) {
 		t.Fatalf("alerts %v, storage hits %v: want archive.failed and no download", kinds, fake.storageHits)
 	}
 }
+
+// A run that commits the archive and dies (or fails) before handing the
+// meeting on leaves its task behind; that task's next run must hand it on,
+// or the meeting never reaches the CRM or the ATS (the soak's "0 CRM
+// records" meetings: killed while describe read the calendar event).
+func TestArchive_InterruptedBeforeRoutingIsRoutedOnRetry(t *testing.T) {
+	fake := newFakeNylas(t)
+	fake.add("ntRoute1", "grant-1", meetingFiles(t, 64<<10, "video/mp4"))
+	var calls, routed atomic.Int32
+	app := openArchiveApp(t, fake, func(a *appliance.Archiver) {
+		a.OnArchived = func(_ context.Context, nt *store.Notetaker) error {
+			if !nt.ArchiveDone {
+				t.Errorf("routed before the archive was complete: %+v", nt)
+			}
+			if calls.Add(1) == 1 {
+				return errors.New("killed after the archive was committed")
+			}
+			routed.Add(1)
+			return nil
+		}
+	})
+	if status, _ := app.postSigned(t, fake.mediaNotification("n-1", "ntRoute1", "grant-1", "available", "mp4", allKinds...)); status != 200 {
+		t.Fatal(status)
+	}
+	app.waitArchived(t, "ntRoute1")
+	waitFor(t, "queue to drain", drained(app.DB))
+	if routed.Load() != 1 {
+		t.Fatalf("routed %d times after the interrupted run (%d calls), want 1", routed.Load(), calls.Load())
+	}
+}

@@ -201,6 +201,21 @@ func (a *ATS) syncInterview(ctx context.Context, b *store.Booking, d *store.ATSD
 	c, iv := connector.Candidate(d.Candidate), a.interviewOf(b, d)
 	conn := a.conn()
 	if !d.Interview.Done {
+		if !d.Interview.Pending() && !d.Notes["scheduled"].Pending() {
+			// Told is what the create about to be sent carries. A create
+			// whose answer is lost may have landed: a later run resolves it
+			// (found by search, or answered again for its Idempotency-Key
+			// without being applied) as it was first sent, whatever the
+			// booking says by then, so Told keeps the first create's times
+			// and a move made in between is still sent below.
+			var err error
+			if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+				d.Told = store.ATSTold{Start: b.Start, End: b.End, Status: "scheduled"}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
 		rec, err := a.ensure(ctx, b.ID, interviewKey,
 			func() (string, error) { return conn.FindInterview(ctx, c, iv) },
 			func() (string, error) { return conn.CreateInterview(ctx, c, iv) })
@@ -214,10 +229,7 @@ func (a *ATS) syncInterview(ctx context.Context, b *store.Booking, d *store.ATSD
 		if err != nil {
 			return err
 		}
-		if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
-			d.Told = store.ATSTold{Start: b.Start, End: b.End, Status: "scheduled"}
-			return nil
-		}); err != nil {
+		if d, err = a.delivery(b.ID); err != nil {
 			return err
 		}
 	}

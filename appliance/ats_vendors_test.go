@@ -253,6 +253,15 @@ func TestATSVendors_HeldCreateCommittedLaterIsNotRepeated(t *testing.T) {
 			if !d.Interview.Pending() {
 				t.Fatalf("the intent was not persisted before the create: %+v", d.Interview)
 			}
+			// The booking moved meanwhile (booking.rescheduled while the
+			// create was unconfirmed): the found interview has the first
+			// times and must still be moved.
+			if _, err := app.DB.UpdateBooking("bkg-5521", func(b *store.Booking) error {
+				b.Start, b.End = movedStart, movedStart.Add(45*time.Minute)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
 			// A restarted delivery resolves the intent by search instead of
 			// creating again.
 			restarted := appliance.NewPool(app.DB)
@@ -268,7 +277,10 @@ func TestATSVendors_HeldCreateCommittedLaterIsNotRepeated(t *testing.T) {
 				d, err := app.DB.ATSDelivery("bkg-5521")
 				return err == nil && d.Interview.Done
 			})
-			oneInterview(t, s, v)
+			waitFor(t, "queue to drain", drained(app.DB))
+			if iv := oneInterview(t, s, v); !iv.Start.Equal(movedStart) || !iv.End.Equal(movedStart.Add(45*time.Minute)) {
+				t.Fatalf("the interview holds %s–%s, want the move to %s", iv.Start, iv.End, movedStart)
+			}
 			if s.Creates() != 1 {
 				t.Fatalf("%d creates, want 1", s.Creates())
 			}

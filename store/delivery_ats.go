@@ -30,7 +30,8 @@ type ATSDelivery struct {
 	PreviousBooking string `json:"previous_booking,omitempty"`
 	// Interview is the ATS's interview record.
 	Interview ATSRecord `json:"interview,omitzero"`
-	// Told is what the interview (or its status notes) last said.
+	// Told is what the interview (or its status notes) last said; while the
+	// interview's create is unconfirmed, what its first attempt carried.
 	Told ATSTold `json:"told,omitzero"`
 	// Notes are the notes written, by ATSNoteKey.
 	Notes     map[string]ATSRecord `json:"notes,omitempty"`
