@@ -27,11 +27,9 @@ func checkMachine(cfg config.Config, offline bool) []check.Finding {
 		out = append(out, f)
 	}
 	if !offline {
-		if f, ok := checkBucket(cfg); ok {
-			out = append(out, f)
+		for _, probe := range onlineProbes {
+			out = append(out, probe(cfg)...)
 		}
-		out = append(out, check.Nylas(nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value()), cfg.Nylas.APIBase)...)
-		out = append(out, checkVendors(cfg)...)
 	}
 	if cfg.Server.Domain == "" {
 		if f, ok := check.Port("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
@@ -52,24 +50,42 @@ func checkMachine(cfg config.Config, offline bool) []check.Finding {
 	return append(out, check.Domain(cfg.Server.Domain)...)
 }
 
-// checkVendors probes the enabled [crm] and [ats] connectors.
-func checkVendors(cfg config.Config) []check.Finding {
-	var out []check.Finding
-	if cfg.CRM.Enabled {
-		keys := "crm.api_key"
-		if cfg.CRM.Type == "salesforce" {
-			keys = "crm.salesforce.client_id/client_secret"
-		}
-		out = append(out, check.CRM(crmConnector(cfg.CRM, slog.New(slog.DiscardHandler)), keys)...)
+// onlineProbes are the checks of the services a configuration names, run
+// by `check` (and so by `doctor`) unless -offline. Each returns what it
+// found; a probe of a service that is not configured returns nothing. Wrong
+// credentials are a problem, an unreachable host a warning. Adding a probe
+// is one line here.
+var onlineProbes = []func(config.Config) []check.Finding{
+	checkBucket, // [archive.s3]: the bucket answers and takes the keys
+	checkNylas,  // [nylas]: the API key, with one authenticated read
+	checkCRM,    // [crm]: one authenticated read
+	checkATS,    // [ats]: one authenticated read
+}
+
+func checkNylas(cfg config.Config) []check.Finding {
+	return check.Nylas(nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value()), cfg.Nylas.APIBase)
+}
+
+func checkCRM(cfg config.Config) []check.Finding {
+	if !cfg.CRM.Enabled {
+		return nil
 	}
-	if cfg.ATS.Enabled {
-		conn, err := atsConnector(cfg.ATS)
-		if err != nil {
-			return append(out, check.Problem("%v", err))
-		}
-		out = append(out, check.ATS(conn)...)
+	keys := "crm.api_key"
+	if cfg.CRM.Type == "salesforce" {
+		keys = "crm.salesforce.client_id/client_secret"
 	}
-	return out
+	return check.CRM(crmConnector(cfg.CRM, slog.New(slog.DiscardHandler)), keys)
+}
+
+func checkATS(cfg config.Config) []check.Finding {
+	if !cfg.ATS.Enabled {
+		return nil
+	}
+	conn, err := atsConnector(cfg.ATS)
+	if err != nil {
+		return []check.Finding{check.Problem("%v", err)}
+	}
+	return check.ATS(conn)
 }
 
 // runCheck validates the configuration and the machine, printing one line
@@ -87,19 +103,7 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("check: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := config.Load(*path)
-	var findings []check.Finding
-	var cerr *config.Error
-	switch {
-	case errors.As(err, &cerr):
-		for _, p := range cerr.Problems {
-			findings = append(findings, check.Problem("%s", p.String()))
-		}
-	case err != nil:
-		findings = append(findings, check.Problem("%v", err))
-	default:
-		findings = checkMachine(cfg, *offline)
-	}
+	findings := checkFindings(*path, *offline)
 	failed := false
 	for _, f := range findings {
 		fmt.Fprintln(std.Out, f)
@@ -110,4 +114,23 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 	}
 	fmt.Fprintln(std.Out, "ok")
 	return nil
+}
+
+// checkFindings is everything `check` finds for the configuration at path:
+// its problems, or once it is valid, those of the machine (checkMachine).
+// `doctor` prints the same list, so a probe added here shows in both.
+func checkFindings(path string, offline bool) []check.Finding {
+	cfg, err := config.Load(path)
+	var cerr *config.Error
+	switch {
+	case errors.As(err, &cerr):
+		var findings []check.Finding
+		for _, p := range cerr.Problems {
+			findings = append(findings, check.Problem("%s", p.String()))
+		}
+		return findings
+	case err != nil:
+		return []check.Finding{check.Problem("%v", err)}
+	}
+	return checkMachine(cfg, offline)
 }

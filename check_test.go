@@ -178,7 +178,8 @@ func TestCheckExampleOffline(t *testing.T) {
 	}
 	for i, name := range []string{"NYLAS_API_KEY", "NYLAS_WEBHOOK_SECRET"} {
 		for _, want := range []string{name + " is not set", "systemctl edit notekeeper", "Environment=" + name + "=",
-			"LoadCredential=" + strings.ToLower(name) + ":", "file:/run/credentials/notekeeper.service/" + strings.ToLower(name)} {
+			"EnvironmentFile=/etc/notekeeper/credentials/env",
+			"LoadCredential=" + strings.ToLower(name) + ":/etc/notekeeper/credentials/" + strings.ToLower(name), `"file:` + strings.ToLower(name) + `"`} {
 			if !strings.Contains(lines[i], want) {
 				t.Errorf("line %q lacks %q", lines[i], want)
 			}

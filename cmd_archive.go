@@ -36,20 +36,20 @@ func newTarget(cfg config.Config) (archive.Target, error) {
 
 // checkBucket is `notekeeper check`'s probe of [archive.s3]: the bucket is
 // reachable and accepts the credentials.
-func checkBucket(cfg config.Config) (check.Finding, bool) {
+func checkBucket(cfg config.Config) []check.Finding {
 	t, err := newTarget(cfg)
 	if err != nil {
-		return check.Problem("%v", err), true
+		return []check.Finding{check.Problem("%v", err)}
 	}
 	if t == nil {
-		return check.Finding{}, false
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := t.Ping(ctx); err != nil {
-		return check.Problem("archive.s3: %v", err), true
+		return []check.Finding{check.Problem("archive.s3: %v", err)}
 	}
-	return check.Finding{}, false
+	return nil
 }
 
 const archiveUsage = `usage: notekeeper archive migrate -to s3 [-delete-local] [-config FILE]

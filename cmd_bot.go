@@ -25,7 +25,7 @@ const botUsage = `usage: notekeeper bot <join|cancel|leave> … [-config FILE]
 without -grant try each grant of [nylas] grants, then standalone bots.
 `
 
-// runBot is `notekeeper bot join|cancel|leave` (SPEC §2).
+// runBot is `notekeeper bot join|cancel|leave` (docs/commands.md).
 func runBot(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 {
 		fmt.Fprint(std.Err, botUsage)

@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, args []string, std stdio) (err error) {
 		return fmt.Errorf("demo: %w", err)
 	}
 	rep := demo.Report{URL: d.m.Server.URL(), WebhookPath: d.m.Config.Server.WebhookPath, DataDir: d.dir, Kept: *keep,
-		Steps: d.steps, NylasSide: d.nylasSide, User: demoUser, Password: d.password}
+		Once: *once, Steps: d.steps, NylasSide: d.nylasSide, User: demoUser, Password: d.password}
 	if err := d.world.Report(std.Out, rep); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -21,7 +21,7 @@ const nylasUsage = `usage: notekeeper nylas <plan|apply|grants> [-config FILE]
 They need no daemon and work while one runs (the store is not opened).
 `
 
-// runNylas is `notekeeper nylas plan|apply|grants` (SPEC §2, §8).
+// runNylas is `notekeeper nylas plan|apply|grants` (docs/commands.md, docs/nylas-setup.md).
 func runNylas(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 {
 		fmt.Fprint(std.Err, nylasUsage)

@@ -82,6 +82,7 @@ func commandTable() []command {
 	return []command{
 		{name: "serve", summary: "run the appliance until SIGTERM/SIGINT", run: runServe},
 		{name: "check", args: "[-offline]", summary: "validate the configuration and this machine (-offline: no DNS or bucket probe)", run: runCheck},
+		{name: "doctor", args: "[-offline]", summary: "one screen for a support request: version, config without secrets, check, ports, queue, jobs", run: runDoctor},
 		{name: "demo", args: "[-once] [-keep-data]", summary: "run the whole pipeline on this machine, no Nylas account needed", run: runDemo},
 		{name: "webhook", args: "create|list|status|rotate-secret", summary: "the Nylas webhook destination", run: runWebhook},
 		{name: "nylas", args: "plan|apply|grants", summary: "the [[calendar]] and [[scheduler]] tables on the Nylas side; the grants", run: runNylas},

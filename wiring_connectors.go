@@ -41,7 +41,8 @@ func crmConnector(c config.CRM, logger *slog.Logger) connector.CRM {
 	}
 }
 
-// atsConnector is the connector [ats] type names (SPEC §3, §6.1); base_url
+// atsConnector is the connector [ats] type names (docs/configuration.md,
+// docs/connectors.md); base_url
 // "" leaves a vendor connector on the vendor's API.
 func atsConnector(a config.ATS) (connector.ATS, error) {
 	switch a.Type {

@@ -22,7 +22,7 @@ import (
 )
 
 // ATS keeps interviews booked through Nylas Scheduler in step in the ATS
-// behind Conn (SPEC §6, §6.1), exactly once whatever crashes, retries and
+// behind Conn (docs/connectors.md, docs/ats.md), exactly once whatever crashes, retries and
 // redeliveries happen:
 //
 //   - the candidate and their application are found once and kept in the
@@ -208,8 +208,7 @@ func (a *ATS) syncInterview(ctx context.Context, b *store.Booking, d *store.ATSD
 			// without being applied) as it was first sent, whatever the
 			// booking says by then, so Told keeps the first create's times
 			// and a move made in between is still sent below.
-			var err error
-			if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+			if _, err := a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
 				d.Told = store.ATSTold{Start: b.Start, End: b.End, Status: "scheduled"}
 				return nil
 			}); err != nil {

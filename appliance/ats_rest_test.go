@@ -13,7 +13,7 @@ import (
 // restInterview is what the rest stand-in holds about one interview.
 type restInterview struct{ start, end, status string }
 
-// restATS is a stateful stand-in of the rest contract (SPEC §6) as an
+// restATS is a stateful stand-in of the rest contract (docs/connectors.md) as an
 // Idempotency-Key API answers it: a repeated POST key is answered 201 again
 // without being applied (and without an id), interviews are addressed by
 // booking ID. While hold is set, the next create blocks until release, is

@@ -27,7 +27,7 @@ import (
 // unknown (the process died between send and record) is not sent again.
 const followupWindow = 55 * time.Minute
 
-// Followup sends one e-mail per archived meeting (SPEC §8 [followup]):
+// Followup sends one e-mail per archived meeting (docs/nylas-setup.md, [followup]):
 // through the meeting's grant with Nylas messages/send, Idempotency-Key the
 // Notetaker ID, to the meeting's internal participants (To "internal") or
 // all of them ("all"), with the summary, the action items and signed

@@ -35,7 +35,7 @@ import (
 
 // The hostile-input table (issue 18): requests an attacker, a broken proxy or
 // a confused client may send to the public listener, each with the status
-// SPEC §4 gives and what must (not) have been stored, judged in a real bbolt
+// docs/http.md gives and what must (not) have been stored, judged in a real bbolt
 // store. Requests are written by hand on a raw connection, so that paths,
 // headers and bodies reach the server exactly as written.
 
@@ -293,7 +293,7 @@ func hostileCases() []hostileCase {
 		return raw{method: "GET", target: target, noLength: true, header: header}
 	}
 	return []hostileCase{
-		// --- signatures (SPEC §4: 401, nothing stored; either hex case) ---
+		// --- signatures (docs/http.md: 401, nothing stored; either hex case) ---
 		{name: "signed lowercase hex", build: one(signed(okBody)), want: 200, stored: 1},
 		{name: "signed uppercase hex", build: one(withSig(okBody, upper(goodSig))), want: 200, stored: 1},
 		{name: "signed mixed-case hex", build: one(withSig(okBody, goodSig[:32]+upper(goodSig[32:]))), want: 200, stored: 1},

@@ -20,5 +20,5 @@ func (s *Server) Handler() http.Handler {
 	} {
 		mux.HandleFunc(r.pattern, r.handler)
 	}
-	return s.recoverer(mux)
+	return s.recoverer(jsonUnmatched(mux))
 }

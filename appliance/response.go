@@ -58,3 +58,47 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// jsonUnmatched makes the mux's own answers to a request no route matches
+// JSON like every other error: 404 {"error":"not found"} for an unknown
+// path, 405 {"error":"method not allowed"} (with the mux's Allow header) for
+// a known path and another method. Requests a route matches, and the mux's
+// redirects, pass untouched.
+func jsonUnmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(&jsonErrorWriter{ResponseWriter: w}, r)
+	})
+}
+
+// jsonErrorWriter replaces a 404 or 405 plain-text answer with its JSON form.
+type jsonErrorWriter struct {
+	http.ResponseWriter
+	replaced bool
+}
+
+func (w *jsonErrorWriter) WriteHeader(status int) {
+	if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.replaced = true
+	msg := "not found"
+	if status == http.StatusMethodNotAllowed {
+		msg = "method not allowed"
+		if allow := w.Header().Get("Allow"); allow != "" {
+			msg += " (allowed: " + allow + ")"
+		}
+	}
+	writeJSON(w.ResponseWriter, status, map[string]string{"error": msg})
+}
+
+func (w *jsonErrorWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil // the mux's plain-text body, replaced above
+	}
+	return w.ResponseWriter.Write(b)
+}

@@ -14,7 +14,7 @@ import (
 // notification whose data.object.id is a string Route refused (problem is
 // Route's): an ID that is empty is only recorded, but one with a control,
 // bidi or format character, or over-long, must be named in an alert like
-// every unsafe ID (SPEC §5; issue 18 #5). The ID is shown escaped
+// every unsafe ID (docs/archive.md; issue 18 #5). The ID is shown escaped
 // (strconv.QuoteToASCII) in the alert's subject and message, so it can
 // neither break a mail header nor reorder the text around it.
 func unsafeIDAlerts(env *envelope.Envelope, problem string) []store.Alert {

@@ -133,7 +133,7 @@ print(raw("start-up", [t]))
 
 print("## Soak\n")
 print("`go test -run Soak ./e2e -soak.duration D`: the real binary against stand-ins for Nylas, storage,")
-print("CRM, ATS and an alert sink under a seeded fault schedule (see the README's Tests section).\n")
+print("CRM, ATS and an alert sink under a seeded fault schedule (see docs/development.md, "Soak").\n")
 summary = os.path.join(out, "soak-summary.json")
 if os.path.exists(summary):
     s = json.load(open(summary))

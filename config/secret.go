@@ -138,18 +138,22 @@ func (e *unsetEnvError) Error() string {
 }
 
 // envHint says how to give the service the variable name that the secret at
-// key refers to: in the unit's environment, as a systemd credential read
-// with file:, or in the shell that runs notekeeper.
+// key refers to: in a root-only environment file or an Environment= line of
+// a drop-in, as a systemd credential read with a relative file: reference,
+// or in the shell that runs notekeeper. The paths are the Debian package's
+// (/etc/notekeeper/credentials is root-only there).
 func envHint(key, name string) string {
 	cred := strings.ToLower(name)
 	field, _, _ := strings.Cut(key[strings.LastIndexByte(key, '.')+1:], "[")
-	ref := fmt.Sprintf("%q", "file:/run/credentials/notekeeper.service/"+cred)
+	ref := fmt.Sprintf("%q", "file:"+cred)
 	if strings.HasSuffix(key, "]") {
 		ref = "[" + ref + "]"
 	}
-	return fmt.Sprintf("set it for the service with `systemctl edit notekeeper` ([Service] Environment=%s=…), "+
-		"or keep it in a root-only file: LoadCredential=%s:/etc/notekeeper/%s in the unit and %s = %s here, "+
-		"or run notekeeper with %s=… in its environment", name, cred, cred, field, ref, name)
+	return fmt.Sprintf("set it for the service with `systemctl edit notekeeper`: [Service] EnvironmentFile=/etc/notekeeper/credentials/env "+
+		"(a root-only file with the line %s=…) or Environment=%s=…; "+
+		"or keep it as a systemd credential: LoadCredential=%s:/etc/notekeeper/credentials/%s there and %s = %s here "+
+		"(check reads it with CREDENTIALS_DIRECTORY=/etc/notekeeper/credentials); "+
+		"or run notekeeper with %s=… in its environment", name, name, cred, cred, field, ref, name)
 }
 
 func (s Secret) isEnv() bool  { return strings.HasPrefix(s.ref, "env:") }

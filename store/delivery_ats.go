@@ -11,7 +11,7 @@ import (
 
 // ATSDelivery is what the ATS was told about one booking, kept so that every
 // run of the delivery sends only the difference and an interrupted create is
-// resolved before anything is created again (SPEC §6.1).
+// resolved before anything is created again (docs/connectors.md).
 type ATSDelivery struct {
 	BookingID string `json:"booking_id"`
 	// Connector is the [ats] type that holds the records below.

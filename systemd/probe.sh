@@ -32,17 +32,24 @@ first=$(dpkg-query -W -f '${Version}' notekeeper)
 systemctl is-active --quiet notekeeper && fail "started before it was configured"
 note "dpkg -i $first: config 0640 root:notekeeper, credentials 0700, service not started, next steps printed"
 
-# The operator's part, as the README says: the two secrets through a drop-in
-# (systemctl edit), check, enable --now. The shipped config is used as is.
+# The operator's part, as the README says: the webhook secret in a file of
+# the data dir (the one `webhook create` writes; here the probe's secret
+# instead of the placeholder), the API key in a root-only environment file
+# named by a drop-in, check with that environment, enable --now.
+sed -i 's|^webhook_secrets = .*|webhook_secrets = ["file:/var/lib/notekeeper/webhook-secret"]|' $cfg
+grep -q '^webhook_secrets = \["file:/var/lib/notekeeper/webhook-secret"\]' $cfg || fail "could not set webhook_secrets in $cfg"
+install -m 0600 /dev/null /etc/notekeeper/credentials/env
+echo NYLAS_API_KEY=probe-api-key > /etc/notekeeper/credentials/env
 mkdir -p /etc/systemd/system/notekeeper.service.d
-printf '[Service]\nEnvironment=NYLAS_API_KEY=probe-api-key\nEnvironment=NYLAS_WEBHOOK_SECRET=%s\n' "$secret" > /etc/systemd/system/notekeeper.service.d/secrets.conf
+printf '[Service]\nEnvironmentFile=/etc/notekeeper/credentials/env\n' > /etc/systemd/system/notekeeper.service.d/override.conf
+echo "$secret" | install -D -m 0600 /dev/stdin /var/lib/notekeeper/webhook-secret
 systemctl daemon-reload
-NYLAS_API_KEY=probe-api-key NYLAS_WEBHOOK_SECRET=$secret notekeeper check -offline -config $cfg > /probe-out/check.log 2>&1 \
-  || fail "check of the shipped config: $(cat /probe-out/check.log)"
+sh -c 'set -a; . /etc/notekeeper/credentials/env; notekeeper check -offline' > /probe-out/check.log 2>&1 \
+  || fail "check of the configured package: $(cat /probe-out/check.log)"
 systemctl enable --now notekeeper.service || fail "enable --now"
 [ "$(systemctl show -p Type --value notekeeper)" = notify ] || fail "not Type=notify"
 [ "$(systemctl show -p ActiveState --value notekeeper)/$(systemctl show -p SubState --value notekeeper)" = active/running ] || fail "not active (running)"
-note "active (running) as Type=notify with the shipped config"
+note "active (running) as Type=notify, configured as the README says"
 
 got=$(curl -s --max-time 5 "$url?challenge=probe-challenge")
 [ "$got" = probe-challenge ] || fail "challenge answered '$got'"
@@ -75,6 +82,10 @@ st=$(notekeeper status -config $cfg 2>&1) || fail "status: $st"
 echo "$st" | grep -q '^daemon *running since' || fail "status did not reach the daemon: $st"
 [ "$(stat -c %a /var/lib/private/notekeeper/notekeeper.sock)" = 600 ] || fail "socket mode $(stat -c %a /var/lib/private/notekeeper/notekeeper.sock)"
 note "notekeeper status reached the daemon over its 0600 socket"
+doc=$(notekeeper doctor -offline -config $cfg 2>&1) || fail "doctor: $doc"
+echo "$doc" | grep -q '^daemon *running since' || fail "doctor did not reach the daemon: $doc"
+echo "$doc" | grep -q -e probe-api-key -e "$secret" && fail "doctor printed a secret: $doc"
+note "notekeeper doctor reached the daemon and printed no secret"
 systemctl reload notekeeper.service || fail "reload"
 
 # Upgrade with the service running while notifications arrive: every

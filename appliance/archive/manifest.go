@@ -38,14 +38,14 @@ const ManifestName = "manifest.json"
 //	}
 //
 // Times are RFC 3339 in UTC, to the second. deletes_at is always present
-// (SPEC §5 lists it; zero time while unknown); grant_id and event_id are "" when unknown. files is
+// (docs/archive.md lists it; zero time while unknown); grant_id and event_id are "" when unknown. files is
 // always an object, {} when empty. title, starts_at and ends_at are "" and
 // participants [] when the meeting is not known (meeting.go).
 type Manifest struct {
 	NotetakerID string    `json:"notetaker_id"`
 	GrantID     string    `json:"grant_id"`
 	EventID     string    `json:"event_id"`
-	DeletesAt   time.Time `json:"deletes_at"` // when Nylas deletes the media (always present: SPEC §5 lists it)
+	DeletesAt   time.Time `json:"deletes_at"` // when Nylas deletes the media (always present: docs/archive.md lists it)
 	// The meeting, from the calendar event or the booking.
 	Title        string               `json:"title"`
 	StartsAt     Stamp                `json:"starts_at"`

@@ -254,7 +254,7 @@ func TestVerifyFile(t *testing.T) {
 	})
 }
 
-// An unknown meeting is written with empty values, not left out (SPEC §5),
+// An unknown meeting is written with empty values, not left out (docs/archive.md),
 // and reads back as zero.
 func TestManifest_UnknownMeetingIsEmpty(t *testing.T) {
 	dir := t.TempDir()

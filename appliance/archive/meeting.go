@@ -13,7 +13,7 @@ type Participant struct {
 }
 
 // Stamp is a manifest time that may be unknown: RFC 3339 in UTC to the
-// second, or "" when zero (SPEC §5: title, times and participants are
+// second, or "" when zero (docs/archive.md: title, times and participants are
 // empty when unknown). It reads "", null and RFC 3339.
 type Stamp struct{ time.Time }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // Nylas generates transcripts, summaries and action items with a model; the
-// shapes of the last two are not documented and none is trusted (NYLAS.md).
+// shapes of the last two are not documented and none is trusted.
 // The functions here accept every shape seen or plausible, never panic,
 // refuse inputs over MaxTextBytes, and return text free of control
 // characters other than '\n' and '\t'.

@@ -74,9 +74,12 @@ type Report struct {
 	URL, WebhookPath string // the appliance
 	DataDir          string
 	Kept             bool // the data dir stays at exit
-	Steps            []Step
-	NylasSide        string // what nylas plan, apply and plan printed
-	User, Password   string // the admin UI's throw-away login
+	// Once: the appliance and the stand-ins stop right after the report, so
+	// it names no URL of theirs (see World.Report).
+	Once           bool
+	Steps          []Step
+	NylasSide      string // what nylas plan, apply and plan printed
+	User, Password string // the admin UI's throw-away login
 }
 
 // Missing lists what the script should have caused in the appliance over
@@ -167,22 +170,35 @@ func Await(ctx context.Context, timeout time.Duration, missing func() []string) 
 // Report prints what happened: where everything listens, the notifications
 // sent, what was archived (from each manifest.json), what the stand-ins
 // received and hold, the follow-ups, the Nylas side, the alerts and the
-// admin UI's throw-away login.
+// admin UI's throw-away login. With rep.Once the appliance and the
+// stand-ins stop right after it, so it names no URL of theirs: the
+// components are listed without addresses, the appliance's address in the
+// requests the stand-ins received reads {public_url}, and the admin UI line
+// says how to get one that answers.
 func (w *World) Report(out io.Writer, rep Report) error {
 	removed := "removed at exit; -keep-data keeps it"
 	if rep.Kept {
 		removed = "kept"
 	}
 	fmt.Fprintf(out, "notekeeper demo: the whole pipeline on this machine, no Nylas account, nothing leaves 127.0.0.1\n\n")
-	fmt.Fprintf(out, "  appliance        %s (webhook %s)\n", rep.URL, rep.WebhookPath)
-	fmt.Fprintf(out, "  Nylas simulator  %s (API and signed, expiring media links)\n", w.Sim.URL())
+	crm := "CRM"
 	if w.HubSpot != nil {
-		fmt.Fprintf(out, "  CRM stand-in     %s (HubSpot API: private-app token, search lag, 409s; the real HubSpot connector writes to it)\n", w.HubSpot.URL())
-	} else {
-		fmt.Fprintf(out, "  CRM stand-in     %s\n", w.CRM.URL())
+		crm = "HubSpot"
 	}
-	fmt.Fprintf(out, "  ATS stand-in     %s\n", w.ATS.URL())
-	fmt.Fprintf(out, "  alert webhook    %s\n", w.Sink.URL())
+	if rep.Once {
+		fmt.Fprintf(out, "  ran on 127.0.0.1, stopped after this report (-once): the appliance (webhook %s), a Nylas simulator\n", rep.WebhookPath)
+		fmt.Fprintf(out, "  (API and signed, expiring media links), %s and ATS stand-ins and an alert webhook\n", crm)
+	} else {
+		fmt.Fprintf(out, "  appliance        %s (webhook %s)\n", rep.URL, rep.WebhookPath)
+		fmt.Fprintf(out, "  Nylas simulator  %s (API and signed, expiring media links)\n", w.Sim.URL())
+		if w.HubSpot != nil {
+			fmt.Fprintf(out, "  CRM stand-in     %s (HubSpot API: private-app token, search lag, 409s; the real HubSpot connector writes to it)\n", w.HubSpot.URL())
+		} else {
+			fmt.Fprintf(out, "  CRM stand-in     %s\n", w.CRM.URL())
+		}
+		fmt.Fprintf(out, "  ATS stand-in     %s\n", w.ATS.URL())
+		fmt.Fprintf(out, "  alert webhook    %s\n", w.Sink.URL())
+	}
 	fmt.Fprintf(out, "  data dir         %s (%s; the appliance logs to notekeeper.log there)\n", rep.DataDir, removed)
 
 	fmt.Fprintf(out, "\nSent %d notifications signed with X-Nylas-Signature; each answered 200 once stored:\n", len(rep.Steps))
@@ -223,7 +239,11 @@ func (w *World) Report(out io.Writer, rep Report) error {
 		sinks = sinks[1:]
 		fmt.Fprintf(out, "\nHubSpot received:\n")
 		for _, r := range w.HubSpot.Knobs().Seen() {
-			fmt.Fprintf(out, "  %s\n", Request{Method: r.Method, Path: r.URL, Body: []byte(r.Body)}.Short(150))
+			body := r.Body
+			if rep.Once {
+				body = strings.ReplaceAll(body, rep.URL, "{public_url}")
+			}
+			fmt.Fprintf(out, "  %s\n", Request{Method: r.Method, Path: r.URL, Body: []byte(body)}.Short(150))
 		}
 		fmt.Fprintf(out, "\nHubSpot holds:\n")
 		for _, m := range w.HubSpot.Meetings() {
@@ -236,6 +256,9 @@ func (w *World) Report(out io.Writer, rep Report) error {
 	for _, si := range sinks {
 		fmt.Fprintf(out, "\n%s received:\n", si.name)
 		for _, r := range si.reqs {
+			if rep.Once {
+				r.Body = []byte(strings.ReplaceAll(string(r.Body), rep.URL, "{public_url}"))
+			}
 			fmt.Fprintf(out, "  %s → %d\n", r.Short(150), r.Status)
 		}
 	}
@@ -251,6 +274,10 @@ func (w *World) Report(out io.Writer, rep Report) error {
 	fmt.Fprintf(out, "\nAlerts received:\n")
 	for _, a := range w.Sink.Alerts() {
 		fmt.Fprintf(out, "  %s %s: %s\n", a.Kind, a.Subject, a.Message)
+	}
+	if rep.Once {
+		fmt.Fprintf(out, "\nAdmin UI: none, the appliance has stopped (-once); run `notekeeper demo` without -once to browse it with a throw-away user and password\n")
+		return nil
 	}
 	fmt.Fprintf(out, "\nAdmin UI: %s/admin/  user: %s  password: %s  (throw-away, this run only)\n",
 		rep.URL, rep.User, rep.Password)

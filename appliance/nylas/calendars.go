@@ -53,7 +53,7 @@ type BotSettings struct {
 	LeaveAfterSilenceSeconds *int
 }
 
-// The wire shapes of the objects above, as SPEC's calendar_sync and
+// The wire shapes of the objects above, as the Nylas OpenAPI's calendar_sync and
 // meeting_settings spell them (Nylas' OpenAPI contract).
 type (
 	wireCalendar struct {

@@ -34,7 +34,7 @@ type Configuration struct {
 }
 
 // ConfigParticipant is one host of a configuration. A round-robin
-// configuration still names one organizer (SPEC §8, as Nylas' interview
+// configuration still names one organizer (docs/nylas-setup.md, as Nylas' interview
 // guide does, though its reference text conflicts).
 type ConfigParticipant struct {
 	Email             string
@@ -67,11 +67,11 @@ const (
 	SectionScheduler           Section = "scheduler"
 )
 
-// requiredSections are sent in every update: SPEC's configuration schema
+// requiredSections are sent in every update: the Nylas OpenAPI's configuration schema
 // requires them in the PUT body as in the create.
 var requiredSections = []Section{SectionParticipants, SectionAvailability, SectionEventBooking}
 
-// The wire shapes (SPEC schemas configuration, configuration_participants,
+// The wire shapes (Nylas OpenAPI schemas configuration, configuration_participants,
 // configuration_availability, configuration_event_booking,
 // configuration_scheduler).
 type (
@@ -121,7 +121,7 @@ type (
 )
 
 // encodeConfiguration is the body of a configuration create: the declared
-// fields in SPEC's Standard Configuration shape.
+// fields in the Nylas OpenAPI's Standard Configuration shape.
 func encodeConfiguration(c *Configuration) wireConfiguration {
 	w := wireConfiguration{Slug: c.Slug, RequiresSessionAuth: c.RequiresSessionAuth,
 		Participants: []wireParticipant{}}
@@ -154,7 +154,7 @@ func encodeConfiguration(c *Configuration) wireConfiguration {
 
 // encodeConfigurationUpdate is the body of a configuration PUT that changes
 // sections of current to desired's: each section sent (the ones asked for,
-// plus the three SPEC requires) is desired's value laid over current's, so
+// plus the three sections the Nylas OpenAPI requires) is desired's value laid over current's, so
 // keys notekeeper does not manage (open hours, reminders, e-mail templates,
 // Editor-UI settings) go back as they were. Participants are matched by
 // e-mail; conferencing is kept as Nylas has it when the provider is the

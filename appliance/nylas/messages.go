@@ -34,7 +34,7 @@ type SentMessage struct {
 	ThreadID string `json:"thread_id"`
 }
 
-// wireMessage is SPEC's message_send body (JSON; no attachments).
+// wireMessage is the Nylas OpenAPI's message_send body (JSON; no attachments).
 type wireMessage struct {
 	To          []Address `json:"to"`
 	Cc          []Address `json:"cc,omitempty"`

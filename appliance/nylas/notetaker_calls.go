@@ -16,7 +16,7 @@ type NotetakerCreate struct {
 	Settings    BotSettings
 }
 
-// wireNotetakerCreate is SPEC's notetakers request body.
+// wireNotetakerCreate is the Nylas OpenAPI's notetakers request body.
 type wireNotetakerCreate struct {
 	MeetingLink     string               `json:"meeting_link"`
 	JoinTime        int64                `json:"join_time,omitempty"`

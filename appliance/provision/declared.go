@@ -1,6 +1,6 @@
 package provision
 
-// Calendar is one [[calendar]] table (SPEC §8): the Notetaker rules of one
+// Calendar is one [[calendar]] table (docs/nylas-setup.md): the Notetaker rules of one
 // calendar of one grant. main fills it from the config; the zero value is
 // not the TOML default (see DefaultCalendar).
 type Calendar struct {
@@ -24,7 +24,7 @@ type Calendar struct {
 // Key is how plan lines name the calendar: GRANT/CALENDAR.
 func (c Calendar) Key() string { return c.Grant + "/" + c.CalendarID }
 
-// Scheduler is one [[scheduler]] table (SPEC §8): a Scheduler
+// Scheduler is one [[scheduler]] table (docs/nylas-setup.md): a Scheduler
 // Configuration, its booking page and the Notetaker on every booking.
 type Scheduler struct {
 	Name                string // this file's key for it; never sent to Nylas
@@ -56,7 +56,7 @@ type SchedulerNotetaker struct {
 	ActionItemsInstructions string
 }
 
-// DefaultCalendar is a [[calendar]] table for grant with every SPEC §8
+// DefaultCalendar is a [[calendar]] table for grant with every
 // default.
 func DefaultCalendar(grant string) Calendar {
 	return Calendar{Grant: grant, CalendarID: "primary", Enabled: true, BotName: "Meeting Notetaker",
@@ -65,7 +65,7 @@ func DefaultCalendar(grant string) Calendar {
 }
 
 // DefaultScheduler is a [[scheduler]] table named name for grant with every
-// SPEC §8 default (and no participant).
+// default of docs/nylas-setup.md (and no participant).
 func DefaultScheduler(name, grant string) Scheduler {
 	return Scheduler{Name: name, Grant: grant, Title: "Interview with {{invitee_name}}", DurationMinutes: 45,
 		AvailabilityMethod: "max-fairness",

@@ -1,4 +1,4 @@
-// Package provision makes the Nylas side declarative (SPEC §8): the
+// Package provision makes the Nylas side declarative (docs/nylas-setup.md): the
 // [[calendar]] tables (a calendar's Notetaker rules) and the [[scheduler]]
 // tables (a Scheduler Configuration with its booking page and the bot on
 // every booking) are compared with what Nylas holds (Plan) and written
@@ -37,7 +37,7 @@
 //     newer notetaker_settings (mixing is a 400); the encoder in package
 //     nylas is the one place to switch.
 //   - Round-robin: participants are sent for every availability method,
-//     each with is_organizer, one of them true (SPEC §8, Nylas' interview
+//     each with is_organizer, one of them true (docs/nylas-setup.md, Nylas' interview
 //     guide); the read-back reports it if Nylas drops them.
 //   - A Scheduler bot: scheduler.notetaker_settings{enabled, notetaker_name,
 //     show_ui_consent_message, meeting_settings}, as the contract has it.

@@ -86,7 +86,7 @@ func calendarFields(nt *nylas.CalendarNotetaker) []field {
 
 // desiredConfiguration is the configuration a [[scheduler]] table asks
 // for. Every participant is sent with is_organizer, round-robin methods
-// included (SPEC §8, after Nylas' interview guide; Nylas' reference text
+// included (docs/nylas-setup.md, after Nylas' interview guide; Nylas' reference text
 // says otherwise — the read-back reports it if Nylas drops it).
 func desiredConfiguration(s Scheduler) *nylas.Configuration {
 	c := &nylas.Configuration{RequiresSessionAuth: ptr(s.RequiresSessionAuth), DurationMinutes: s.DurationMinutes,

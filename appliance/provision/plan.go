@@ -63,7 +63,7 @@ func (p *Plan) Pending() bool {
 	return false
 }
 
-// Lines is the plan as SPEC §8 prints it: "+ calendar GRANT/CALENDAR …",
+// Lines is the plan as docs/nylas-setup.md shows it: "+ calendar GRANT/CALENDAR …",
 // "- calendar …", "~ scheduler NAME: FIELD OLD → NEW" (one line per
 // differing key), "= scheduler NAME".
 func (p *Plan) Lines() []string {

@@ -20,7 +20,7 @@ const (
 	maxTextBytes       = 1 << 20  // summary and action items
 )
 
-// transcriptFile is the rendered transcript the index reads (SPEC §5).
+// transcriptFile is the rendered transcript the index reads (docs/archive.md).
 const transcriptFile = "transcript.txt"
 
 // meeting is what the index knows of one meeting, read from its folder.

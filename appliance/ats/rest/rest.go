@@ -1,5 +1,5 @@
 // Package rest is the ATS connector for notekeeper's own REST contract
-// (SPEC §6): POST {interviews_path} once per booking, PATCH
+// (docs/connectors.md): POST {interviews_path} once per booking, PATCH
 // {interviews_path}/{id} for moves and cancellations (id as the create
 // answered it, else the booking ID), POST {recordings_path} per archived
 // meeting. Every write carries an Idempotency-Key, which is how the receiving

@@ -31,7 +31,7 @@ const DefaultBaseURL = "https://api.hubapi.com"
 // meetings (and the task marker on tasks).
 const MarkerProperty = "notekeeper_id"
 
-// Association type IDs (HUBSPOT_DEFINED), from CRM-APIS.md §1.3/§1.5:
+// Association type IDs (HUBSPOT_DEFINED), from HubSpot's associations v4 reference:
 // meeting→contact 200, meeting→company 188, meeting→deal 212; task→contact
 // 204, task→deal 216.
 const (

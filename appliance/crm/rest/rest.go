@@ -1,5 +1,5 @@
 // Package rest is the CRM connector for notekeeper's own small REST contract
-// (SPEC §6): contacts looked up by e-mail, one meeting record per Notetaker
+// (docs/connectors.md): contacts looked up by e-mail, one meeting record per Notetaker
 // found by its external_notetaker_id, created with POST and changed with
 // PATCH. The contract's server honours Idempotency-Key, so — unlike the
 // vendor connectors — every write carries one.

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// meetingDefaults are the meeting_settings defaults of SPEC's
+// meetingDefaults are the meeting_settings defaults of the Nylas OpenAPI's
 // meeting_settings_common: every boolean true, 300 s of silence.
 var meetingDefaults = map[string]any{
 	"video_recording": true, "audio_recording": true, "transcription": true,
@@ -14,7 +14,7 @@ var meetingDefaults = map[string]any{
 
 // fillCalendarNotetaker fills a calendar's notetaker object the way Nylas
 // answers it: its default name and meeting settings, a null
-// transcription_settings, and a notetaker.id (in SPEC's response example,
+// transcription_settings, and a notetaker.id (in the Nylas OpenAPI's response example,
 // not in its schema).
 func fillCalendarNotetaker(nt map[string]any, id string) {
 	if _, ok := nt["id"]; !ok {
@@ -87,7 +87,7 @@ func fillConfigurationDefaults(obj map[string]any) {
 	}
 }
 
-// checkMeetingSettings is SPEC's rule for meeting settings: transcription
+// checkMeetingSettings is the Nylas OpenAPI's rule for meeting settings: transcription
 // needs both recordings; summary and action items need all three; the
 // silence timeout lies in 10–3600.
 func checkMeetingSettings(ms map[string]any) string {
