@@ -5,36 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
-	"runtime/debug"
+	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/check"
+	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/config"
 )
-
-// A finding of `check`: problems fail it (exit 1), warnings and notes are
-// printed but do not.
-type finding struct {
-	Warning bool
-	Text    string
-}
-
-func (f finding) String() string {
-	if f.Warning {
-		return "warning: " + f.Text
-	}
-	return f.Text
-}
-
-func problem(format string, args ...any) finding { return finding{Text: fmt.Sprintf(format, args...)} }
-func warning(format string, args ...any) finding {
-	return finding{Warning: true, Text: fmt.Sprintf(format, args...)}
-}
 
 // checkMachine checks what a valid configuration needs of this machine: the
 // data dir is writable (or can be created), the listening ports are free or
@@ -42,19 +20,11 @@ func warning(format string, args ...any) finding {
 // ports), and the clock is sane; unless offline, also that a configured
 // domain resolves (to one of this machine's addresses, else a warning),
 // that the [archive.s3] bucket answers, and that Nylas, the [crm]
-// connector and the [ats] connector accept their credentials (checkNylas,
-// checkCRM, checkATS).
-func checkMachine(cfg config.Config, offline bool) []finding {
-	var out []finding
-	if err := checkWritableDir(cfg.DataDir); err != nil {
-		out = append(out, problem("data_dir: %v", err))
-	} else if fi, err := os.Stat(cfg.DataDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		out = append(out, warning("data_dir: %s has mode %04o; notekeeper creates it 0700 (chmod 700 it: it holds recordings and keys)",
-			cfg.DataDir, fi.Mode().Perm()))
-	}
-	if !clockSane(time.Now()) {
-		out = append(out, problem("clock: %s is not a plausible time; fix the clock (certificates and signed links depend on it)",
-			time.Now().UTC().Format(time.RFC3339)))
+// connector and the [ats] connector accept their credentials.
+func checkMachine(cfg config.Config, offline bool) []check.Finding {
+	out := check.DataDir(cfg.DataDir)
+	if f, ok := check.Clock(time.Now()); ok {
+		out = append(out, f)
 	}
 	if !offline {
 		for _, probe := range onlineProbes {
@@ -62,7 +32,7 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 		}
 	}
 	if cfg.Server.Domain == "" {
-		if f, ok := checkPort("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
+		if f, ok := check.Port("server.listen", cfg.Server.Listen, "http://"+cfg.Server.Listen); ok {
 			out = append(out, f)
 		}
 		return out
@@ -70,156 +40,52 @@ func checkMachine(cfg config.Config, offline bool) []finding {
 	httpAddr := ":" + strconv.Itoa(cfg.TLS.HTTPPort)
 	probe := "http://127.0.0.1" + httpAddr
 	for _, p := range []struct{ key, addr string }{{"tls.http_port", httpAddr}, {"tls.https_port", ":" + strconv.Itoa(cfg.TLS.HTTPSPort)}} {
-		if f, ok := checkPort(p.key, p.addr, probe); ok {
+		if f, ok := check.Port(p.key, p.addr, probe); ok {
 			out = append(out, f)
 		}
 	}
 	if offline {
 		return out
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupHost(ctx, cfg.Server.Domain)
-	switch {
-	case err != nil:
-		out = append(out, problem("server.domain: %s does not resolve: %v", cfg.Server.Domain, err))
-	case len(addrs) == 0:
-		out = append(out, problem("server.domain: %s has no addresses", cfg.Server.Domain))
-	case !anyLocal(addrs):
-		out = append(out, warning("server.domain: %s resolves to %s, none of them an address of this machine "+
-			"(fine behind NAT or a load balancer; otherwise certificates cannot be obtained)", cfg.Server.Domain, strings.Join(addrs, ", ")))
-	}
-	return out
+	return append(out, check.Domain(cfg.Server.Domain)...)
 }
 
 // onlineProbes are the checks of the services a configuration names, run
 // by `check` (and so by `doctor`) unless -offline. Each returns what it
-// found; a probe of a service that is not configured returns nothing. Wrong credentials are a problem, an unreachable
-// host a warning. Adding a probe is one line here.
-var onlineProbes = []func(config.Config) []finding{
-	one(checkBucket), // [archive.s3]: the bucket answers and takes the keys
-	checkNylas,       // [nylas]: the API key, with one authenticated read
-	checkCRM,         // [crm]: one authenticated read
-	one(checkATS),    // [ats]: one authenticated read
+// found; a probe of a service that is not configured returns nothing. Wrong
+// credentials are a problem, an unreachable host a warning. Adding a probe
+// is one line here.
+var onlineProbes = []func(config.Config) []check.Finding{
+	checkBucket, // [archive.s3]: the bucket answers and takes the keys
+	checkNylas,  // [nylas]: the API key, with one authenticated read
+	checkCRM,    // [crm]: one authenticated read
+	checkATS,    // [ats]: one authenticated read
 }
 
-// one adapts a probe with at most one finding to onlineProbes.
-func one(probe func(config.Config) (finding, bool)) func(config.Config) []finding {
-	return func(cfg config.Config) []finding {
-		if f, ok := probe(cfg); ok {
-			return []finding{f}
-		}
+func checkNylas(cfg config.Config) []check.Finding {
+	return check.Nylas(nylas.New(cfg.Nylas.APIBase, cfg.Nylas.APIKey.Value()), cfg.Nylas.APIBase)
+}
+
+func checkCRM(cfg config.Config) []check.Finding {
+	if !cfg.CRM.Enabled {
 		return nil
 	}
+	keys := "crm.api_key"
+	if cfg.CRM.Type == "salesforce" {
+		keys = "crm.salesforce.client_id/client_secret"
+	}
+	return check.CRM(crmConnector(cfg.CRM, slog.New(slog.DiscardHandler)), keys)
 }
 
-// checkPort reports whether addr can be bound now; a port already held by a
-// running notekeeper (its /healthz, at probe, answers) is a note, not a problem.
-func checkPort(key, addr, probe string) (finding, bool) {
-	err := checkBindable(addr)
-	if err == nil {
-		return finding{}, false
+func checkATS(cfg config.Config) []check.Finding {
+	if !cfg.ATS.Enabled {
+		return nil
 	}
-	if notekeeperAt(probe) {
-		return warning("%s: %s is held by a running notekeeper", key, addr), true
-	}
-	return problem("%s: %v", key, err), true
-}
-
-// notekeeperAt reports whether a notekeeper answers /healthz at base.
-func notekeeperAt(base string) bool {
-	c := &http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(base + "/healthz")
+	conn, err := atsConnector(cfg.ATS)
 	if err != nil {
-		return false
+		return []check.Finding{check.Problem("%v", err)}
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
-// anyLocal reports whether one of addrs is an address of this machine.
-func anyLocal(addrs []string) bool {
-	ifaces, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	for _, a := range addrs {
-		ip := net.ParseIP(a)
-		for _, ia := range ifaces {
-			if n, ok := ia.(*net.IPNet); ok && ip != nil && n.IP.Equal(ip) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// clockSane reports whether now can be right: not before this binary was
-// built (when the build recorded it) and not before 2025 nor after 2100.
-func clockSane(now time.Time) bool {
-	if now.Year() < 2025 || now.Year() > 2100 {
-		return false
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.time" {
-				if built, err := time.Parse(time.RFC3339, s.Value); err == nil && now.Before(built.Add(-24*time.Hour)) {
-					return false
-				}
-			}
-		}
-	}
-	return true
-}
-
-// checkBindable reports whether notekeeper could listen on addr now.
-func checkBindable(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Err != nil {
-			err = op.Err
-		}
-		hint := ""
-		if _, port, perr := net.SplitHostPort(addr); perr == nil {
-			if p, _ := strconv.Atoi(port); p > 0 && p < 1024 {
-				hint = " (ports below 1024 need CAP_NET_BIND_SERVICE)"
-			}
-		}
-		return fmt.Errorf("cannot listen on %s: %v%s", addr, err, hint)
-	}
-	return ln.Close()
-}
-
-// checkWritableDir reports whether dir can hold notekeeper's files: it
-// writes and removes a probe file there, or, when dir does not exist yet
-// (serve creates it), in its nearest existing ancestor.
-func checkWritableDir(dir string) error {
-	target := dir
-	for {
-		fi, err := os.Stat(target)
-		if err == nil {
-			if !fi.IsDir() {
-				return fmt.Errorf("%s is not a directory", target)
-			}
-			break
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		parent := filepath.Dir(target)
-		if parent == target {
-			return fmt.Errorf("%s: no existing parent directory", dir)
-		}
-		target = parent
-	}
-	f, err := os.CreateTemp(target, ".notekeeper-check-*")
-	if err != nil {
-		return fmt.Errorf("%s is not writable: %w", target, err)
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
+	return check.ATS(conn)
 }
 
 // runCheck validates the configuration and the machine, printing one line
@@ -253,18 +119,18 @@ func runCheck(_ context.Context, args []string, std stdio) error {
 // checkFindings is everything `check` finds for the configuration at path:
 // its problems, or once it is valid, those of the machine (checkMachine).
 // `doctor` prints the same list, so a probe added here shows in both.
-func checkFindings(path string, offline bool) []finding {
+func checkFindings(path string, offline bool) []check.Finding {
 	cfg, err := config.Load(path)
 	var cerr *config.Error
 	switch {
 	case errors.As(err, &cerr):
-		var findings []finding
+		var findings []check.Finding
 		for _, p := range cerr.Problems {
-			findings = append(findings, problem("%s", p.String()))
+			findings = append(findings, check.Problem("%s", p.String()))
 		}
 		return findings
 	case err != nil:
-		return []finding{problem("%v", err)}
+		return []check.Finding{check.Problem("%v", err)}
 	}
 	return checkMachine(cfg, offline)
 }

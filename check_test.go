@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestCheck(t *testing.T) {
@@ -126,22 +125,6 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func TestClockSane(t *testing.T) {
-	for _, tc := range []struct {
-		t    time.Time
-		want bool
-	}{
-		{time.Now(), true},
-		{time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), false},
-		{time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC), false},
-		{time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC), false},
-	} {
-		if got := clockSane(tc.t); got != tc.want {
-			t.Errorf("clockSane(%v) = %v", tc.t, got)
-		}
-	}
 }
 
 // privateDir is a fresh 0700 directory, as notekeeper wants its data dir.

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/nylas"
 	"github.com/notekeeper/notekeeper/appliance/provision"
 	"github.com/notekeeper/notekeeper/config"
-	"github.com/notekeeper/notekeeper/store"
 )
 
 const botUsage = `usage: notekeeper bot <join|cancel|leave> … [-config FILE]
@@ -58,11 +55,17 @@ func runBot(ctx context.Context, args []string, std stdio) error {
 	case "join":
 		return botJoin(ctx, cfg, client, std, pos[0], *grant, *at, *name)
 	case "cancel":
-		return botEachGrant(cfg, *grant, func(g string) error { return client.CancelNotetaker(ctx, g, pos[0]) },
-			func(g string) { fmt.Fprintf(std.Out, "cancelled %s\n", pos[0]) })
+		err = provision.EachGrant(cfg.Nylas.Grants, *grant, func(g string) error { return client.CancelNotetaker(ctx, g, pos[0]) })
+		if err == nil {
+			fmt.Fprintf(std.Out, "cancelled %s\n", pos[0])
+		}
+		return err
 	default:
-		return botEachGrant(cfg, *grant, func(g string) error { return client.LeaveNotetaker(ctx, g, pos[0]) },
-			func(g string) { fmt.Fprintf(std.Out, "%s is leaving its meeting\n", pos[0]) })
+		err = provision.EachGrant(cfg.Nylas.Grants, *grant, func(g string) error { return client.LeaveNotetaker(ctx, g, pos[0]) })
+		if err == nil {
+			fmt.Fprintf(std.Out, "%s is leaving its meeting\n", pos[0])
+		}
+		return err
 	}
 }
 
@@ -88,12 +91,7 @@ func botJoin(ctx context.Context, cfg config.Config, client *nylas.Client, std s
 	if err != nil {
 		return err
 	}
-	bot := store.Notetaker{ID: nt.ID, GrantID: cmp.Or(nt.GrantID, grant), MeetingLink: nt.MeetingLink,
-		MeetingProvider: nt.MeetingProvider, State: nt.CurrentState(),
-		Event: store.EventLink{EventID: nt.Event.EventID, CalendarID: nt.CalendarID}}
-	if nt.JoinTime > 0 {
-		bot.JoinTime = time.Unix(nt.JoinTime, 0).UTC()
-	}
+	bot := provision.Record(nt, grant)
 	c := newOpsCommand("bot join", std.Out, std.Err)
 	c.cfg = cfg
 	op, done, err := c.operator(true)
@@ -132,26 +130,6 @@ func joinTime(at string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("bot join: -at %s is in the past", at)
 	}
 	return t, nil
-}
-
-// botEachGrant runs call with grant, or without one with each grant of
-// [nylas] grants and then "" (standalone), until one does not answer 404.
-func botEachGrant(cfg config.Config, grant string, call func(grant string) error, ok func(grant string)) error {
-	grants := []string{grant}
-	if grant == "" {
-		grants = append(slices.Clone(cfg.Nylas.Grants), "")
-	}
-	var err error
-	for _, g := range grants {
-		if err = call(g); err == nil {
-			ok(g)
-			return nil
-		}
-		if !errors.Is(err, nylas.ErrNotFound) {
-			return err
-		}
-	}
-	return err
 }
 
 // parseInterleaved parses flags that may come before or after the

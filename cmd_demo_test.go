@@ -19,31 +19,8 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
 	"github.com/notekeeper/notekeeper/appliance/demo"
+	"github.com/notekeeper/notekeeper/appliance/demo/demotest"
 )
-
-var (
-	demoMeetingLine = regexp.MustCompile(`^  (nt\w+)  `)
-	demoFileLine    = regexp.MustCompile(`^    (\S+)\s+(\d+) B  sha256 ([0-9a-f]{64})$`)
-	demoDataDirLine = regexp.MustCompile(`(?m)^  data dir\s+(\S+) `)
-	demoAdminLine   = regexp.MustCompile(`(?m)^Admin UI: (http://127\.0\.0\.1:\d+/admin/)  user: (demo)  password: ([A-Z2-7]{20})  `)
-)
-
-// demoFiles parses the "Archived" part of the demo's output: Notetaker ID →
-// archived file name → "bytes sha256".
-func demoFiles(t *testing.T, out string) map[string]map[string]string {
-	t.Helper()
-	files := map[string]map[string]string{}
-	current := ""
-	for _, line := range strings.Split(out, "\n") {
-		if m := demoMeetingLine.FindStringSubmatch(line); m != nil {
-			current = m[1]
-			files[current] = map[string]string{}
-		} else if m := demoFileLine.FindStringSubmatch(line); m != nil && current != "" {
-			files[current][m[1]] = m[2] + " " + m[3]
-		}
-	}
-	return files
-}
 
 // served is what the simulator serves for meeting m, keyed by archived file
 // name: "bytes sha256".
@@ -76,7 +53,7 @@ func TestDemoOnce(t *testing.T) {
 	out := stdout.String()
 	t.Log("\n" + out)
 
-	files := demoFiles(t, out)
+	files := demotest.Files(out)
 	for _, m := range []*demo.Meeting{demo.Sales(), demo.Interview()} {
 		got, want := files[m.NotetakerID], served(m)
 		if len(got) != 5 || len(want) != 5 {
@@ -127,7 +104,7 @@ func TestDemoOnce(t *testing.T) {
 	if !strings.Contains(out, "run `notekeeper demo` without -once to browse it") {
 		t.Error("demo -once does not say how to get an admin UI that answers")
 	}
-	m := demoDataDirLine.FindStringSubmatch(out)
+	m := demotest.DataDirLine.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatal("no data dir line")
 	}
@@ -204,8 +181,8 @@ func startDemo(t *testing.T, args ...string) (out string, stop func() error) {
 // down cleanly; -keep-data leaves the data dir with the archive.
 func TestDemoServesUntilCancelledAndKeepsData(t *testing.T) {
 	out, stop := startDemo(t, "-keep-data")
-	admin := demoAdminLine.FindStringSubmatch(out)
-	dir := demoDataDirLine.FindStringSubmatch(out)
+	admin := demotest.AdminLine.FindStringSubmatch(out)
+	dir := demotest.DataDirLine.FindStringSubmatch(out)
 	if admin == nil || dir == nil {
 		t.Fatalf("output lacks the admin or data dir line:\n%s", out)
 	}

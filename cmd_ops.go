@@ -8,22 +8,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance"
 	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/ops"
-	"github.com/notekeeper/notekeeper/appliance/status"
 	"github.com/notekeeper/notekeeper/config"
 	"github.com/notekeeper/notekeeper/store"
 )
@@ -62,22 +57,33 @@ func (c *opsCommand) parse(args []string, maxArgs int) error {
 }
 
 // operator returns the daemon's socket client, or, when no daemon answers,
-// a Service over the store opened here (read-only unless write). close
-// releases what it opened.
+// a Service over the store opened here (read-only unless write): see
+// ops.Connect. close releases what it opened.
 func (c *opsCommand) operator(write bool) (op ops.Operator, close func(), err error) {
-	client, err := ops.Dial(datadir.SocketPath(c.cfg.DataDir))
-	if err == nil {
-		return client, client.Close, nil
-	} else if !errors.Is(err, ops.ErrNoDaemon) {
+	op, close, c.local, err = ops.Connect(c.cfg.DataDir, c.cfg.DBPath(), write,
+		func(db *store.DB) *ops.Service { return newOpsService(c.cfg, db, nil) })
+	return op, close, err
+}
+
+// read parses args (flags only) and returns operator(false), for the
+// commands that only read.
+func (c *opsCommand) read(args []string) (ops.Operator, func(), error) {
+	if err := c.parse(args, 0); err != nil {
 		return nil, nil, err
 	}
-	db := store.NewDB(c.cfg.DBPath())
-	db.ReadOnly = !write
-	if err := db.Open(); err != nil {
-		return nil, nil, err
+	return c.operator(false)
+}
+
+// parseInterleaved parses args with flags before or after the positional
+// arguments ("export ID -o FILE"), returns the positional ones and loads the
+// config as parse does.
+func (c *opsCommand) parseInterleaved(args []string) ([]string, error) {
+	pos, err := parseInterleaved(c.fs, args)
+	if err != nil {
+		return nil, err
 	}
-	c.local = true
-	return newOpsService(c.cfg, db, nil), func() { db.Close() }, nil
+	c.cfg, err = config.LoadUnresolved(*c.config)
+	return pos, err
 }
 
 // queued tells, after a write done without a daemon, when it takes effect.
@@ -92,19 +98,7 @@ func (c *opsCommand) queued() {
 // start through delivery handlers that only enqueue.
 func newOpsService(cfg config.Config, db *store.DB, redeliver func(context.Context, *store.Notetaker) error) *ops.Service {
 	if redeliver == nil {
-		var crm *appliance.CRM
-		var ats *appliance.ATS
-		if cfg.CRM.Enabled {
-			crm = &appliance.CRM{DB: db}
-		}
-		if cfg.ATS.Enabled {
-			ats = &appliance.ATS{DB: db}
-		}
-		p := &appliance.Pipeline{DB: db, CRM: crm, ATS: ats}
-		if cfg.Followup.Enabled {
-			p.Followup = &appliance.Followup{DB: db} // only queues; the daemon sends
-		}
-		redeliver = p.RouteArchived
+		redeliver = appliance.QueueOnly(db, cfg.CRM.Enabled, cfg.ATS.Enabled, cfg.Followup.Enabled).RouteArchived
 	}
 	svc := &ops.Service{DB: db, DataDir: cfg.DataDir, Version: Version, Redeliver: redeliver,
 		StateFiles: backupStateFiles(cfg)}
@@ -120,23 +114,19 @@ func newOpsService(cfg config.Config, db *store.DB, redeliver func(context.Conte
 // defaults plus webhook secret files kept in the data dir (where `webhook
 // create` writes them).
 func backupStateFiles(cfg config.Config) []string {
-	files := append([]string(nil), datadir.StateFiles...)
+	var files []string
 	for _, s := range cfg.Nylas.WebhookSecrets {
-		p, ok := strings.CutPrefix(s.Ref(), "file:")
-		if ok && filepath.IsAbs(p) && filepath.Dir(filepath.Clean(p)) == filepath.Clean(cfg.DataDir) {
-			files = append(files, filepath.Base(p))
+		if p, ok := strings.CutPrefix(s.Ref(), "file:"); ok {
+			files = append(files, p)
 		}
 	}
-	return files
+	return datadir.StateFilesWith(cfg.DataDir, files)
 }
 
 func runStatus(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("status", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print the status as JSON")
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}
@@ -146,134 +136,40 @@ func runStatus(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSONLine(std.Out, st)
+		return ops.WriteJSONLine(std.Out, st)
 	}
-	printStatus(std.Out, st)
+	ops.PrintStatus(std.Out, st)
 	return nil
-}
-
-// printStatus writes st for a person.
-func printStatus(w io.Writer, st *status.Status) {
-	line := func(k, format string, a ...any) { fmt.Fprintf(w, "%-12s %s\n", k, fmt.Sprintf(format, a...)) }
-	if st.Daemon {
-		line("daemon", "running since %s, %s", st.StartedAt.UTC().Format(time.RFC3339), st.URL)
-		ready := "yes"
-		for _, ch := range st.Checks {
-			if !ch.OK {
-				ready = "no"
-				line("check", "%s: %s", ch.Name, ch.Error)
-			}
-		}
-		line("ready", "%s", ready)
-	} else {
-		line("daemon", "not running (read from the store)")
-	}
-	line("version", "%s", st.Version)
-	line("data dir", "%s", st.DataDir)
-	if st.Domain != "" {
-		exp := "none yet"
-		if !st.CertificateExpiry.IsZero() {
-			exp = "expires " + st.CertificateExpiry.UTC().Format(time.RFC3339)
-		}
-		line("certificate", "%s: %s", st.Domain, exp)
-	}
-	line("disk free", "%s", datadir.FormatBytes(st.DiskFreeBytes))
-	if st.Webhook.Status != "" {
-		line("webhook", "%s %s (checked %s)", st.Webhook.ID, st.Webhook.Status, st.Webhook.CheckedAt.UTC().Format(time.RFC3339))
-	} else {
-		line("webhook", "not checked yet")
-	}
-	n := st.Counts
-	line("stored", "%d notifications, %d quarantined, %d notetakers, %d bookings, %d grants, %d alerts",
-		n.Notifications, n.Quarantined, n.Notetakers, n.Bookings, n.Grants, n.Alerts)
-	line("tasks", "%d live, %d dead-lettered", n.TasksLive, n.TasksDead)
-	for _, j := range st.Jobs {
-		last := "not run yet"
-		if !j.Started.IsZero() {
-			last = "last " + j.Started.UTC().Format(time.RFC3339)
-			if j.Error != "" {
-				last += " failed: " + j.Error
-			}
-		}
-		line("job", "%-17s %s, next %s", j.Name, last, j.Next.UTC().Format(time.RFC3339))
-	}
 }
 
 func runEvents(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("events", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print one JSON object per line")
-	var since sinceFlag
+	var since ops.SinceFlag
 	c.fs.Var(&since, "since", "only notifications received since: RFC 3339 time, or a duration such as 24h or 7d")
 	typ := c.fs.String("type", "", `only this type (or prefix, e.g. "notetaker" or "booking.created")`)
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	f := ops.EventFilter{Type: *typ, Since: since.t}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}
 	defer done()
+	f := ops.EventFilter{Type: *typ, Since: since.T}
 	if !*asJSON {
-		fmt.Fprintf(std.Out, "%-20s  %-28s  %-36s  %s\n", "RECEIVED", "TYPE", "ID", "SUBJECT")
+		fmt.Fprint(std.Out, ops.EventHeader)
 	}
 	return op.Events(ctx, f, func(e ops.Event) error {
 		if *asJSON {
-			return writeJSONLine(std.Out, e)
+			return ops.WriteJSONLine(std.Out, e)
 		}
-		subject := e.Subject
-		if e.Error != "" {
-			subject += " (not processed: " + e.Error + ")"
-		}
-		_, err := fmt.Fprintf(std.Out, "%-20s  %-28s  %-36s  %s\n", e.ReceivedAt.UTC().Format(time.RFC3339), e.Type, e.ID, subject)
-		return err
+		return ops.PrintEvent(std.Out, e)
 	})
-}
-
-var daysRE = regexp.MustCompile(`^([0-9]+)d$`)
-
-// sinceFlag is a -since flag: parseSince at the time flags are parsed.
-type sinceFlag struct{ t time.Time }
-
-func (f *sinceFlag) String() string {
-	if f == nil || f.t.IsZero() {
-		return ""
-	}
-	return f.t.Format(time.RFC3339)
-}
-
-func (f *sinceFlag) Set(s string) (err error) {
-	f.t, err = parseSince(s, time.Now())
-	return err
-}
-
-// parseSince reads an RFC 3339 time, or a duration back from now (Go
-// syntax such as 90m or 24h, or whole days such as 7d).
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if m := daysRE.FindStringSubmatch(s); m != nil {
-		days, err := strconv.Atoi(m[1])
-		if err == nil {
-			return now.AddDate(0, 0, -days), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return time.Time{}, fmt.Errorf("-since %q: want an RFC 3339 time (2026-01-22T10:00:00Z) or a duration (24h, 7d)", s)
-	}
-	return now.Add(-d), nil
 }
 
 func runTasks(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("tasks", std.Out, std.Err)
 	failed := c.fs.Bool("failed", false, "only dead-lettered tasks")
 	asJSON := c.fs.Bool("json", false, "print one JSON object per line")
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}
@@ -283,24 +179,13 @@ func runTasks(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	if !*asJSON {
-		fmt.Fprintf(std.Out, "%-44s  %-7s  %8s  %-20s  %s\n", "KEY", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR")
+		ops.PrintTasks(std.Out, tasks, time.Now())
+		return nil
 	}
-	now := time.Now()
 	for _, t := range tasks {
-		if *asJSON {
-			if err := writeJSONLine(std.Out, t); err != nil {
-				return err
-			}
-			continue
+		if err := ops.WriteJSONLine(std.Out, t); err != nil {
+			return err
 		}
-		state, next := "waiting", t.NextRun.UTC().Format(time.RFC3339)
-		switch {
-		case t.Dead:
-			state, next = "dead", "-"
-		case t.Leased(now):
-			state = "running"
-		}
-		fmt.Fprintf(std.Out, "%-44s  %-7s  %8d  %-20s  %s\n", t.Key(), state, t.Attempts, next, t.LastError)
 	}
 	return nil
 }
@@ -340,15 +225,15 @@ func runRetry(ctx context.Context, args []string, std stdio) error {
 func runReplay(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("replay", std.Out, std.Err)
 	id := c.fs.String("id", "", "envelope id of the notification to replay")
-	var since sinceFlag
+	var since ops.SinceFlag
 	c.fs.Var(&since, "since", "replay every notification received since: RFC 3339 time or duration (24h, 7d)")
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	if (*id == "") == since.t.IsZero() {
+	if (*id == "") == since.T.IsZero() {
 		return errors.New("replay: give -id ID or -since T")
 	}
-	req := ops.ReplayRequest{ID: *id, Since: since.t}
+	req := ops.ReplayRequest{ID: *id, Since: since.T}
 	op, done, err := c.operator(true)
 	if err != nil {
 		return err
@@ -366,10 +251,7 @@ func runReplay(ctx context.Context, args []string, std stdio) error {
 
 func runVerify(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("verify", std.Out, std.Err)
-	if err := c.parse(args, 0); err != nil {
-		return err
-	}
-	op, done, err := c.operator(false)
+	op, done, err := c.read(args)
 	if err != nil {
 		return err
 	}
@@ -378,21 +260,9 @@ func runVerify(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range rep.Problems {
-		fmt.Fprintln(std.Out, p)
-	}
-	pruned := ""
-	if rep.Pruned > 0 {
-		pruned = fmt.Sprintf(", %d pruned by retention", rep.Pruned)
-	}
-	if len(rep.Problems) > 0 {
-		fmt.Fprintf(std.Out, "%d problems; %d files in %d meetings match their manifest%s\n", len(rep.Problems), rep.Files, rep.Meetings, pruned)
+	if !ops.PrintVerify(std.Out, rep) {
 		return exitError{}
 	}
-	if rep.Objects > 0 {
-		pruned += fmt.Sprintf(" (%d of them objects in the bucket, re-hashed)", rep.Objects)
-	}
-	fmt.Fprintf(std.Out, "ok: %d files in %d meetings match their manifest%s\n", rep.Files, rep.Meetings, pruned)
 	return nil
 }
 
@@ -413,7 +283,7 @@ func runBackup(ctx context.Context, args []string, std stdio) error {
 	if *out == "-" {
 		return op.Backup(ctx, std.Out)
 	}
-	dir, name := splitPath(*out)
+	dir, name := datadir.SplitPath(*out)
 	path, err := ops.WriteBackupFile(ctx, op, dir, name)
 	if err != nil {
 		return err
@@ -471,14 +341,4 @@ func runHold(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintf(std.Out, "legal hold set on %s: retention keeps its files\n", id)
 	}
 	return nil
-}
-
-// writeJSONLine writes v as one line of JSON.
-func writeJSONLine(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }

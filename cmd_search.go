@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,67 +24,24 @@ import (
 	"github.com/notekeeper/notekeeper/store"
 )
 
-// parseInterspersed parses args with fs allowing flags after positional
-// arguments too ("export ID -o FILE"), and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// finder is operator for the finding commands: without a daemon the
-// Service also gets the search index (opened by openLocalIndex for search;
-// a cold one is enough for export and reindex). Both the socket Client and
-// the Service are Finders.
+// finder is operator for the finding commands (ops.AsFinder).
 func (c *opsCommand) finder(write bool) (ops.Finder, func(), error) {
 	op, done, err := c.operator(write)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, ok := op.(*ops.Service)
-	if !ok {
-		return op.(ops.Finder), done, nil
-	}
-	svc.Index = search.New(c.cfg.DataDir)
-	svc.Index.Logger = slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return svc, func() { svc.Index.Close(); done() }, nil
-}
-
-// openLocalIndex opens a local Service's index for searching and waits for
-// its synchronisation with the archive (quick when the index is intact).
-func openLocalIndex(f ops.Finder) error {
-	svc, ok := f.(*ops.Service)
-	if !ok {
-		return nil
-	}
-	if err := svc.Index.Open(); err != nil {
-		return err
-	}
-	svc.Index.Wait()
-	return nil
+	f, done := ops.AsFinder(op, done, c.cfg.DataDir, slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return f, done, nil
 }
 
 func runSearch(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("search", std.Out, std.Err)
 	asJSON := c.fs.Bool("json", false, "print one JSON object per hit")
 	limit := c.fs.Int("limit", 20, "at most this many meetings (1–1000)")
-	words, err := parseInterspersed(c.fs, args)
+	words, err := c.parseInterleaved(args)
 	if err != nil {
 		return err
 	}
-	cfg, err := config.LoadUnresolved(*c.config)
-	if err != nil {
-		return err
-	}
-	c.cfg = cfg
 	q := strings.TrimSpace(strings.Join(words, " "))
 	if q == "" {
 		return errors.New("search: give the words to find: notekeeper search QUERY")
@@ -98,7 +54,7 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	defer done()
-	if err := openLocalIndex(f); err != nil {
+	if err := ops.OpenLocalIndex(f); err != nil {
 		return err
 	}
 	res, err := f.Search(ctx, q, *limit)
@@ -110,73 +66,21 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 	}
 	if *asJSON {
 		for _, h := range res.Hits {
-			if err := writeJSONLine(std.Out, h); err != nil {
+			if err := ops.WriteJSONLine(std.Out, h); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	printHits(std.Out, res, terminal(std.Out))
+	ops.PrintHits(std.Out, res, ops.Terminal(std.Out))
 	return nil
-}
-
-// terminal reports whether w is a terminal (matches are then bold).
-func terminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// printHits prints one block per hit: title, time and ID, then where the
-// match is and the snippet, matches in bold on a terminal, else in *…*.
-func printHits(w io.Writer, res *search.Results, bold bool) {
-	on, off := "*", "*"
-	if bold {
-		on, off = "\x1b[1m", "\x1b[0m"
-	}
-	if len(res.Hits) == 0 {
-		fmt.Fprintln(w, "no meeting matches")
-		return
-	}
-	for _, h := range res.Hits {
-		when := "time unknown"
-		if !h.StartsAt.IsZero() {
-			when = h.StartsAt.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		fmt.Fprintf(w, "%s  (%s)  %s  score %.2f\n", cmpOr(h.Title, "Untitled meeting"), when, h.NotetakerID, h.Score)
-		where := h.Field
-		if h.Speaker != "" {
-			where = h.Speaker
-			if h.At != "" {
-				where += " at " + h.At
-			}
-		}
-		snippet := strings.NewReplacer(search.MarkStart, on, search.MarkEnd, off).Replace(h.Snippet)
-		fmt.Fprintf(w, "    %s: %s\n", where, snippet)
-	}
-	if res.Total > uint64(len(res.Hits)) {
-		fmt.Fprintf(w, "%d of %d meetings shown (-limit)\n", len(res.Hits), res.Total)
-	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func runExport(ctx context.Context, args []string, std stdio) error {
 	c := newOpsCommand("export", std.Out, std.Err)
 	out := c.fs.String("o", "", "write the export (tar.gz) to this file; - for standard output")
-	pos, err := parseInterspersed(c.fs, args)
+	pos, err := c.parseInterleaved(args)
 	if err != nil {
-		return err
-	}
-	if c.cfg, err = config.LoadUnresolved(*c.config); err != nil {
 		return err
 	}
 	if len(pos) != 1 || *out == "" {
@@ -191,7 +95,7 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 	if *out == "-" {
 		return f.Export(ctx, id, std.Out)
 	}
-	dir, name := splitPath(*out)
+	dir, name := datadir.SplitPath(*out)
 	if err := datadir.WriteAtomic(dir, name, func(w io.Writer) error { return f.Export(ctx, id, w) }); err != nil {
 		return err
 	}

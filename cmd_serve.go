@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/sdnotify"
 	"github.com/notekeeper/notekeeper/config"
 )
 
@@ -45,10 +46,10 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	}
 	m.Logger.Info("notekeeper ready", slog.String("version", Version), slog.String("url", m.Server.URL()),
 		slog.String("webhook_path", cfg.Server.WebhookPath), slog.String("data_dir", cfg.DataDir))
-	sdNotify("READY=1\nSTATUS=serving " + m.Server.URL())
+	sdnotify.Notify("READY=1\nSTATUS=serving " + m.Server.URL())
 	wdCtx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()
-	go watchdog(wdCtx, watchdogInterval(), m.DB.Ping)
+	go sdnotify.Watchdog(wdCtx, sdnotify.WatchdogInterval(), m.DB.Ping)
 
 	refresh := time.NewTicker(secretRefresh)
 	defer refresh.Stop()
@@ -63,7 +64,7 @@ wait:
 			break wait
 		}
 	}
-	sdNotify("STOPPING=1")
+	sdnotify.Notify("STOPPING=1")
 	m.Logger.Info("shutting down")
 	return m.Close()
 }
@@ -87,8 +88,8 @@ func (m *Main) refreshSecrets() {
 // keys), CRM/ATS settings — takes a restart. A config that no longer
 // validates is refused and the running one kept.
 func (m *Main) reload(path string, level *slog.LevelVar) {
-	sdNotify("RELOADING=1")
-	defer sdNotify("READY=1")
+	sdnotify.Notify("RELOADING=1")
+	defer sdnotify.Notify("READY=1")
 	cfg, err := config.Load(path)
 	if err != nil {
 		m.Logger.Error("reload refused; keeping the running configuration", slog.Any("error", err))
@@ -112,6 +113,7 @@ func newLogger(c config.Log, level *slog.LevelVar, w io.Writer) *slog.Logger {
 	}
 	logger := slog.New(h)
 	slog.SetDefault(logger)
+	routeStdLog(logger) // after SetDefault, which would send it at Info
 	return logger
 }
 

@@ -6,13 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/notekeeper/notekeeper/appliance/datadir"
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/appliance/webhookfile"
 	"github.com/notekeeper/notekeeper/config"
 )
 
@@ -64,22 +63,9 @@ func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	if err != nil {
 		return err
 	}
-	if id, err := destinationID(cfg.DataDir); err != nil {
-		return err
-	} else if id != "" {
-		return fmt.Errorf("webhook destination %s is already recorded in %s/%s; use rotate-secret, or delete it at Nylas and remove that file",
-			id, cfg.DataDir, datadir.WebhookFile)
-	}
 	url := cfg.PublicURL() + cfg.Server.WebhookPath
-	// Nylas sends its challenge to url before answering: the appliance must be running.
-	wh, err := client.CreateWebhook(ctx, nylas.WebhookCreate{TriggerTypes: webhookTriggers, WebhookURL: url, Description: "notekeeper"})
+	wh, err := webhookfile.Create(ctx, client, cfg.DataDir, url, file, time.Now())
 	if err != nil {
-		return err
-	}
-	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
-		return fmt.Errorf("destination %s created, but its secret could not be stored (rotate it): %w", wh.ID, err)
-	}
-	if err := writeJSONFile(cfg.DataDir, datadir.WebhookFile, webhookState{ID: wh.ID, URL: url, CreatedAt: time.Now().UTC()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created webhook destination %s (%s) for %s\nsecret written to %s; a running notekeeper accepts it within %s\n",
@@ -87,20 +73,8 @@ func webhookCreate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	return nil
 }
 
-// writeSecretFile stores a secret as the first line of path (0600).
-func writeSecretFile(path, secret string) error {
-	if secret == "" {
-		return errors.New("the Nylas answer holds no webhook secret")
-	}
-	dir, name := splitPath(path)
-	if err := datadir.WriteFileAtomic(dir, name, []byte(secret+"\n")); err != nil {
-		return err
-	}
-	return matchOwner(path)
-}
-
 func webhookList(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
-	ours, err := destinationID(cfg.DataDir)
+	ours, err := webhookfile.DestinationID(cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -121,23 +95,15 @@ func webhookList(ctx context.Context, cfg config.Config, client *nylas.Client, s
 }
 
 func webhookStatus(ctx context.Context, cfg config.Config, client *nylas.Client, stdout io.Writer) error {
-	id, err := destinationID(cfg.DataDir)
+	id, err := webhookfile.Recorded(cfg.DataDir)
 	if err != nil {
 		return err
-	}
-	if id == "" {
-		return errors.New("no webhook destination recorded; run notekeeper webhook create")
 	}
 	wh, err := client.GetWebhook(ctx, id)
 	if err != nil {
 		return err
 	}
-	missing := []string{}
-	for _, t := range webhookTriggers {
-		if !slices.Contains(wh.TriggerTypes, t) {
-			missing = append(missing, t)
-		}
-	}
+	missing := webhookfile.MissingTriggers(wh.TriggerTypes)
 	fmt.Fprintf(stdout, "destination %s: %s\nurl: %s\ntriggers: %s\n", wh.ID, wh.Status, wh.WebhookURL, strings.Join(wh.TriggerTypes, ", "))
 	if len(missing) > 0 {
 		fmt.Fprintf(stdout, "missing triggers: %s\n", strings.Join(missing, ", "))
@@ -153,30 +119,15 @@ func webhookRotate(ctx context.Context, cfg config.Config, client *nylas.Client,
 	if err != nil {
 		return err
 	}
-	id, err := destinationID(cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	if id == "" {
-		return errors.New("no webhook destination recorded; run notekeeper webhook create")
-	}
 	old := ""
 	for _, s := range cfg.Nylas.WebhookSecrets {
 		if s.Ref() == "file:"+file {
 			old = s.Value()
 		}
 	}
-	// Keep the old secret accepted before Nylas switches (at once, no overlap).
-	until := time.Now().Add(grace).UTC()
-	if err := writeJSONFile(cfg.DataDir, datadir.PreviousWebhookFile, previousSecret{Secret: old, Until: until}); err != nil {
-		return err
-	}
-	wh, err := client.RotateWebhookSecret(ctx, id)
+	id, until, err := webhookfile.Rotate(ctx, client, cfg.DataDir, file, old, grace, time.Now())
 	if err != nil {
 		return err
-	}
-	if err := writeSecretFile(file, wh.WebhookSecret); err != nil {
-		return fmt.Errorf("secret rotated at Nylas but not stored: %w", err)
 	}
 	fmt.Fprintf(stdout, "rotated the secret of %s; new secret written to %s; the old one is accepted until %s\n",
 		id, file, until.Format(time.RFC3339))

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/webhookfile"
 	"github.com/notekeeper/notekeeper/config"
 )
 
@@ -36,7 +37,7 @@ func (n *nylasWebhooks) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	wh := func() map[string]any {
 		return map[string]any{"id": "wh-1", "status": n.status, "webhook_url": "https://notes.example.com/webhooks/nylas",
-			"trigger_types": webhookTriggers, "webhook_secret": n.secret}
+			"trigger_types": webhookfile.Triggers, "webhook_secret": n.secret}
 	}
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/v3/webhooks":
@@ -87,7 +88,7 @@ webhook_secrets = ["file:%s"]
 	if err != nil {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
-	if fake.created["webhook_url"] != "https://notes.example.com/webhooks/nylas" || fmt.Sprint(fake.created["trigger_types"]) != fmt.Sprint(webhookTriggers) {
+	if fake.created["webhook_url"] != "https://notes.example.com/webhooks/nylas" || fmt.Sprint(fake.created["trigger_types"]) != fmt.Sprint(webhookfile.Triggers) {
 		t.Fatalf("create body %v", fake.created)
 	}
 	if b, _ := os.ReadFile(secretPath); string(b) != "secret-one\n" {
@@ -96,7 +97,7 @@ webhook_secrets = ["file:%s"]
 	if fi, _ := os.Stat(secretPath); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("secret file mode %v", fi.Mode().Perm())
 	}
-	if id, _ := destinationID(dataDir); id != "wh-1" {
+	if id, _ := webhookfile.DestinationID(dataDir); id != "wh-1" {
 		t.Fatalf("destination %q", id)
 	}
 	if strings.Contains(out, "secret-one") {

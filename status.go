@@ -22,13 +22,8 @@ func (m *Main) Status(ctx context.Context) (*status.Status, error) {
 	}
 	if m.Server != nil {
 		st.URL = m.Server.URL()
-		for _, c := range m.Server.Checks {
-			r := status.CheckResult{Name: c.Name, OK: true}
-			if err := c.Fn(ctx); err != nil {
-				r.OK, r.Error, st.Ready = false, err.Error(), false
-			}
-			st.Checks = append(st.Checks, r)
-		}
+		st.Checks = m.Server.RunChecks(ctx)
+		st.Ready = !slices.ContainsFunc(st.Checks, func(r status.CheckResult) bool { return !r.OK })
 	}
 	if m.Certs != nil {
 		if notAfter, err := m.Certs.Status(); err == nil {

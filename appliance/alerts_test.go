@@ -1,13 +1,10 @@
 package appliance_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,79 +53,6 @@ func (s *sinkServer) received() []map[string]string {
 	return append([]map[string]string(nil), s.bodies...)
 }
 
-// smtpServer is a minimal SMTP server that keeps each message's data.
-type smtpServer struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	msgs []string
-}
-
-func newSMTPServer(t *testing.T) *smtpServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpServer{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpServer) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	say := func(line string) { io.WriteString(c, line+"\r\n") }
-	say("220 test ESMTP")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250-test")
-			say("250 8BITMIME")
-		case strings.HasPrefix(cmd, "DATA"):
-			say("354 go ahead")
-			var msg strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				msg.WriteString(l)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, msg.String())
-			s.mu.Unlock()
-			say("250 queued")
-		case strings.HasPrefix(cmd, "QUIT"):
-			say("221 bye")
-			return
-		default: // MAIL, RCPT, RSET, NOOP
-			say("250 ok")
-		}
-	}
-}
-
-func (s *smtpServer) messages() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.msgs...)
-}
-
 // openAlertApp runs the record handlers and an Alerter with sinks.
 func openAlertApp(t *testing.T, sinks []appliance.AlertSink, extra func(*appliance.Pool)) *testApp {
 	t.Helper()
@@ -153,7 +77,7 @@ func openAlertApp(t *testing.T, sinks []appliance.AlertSink, extra func(*applian
 func TestAlerts_FailedEntryFiveTimesOneMessagePerSink(t *testing.T) {
 	slack := newSinkServer(t, 503, 503) // two failures, then delivered once
 	hook := newSinkServer(t)
-	mail := newSMTPServer(t)
+	mail := newSMTPServer(t, "")
 	onlyGrants := newSinkServer(t)
 	app := openAlertApp(t, []appliance.AlertSink{
 		{Type: "slack", URL: slack.srv.URL},

@@ -208,8 +208,7 @@ func (a *ATS) syncInterview(ctx context.Context, b *store.Booking, d *store.ATSD
 			// without being applied) as it was first sent, whatever the
 			// booking says by then, so Told keeps the first create's times
 			// and a move made in between is still sent below.
-			var err error
-			if d, err = a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
+			if _, err := a.DB.UpdateATSDelivery(b.ID, func(d *store.ATSDelivery) error {
 				d.Told = store.ATSTold{Start: b.Start, End: b.End, Status: "scheduled"}
 				return nil
 			}); err != nil {
@@ -416,14 +415,9 @@ func candidate(ps []store.Participant, internal []string) (name, email string) {
 // archive is complete (cancelled bookings too): the content is final when
 // written, since some ATSs (Greenhouse) cannot edit a note.
 func (a *ATS) handleRecording(ctx context.Context, t *store.Task) error {
-	nt, err := a.DB.Notetaker(t.Subject)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	} else if err != nil {
+	nt, err := archivedNotetaker(a.DB, t.Subject)
+	if nt == nil || err != nil {
 		return err
-	}
-	if !nt.ArchiveDone {
-		return apperr.Later(5*time.Minute, "waiting for the archive")
 	}
 	b, err := bookingOf(a.DB, nt)
 	if err != nil || b == nil {

@@ -97,14 +97,9 @@ func (c *CRM) handle(ctx context.Context, t *store.Task) error {
 }
 
 func (c *CRM) deliver(ctx context.Context, t *store.Task) error {
-	nt, err := c.DB.Notetaker(t.Subject)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	} else if err != nil {
+	nt, err := archivedNotetaker(c.DB, t.Subject)
+	if nt == nil || err != nil {
 		return err
-	}
-	if !nt.ArchiveDone {
-		return apperr.Later(5*time.Minute, "waiting for the archive")
 	}
 	if b, err := bookingOf(c.DB, nt); err != nil || b != nil {
 		return err // an interview: the ATS's

@@ -71,14 +71,9 @@ func (f *Followup) now() time.Time {
 }
 
 func (f *Followup) handle(ctx context.Context, t *store.Task) error {
-	nt, err := f.DB.Notetaker(t.Subject)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	} else if err != nil {
+	nt, err := archivedNotetaker(f.DB, t.Subject)
+	if nt == nil || err != nil {
 		return err
-	}
-	if !nt.ArchiveDone {
-		return apperr.Later(5*time.Minute, "waiting for the archive")
 	}
 	prev, err := f.DB.Followup(nt.ID)
 	switch {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/status"
 )
 
 // handleChallenge answers Nylas' endpoint verification: the challenge value,
@@ -95,9 +96,9 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	var failed []string
-	for _, c := range s.Checks {
-		if err := c.Fn(ctx); err != nil {
-			failed = append(failed, c.Name+": "+err.Error())
+	for _, r := range s.RunChecks(ctx) {
+		if !r.OK {
+			failed = append(failed, r.Name+": "+r.Error)
 		}
 	}
 	if len(failed) > 0 {
@@ -105,6 +106,19 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeText(w, http.StatusOK, "ok\n")
+}
+
+// RunChecks runs every Check, in order, and returns each one's result (for
+// /readyz and the daemon's status).
+func (s *Server) RunChecks(ctx context.Context) []status.CheckResult {
+	out := make([]status.CheckResult, len(s.Checks))
+	for i, c := range s.Checks {
+		out[i] = status.CheckResult{Name: c.Name, OK: true}
+		if err := c.Fn(ctx); err != nil {
+			out[i].OK, out[i].Error = false, err.Error()
+		}
+	}
+	return out
 }
 
 // writeText writes a text/plain response with an exact Content-Length.

@@ -2,7 +2,10 @@ package appliance
 
 import (
 	"context"
+	"errors"
+	"time"
 
+	"github.com/notekeeper/notekeeper/appliance/apperr"
 	"github.com/notekeeper/notekeeper/store"
 )
 
@@ -168,3 +171,37 @@ func (a *ATS) Register(pool *Pool) { (&Pipeline{ATS: a}).register(pool) }
 
 // Register installs the alert handler on pool.
 func (al *Alerter) Register(pool *Pool) { (&Pipeline{Alerter: al}).register(pool) }
+
+// archivedNotetaker is the delivery handlers' first step (CRM, ATS
+// recording, follow-up): the Notetaker id once its archive is complete; nil
+// and no error when it is gone (nothing to deliver), apperr.Later while the
+// archive is still running.
+func archivedNotetaker(db *store.DB, id string) (*store.Notetaker, error) {
+	nt, err := db.Notetaker(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if !nt.ArchiveDone {
+		return nil, apperr.Later(5*time.Minute, "waiting for the archive")
+	}
+	return nt, nil
+}
+
+// QueueOnly is the pipeline an operator command uses without a daemon (replay
+// re-routes archived meetings): the enabled destinations only queue their
+// tasks, which the next daemon start runs.
+func QueueOnly(db *store.DB, crm, ats, followup bool) *Pipeline {
+	p := &Pipeline{DB: db}
+	if crm {
+		p.CRM = &CRM{DB: db}
+	}
+	if ats {
+		p.ATS = &ATS{DB: db}
+	}
+	if followup {
+		p.Followup = &Followup{DB: db}
+	}
+	return p
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/notekeeper/notekeeper/appliance/admin/admintest"
 	"github.com/notekeeper/notekeeper/appliance/demo"
+	"github.com/notekeeper/notekeeper/appliance/demo/demotest"
 )
 
 // TestDemoBrowser drives the admin UI of a running `notekeeper demo` (the
@@ -28,14 +28,14 @@ func TestDemoBrowser(t *testing.T) {
 	execPath := needTool(t, "chromium", admintest.ChromiumInstall, admintest.Chromium)
 	artifacts := admintest.ArtifactsDir(t)
 	out := startDemo(t) // its cleanup stops it and checks it exited 0
-	admin := demoAdminLine.FindStringSubmatch(out)
+	admin := demotest.AdminLine.FindStringSubmatch(out)
 	if admin == nil {
 		t.Fatalf("no admin line in the demo's output:\n%s", out)
 	}
 	adminURL, user, password := admin[1], admin[2], admin[3]
 	base := strings.TrimSuffix(adminURL, "/admin/")
 	sales, interview, lobby := demo.Sales(), demo.Interview(), demo.Lobby()
-	recording := demoFiles(t, out)[sales.NotetakerID]["recording.mp4"] // "bytes sha256"
+	recording := demotest.Files(out)[sales.NotetakerID]["recording.mp4"] // "bytes sha256"
 	if recording == "" {
 		t.Fatalf("the demo printed no recording.mp4 for %s:\n%s", sales.NotetakerID, out)
 	}
@@ -126,31 +126,6 @@ func TestDemoBrowser(t *testing.T) {
 		}
 		b.Screenshot(t, artifacts, "demo-deliveries.png")
 	})
-}
-
-// The lines of the demo's report that the test reads (cmd_demo.go prints
-// them; TestDemoOnce in package main pins them).
-var (
-	demoMeetingLine = regexp.MustCompile(`^  (nt\w+)  `)
-	demoFileLine    = regexp.MustCompile(`^    (\S+)\s+(\d+) B  sha256 ([0-9a-f]{64})$`)
-	demoAdminLine   = regexp.MustCompile(`(?m)^Admin UI: (http://127\.0\.0\.1:\d+/admin/)  user: (demo)  password: ([A-Z2-7]{20})  `)
-)
-
-// demoFiles parses the "Archived" part of the demo's output: Notetaker ID →
-// archived file name → "bytes sha256".
-func demoFiles(t *testing.T, out string) map[string]map[string]string {
-	t.Helper()
-	files := map[string]map[string]string{}
-	current := ""
-	for _, line := range strings.Split(out, "\n") {
-		if m := demoMeetingLine.FindStringSubmatch(line); m != nil {
-			current = m[1]
-			files[current] = map[string]string{}
-		} else if m := demoFileLine.FindStringSubmatch(line); m != nil && current != "" {
-			files[current][m[1]] = m[2] + " " + m[3]
-		}
-	}
-	return files
 }
 
 // startDemo runs `notekeeper demo` until it prints "Serving until Ctrl-C.",

@@ -4,11 +4,13 @@ import (
 	"context"
 	stdtls "crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -211,4 +213,41 @@ func (m *Manager) Close() error {
 		m.cache.Stop()
 	}
 	return nil
+}
+
+// LoadRoots reads the PEM certificates of path ([tls] ca_root) into a pool
+// for Manager.Roots; "" is nil (the system roots).
+func LoadRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tls.ca_root: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls.ca_root: no certificate in %s", path)
+	}
+	return roots, nil
+}
+
+// StoredExpiry is the NotAfter of the latest certificate for domain kept
+// under storagePath (Manager.StoragePath: certificates/ISSUER/DOMAIN/
+// DOMAIN.crt), read without a Manager; zero when there is none.
+func StoredExpiry(storagePath, domain string) time.Time {
+	matches, _ := filepath.Glob(filepath.Join(storagePath, "certificates", "*", domain, domain+".crt"))
+	var latest time.Time
+	for _, m := range matches {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		if blk, _ := pem.Decode(b); blk != nil {
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil && c.NotAfter.After(latest) {
+				latest = c.NotAfter
+			}
+		}
+	}
+	return latest
 }

@@ -1,26 +1,20 @@
 package archive
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/datadir"
@@ -141,70 +135,6 @@ type Request struct {
 	// Dir's file system (see Reserve).
 	Reserve *Reserve
 }
-
-// Reserve keeps free space for the rest of the appliance (the store must
-// still be able to take notifications) while a file downloads: a file whose
-// announced size would take the free space below Keep is refused before a
-// byte is written, and while streaming Free is asked again every Every
-// bytes and the download stops unless another Every bytes fit above Keep.
-// Both end in ErrNoSpace, as does ENOSPC. Concurrent downloads each check on
-// their own; each may take up to Every bytes between two checks.
-type Reserve struct {
-	Free  func() (uint64, error) // bytes free on Dir's file system
-	Keep  int64                  // bytes that must stay free: [archive] min_free_bytes
-	Every int64                  // re-check after this many bytes; default 8 MiB
-}
-
-// room fails with ErrNoSpace unless need more bytes fit above the reserve.
-func (rv *Reserve) room(need int64) error {
-	free, err := rv.Free()
-	if err != nil {
-		return fmt.Errorf("measure free space: %w", err)
-	}
-	if int64(free)-need < rv.Keep {
-		return fmt.Errorf("%w: %d bytes free, %d more needed, %d reserved", ErrNoSpace, free, need, rv.Keep)
-	}
-	return nil
-}
-
-// reserveWriter asks the Reserve for room every Every bytes, before writing.
-type reserveWriter struct {
-	w      io.Writer
-	rv     *Reserve
-	left   int64 // bytes still to come, -1 when unknown
-	credit int64 // bytes that may be written before the next check
-}
-
-func (rw *reserveWriter) Write(p []byte) (int, error) {
-	done := 0
-	for done < len(p) {
-		if rw.credit <= 0 {
-			every := cmp.Or(rw.rv.Every, defaultReserveEvery)
-			need := every
-			if rw.left >= 0 {
-				need = min(need, rw.left)
-			}
-			if err := rw.rv.room(need); err != nil {
-				return done, err
-			}
-			rw.credit = every
-		}
-		chunk := p[done:min(len(p), done+int(min(rw.credit, int64(len(p)))))]
-		n, err := rw.w.Write(chunk)
-		done += n
-		rw.credit -= int64(n)
-		if rw.left >= 0 {
-			rw.left = max(0, rw.left-int64(n))
-		}
-		if err != nil {
-			return done, err
-		}
-	}
-	return done, nil
-}
-
-// noSpace reports whether err means the disk (or the reserve) is full.
-func noSpace(err error) bool { return errors.Is(err, ErrNoSpace) || errors.Is(err, syscall.ENOSPC) }
 
 // Result describes a completed file.
 type Result struct {
@@ -469,40 +399,6 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// resumeState reads what an earlier Fetch left in file: its size and a
-// hash of its bytes, read back through the hasher. A partial that cannot
-// be a prefix of the file (as large as Expect, or over maxBytes) is
-// emptied.
-func resumeState(file *os.File, expect, maxBytes int64) (int64, hash.Hash, error) {
-	h := sha256.New()
-	st, err := file.Stat()
-	if err != nil {
-		return 0, nil, err
-	}
-	have := st.Size()
-	if (expect > 0 && have >= expect) || (maxBytes > 0 && have > maxBytes) {
-		return 0, h, emptyFile(file)
-	}
-	if have > 0 {
-		buf := copyBuffers.Get().(*[]byte)
-		_, err := io.CopyBuffer(h, io.NewSectionReader(file, 0, have), *buf)
-		copyBuffers.Put(buf)
-		if err != nil {
-			return 0, nil, err
-		}
-	}
-	return have, h, nil
-}
-
-// emptyFile empties the partial file.
-func emptyFile(file *os.File) error {
-	if err := file.Truncate(0); err != nil {
-		return err
-	}
-	_, err := file.Seek(0, io.SeekStart)
-	return err
-}
-
 // get sends a new GET with no credentials, from byte `from` when it is not 0.
 func (f *Fetcher) get(ctx context.Context, client *http.Client, u *url.URL, from int64) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -525,232 +421,6 @@ func (f *Fetcher) get(ctx context.Context, client *http.Client, u *url.URL, from
 	return resp, nil
 }
 
-// contentRange is a parsed "bytes start-end/size" (size -1 for "*").
-type contentRange struct{ start, end, size int64 }
-
-func parseContentRange(v string) (contentRange, bool) {
-	rest, ok := strings.CutPrefix(v, "bytes ")
-	if !ok {
-		return contentRange{}, false
-	}
-	span, size, ok := strings.Cut(rest, "/")
-	if !ok {
-		return contentRange{}, false
-	}
-	first, last, ok := strings.Cut(span, "-")
-	if !ok {
-		return contentRange{}, false
-	}
-	cr := contentRange{size: -1}
-	var err1, err2, err3 error
-	cr.start, err1 = strconv.ParseInt(first, 10, 64)
-	cr.end, err2 = strconv.ParseInt(last, 10, 64)
-	if size != "*" {
-		cr.size, err3 = strconv.ParseInt(size, 10, 64)
-	}
-	if err1 != nil || err2 != nil || err3 != nil || cr.start < 0 || cr.end < cr.start ||
-		(cr.size >= 0 && cr.end >= cr.size) {
-		return contentRange{}, false
-	}
-	// A range that stops short of the end cannot complete the file: with a
-	// known size, require it to run to the end.
-	if cr.size >= 0 && cr.end != cr.size-1 {
-		return contentRange{}, false
-	}
-	return cr, true
-}
-
-// checkURL applies the scheme, host and (for IP literals) address policy.
-func (f *Fetcher) checkURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("%w: not an absolute URL", ErrNotAllowed)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("%w: URL carries credentials", ErrNotAllowed)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && f.AllowHTTP) {
-		return nil, fmt.Errorf("%w: scheme %q", ErrNotAllowed, u.Scheme)
-	}
-	host := u.Hostname()
-	if len(f.Hosts) > 0 && !slices.ContainsFunc(f.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
-		return nil, fmt.Errorf("%w: host %q is not in media_hosts", ErrNotAllowed, host)
-	}
-	if ip, err := netip.ParseAddr(host); err == nil && !f.AllowHTTP && !publicAddr(ip) {
-		return nil, fmt.Errorf("%w: address %s is not public", ErrNotAllowed, ip)
-	}
-	return u, nil
-}
-
-// httpClient builds, once, the client every Fetch uses (see Fetcher.HTTP).
-func (f *Fetcher) httpClient() (*http.Client, error) {
-	f.once.Do(func() { f.client, f.clientErr = f.buildClient() })
-	return f.client, f.clientErr
-}
-
-func (f *Fetcher) buildClient() (*http.Client, error) {
-	var c http.Client
-	var t *http.Transport
-	ownDial := true // the transport's dialer is ours to replace
-	if f.HTTP == nil {
-		t = &http.Transport{
-			TLSHandshakeTimeout:   15 * time.Second,
-			ResponseHeaderTimeout: 60 * time.Second,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConnsPerHost:   4,
-			ForceAttemptHTTP2:     true,
-		}
-	} else {
-		c = *f.HTTP
-		switch rt := c.Transport.(type) {
-		case nil:
-			t = http.DefaultTransport.(*http.Transport).Clone() // its dialer is replaced below
-		case *http.Transport:
-			t = rt.Clone()
-			//lint:ignore SA1019 honour the deprecated field
-			ownDial = t.DialContext == nil && t.Dial == nil
-		default:
-			if !f.AllowHTTP {
-				return nil, fmt.Errorf("%w: cannot check addresses through a %T", ErrNotAllowed, rt)
-			}
-		}
-	}
-	if t != nil {
-		t.Proxy = nil               // a proxy would hide the address from the check
-		t.DisableCompression = true // archive the bytes as served
-		if ownDial {
-			control := checkDialAddress
-			if f.AllowHTTP {
-				control = nil
-			}
-			//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
-			t.Dial = nil
-			t.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second, Control: control}).DialContext
-		} else if !f.AllowHTTP {
-			guardDialers(t)
-		}
-		c.Transport = t
-	}
-	c.Jar = nil
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxRedirects {
-			return errors.New("too many redirects")
-		}
-		if _, err := f.checkURL(req.URL.String()); err != nil {
-			return err
-		}
-		req.Header.Del("Authorization")
-		req.Header.Del("Cookie")
-		return nil
-	}
-	return &c, nil
-}
-
-// guardDialers makes every connection through the caller's dialers pass
-// the address check, after connecting and before any byte is sent.
-func guardDialers(t *http.Transport) {
-	//lint:ignore SA1019 honour the deprecated field
-	if t.DialContext == nil && t.Dial != nil {
-		//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
-		dial := t.Dial
-		t.DialContext = func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
-	}
-	//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
-	t.Dial = nil
-	t.DialContext = checkedDial(t.DialContext)
-	//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
-	if t.DialTLSContext == nil && t.DialTLS != nil {
-		//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
-		dial := t.DialTLS
-		t.DialTLSContext = func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
-	}
-	//lint:ignore SA1019 a caller's transport may still set the deprecated dialer
-	t.DialTLS = nil
-	if t.DialTLSContext != nil {
-		t.DialTLSContext = checkedDial(t.DialTLSContext)
-	}
-}
-
-// checkDialAddress is a net.Dialer.Control: it runs for every address
-// dialled, after DNS resolution, before the connection is attempted.
-func checkDialAddress(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: address %q", ErrNotAllowed, address)
-	}
-	if !publicAddr(ap.Addr()) {
-		return fmt.Errorf("%w: address %s is not public", ErrNotAllowed, ap.Addr())
-	}
-	return nil
-}
-
-// checkedDial wraps a caller's dialer: the connection is closed, unused,
-// unless its remote address is public.
-func checkedDial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		var ip netip.Addr
-		if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
-			ip = ta.AddrPort().Addr()
-		}
-		if !publicAddr(ip) {
-			conn.Close()
-			return nil, fmt.Errorf("%w: address %v is not public", ErrNotAllowed, conn.RemoteAddr())
-		}
-		return conn, nil
-	}
-}
-
-// nonPublic lists special-purpose ranges not covered by netip's
-// predicates (RFC 6890 and successors).
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (CGNAT)
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
-	netip.MustParsePrefix("100::/64"),        // discard-only
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
-}
-
-// Prefixes that embed an IPv4 address, which must be public itself.
-var (
-	nat64    = netip.MustParsePrefix("64:ff9b::/96")
-	six2four = netip.MustParsePrefix("2002::/16")
-)
-
-// publicAddr reports whether ip is a public unicast address: not invalid,
-// loopback, private (RFC 1918, fc00::/7), link-local, unspecified,
-// multicast, CGNAT, documentation, benchmarking or reserved, and, for an
-// IPv4-mapped, NAT64 or 6to4 address, not embedding such an address.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap().WithZone("")
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	b := ip.As16()
-	switch {
-	case ip.Is6() && nat64.Contains(ip):
-		return publicAddr(netip.AddrFrom4([4]byte(b[12:16])))
-	case ip.Is6() && six2four.Contains(ip):
-		return publicAddr(netip.AddrFrom4([4]byte(b[2:6])))
-	}
-	return true
-}
-
 var discard = slog.New(slog.DiscardHandler)
 
 func (f *Fetcher) log() *slog.Logger {
@@ -758,13 +428,4 @@ func (f *Fetcher) log() *slog.Logger {
 		return discard
 	}
 	return f.Logger
-}
-
-// hashReader returns the sha256 (hex) and length of what r yields.
-func hashReader(r io.Reader) (string, int64, error) {
-	h := sha256.New()
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	n, err := io.CopyBuffer(h, r, *buf)
-	return hex.EncodeToString(h.Sum(nil)), n, err
 }

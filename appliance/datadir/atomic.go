@@ -76,3 +76,10 @@ func SyncDir(dir string) error {
 func PlainName(name string) bool {
 	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
 }
+
+// SplitPath is filepath.Split without the trailing separator: the
+// directory and name WriteAtomic takes.
+func SplitPath(path string) (dir, name string) {
+	dir, name = filepath.Split(path)
+	return filepath.Clean(dir), name
+}

@@ -72,3 +72,16 @@ func MediaRoot(dataDir string) string { return filepath.Join(dataDir, MediaDir) 
 
 // CertPath is certmagic's storage folder in dataDir.
 func CertPath(dataDir string) string { return filepath.Join(dataDir, CertDir) }
+
+// StateFilesWith is StateFiles plus those of paths (absolute) that lie
+// directly in dataDir, by name: webhook secret files `webhook create` wrote
+// there, for a backup.
+func StateFilesWith(dataDir string, paths []string) []string {
+	files := append([]string(nil), StateFiles...)
+	for _, p := range paths {
+		if filepath.IsAbs(p) && filepath.Dir(filepath.Clean(p)) == filepath.Clean(dataDir) {
+			files = append(files, filepath.Base(p))
+		}
+	}
+	return files
+}

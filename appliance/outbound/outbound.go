@@ -88,14 +88,14 @@ func (o *Client) Do(ctx context.Context, r *Request) error {
 	if err != nil {
 		return apperr.Permanent(err)
 	}
-	switch {
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "notekeeper")
+	switch { // after the defaults: an Auth may set its own Accept (Ashby's version)
 	case o.Auth != nil:
 		o.Auth(req)
 	case o.APIKey != "":
 		Bearer(o.APIKey)(req)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "notekeeper")
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,9 @@ func TestRetryAfter(t *testing.T) {
 		{"HubSpot daily budget spent", map[string]string{"X-HubSpot-RateLimit-Daily-Remaining": "0", "X-HubSpot-RateLimit-Secondly-Remaining": "3"}, time.Hour},
 		{"HubSpot budget left: no wait", map[string]string{"X-HubSpot-RateLimit-Secondly-Remaining": "9"}, 0},
 		{"absurd wait is bounded", map[string]string{"Retry-After": "99999999999"}, 6 * time.Hour},
+		{"Greenhouse 429 with only the window reset", map[string]string{"X-RateLimit-Reset": strconv.FormatInt(now.Unix()+12, 10)}, 12 * time.Second},
+		{"Greenhouse 429 with its own Retry-After", map[string]string{"Retry-After": "3", "X-RateLimit-Reset": strconv.FormatInt(now.Unix()+12, 10)}, 3 * time.Second},
+		{"Greenhouse 429 with a reset already past", map[string]string{"X-RateLimit-Reset": strconv.FormatInt(now.Unix()-10, 10)}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

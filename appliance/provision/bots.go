@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/nylas"
+	"github.com/notekeeper/notekeeper/store"
 )
 
 // BotJoin asks for one ad-hoc bot (`notekeeper bot join`).
@@ -136,4 +138,32 @@ func sameLink(s string) string {
 	u.Scheme, u.Host, u.Fragment = strings.ToLower(u.Scheme), strings.ToLower(u.Host), ""
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u.String()
+}
+
+// Record is the store's record of a bot Join sent (or found) for grant.
+func Record(nt *nylas.Notetaker, grant string) store.Notetaker {
+	bot := store.Notetaker{ID: nt.ID, GrantID: cmp.Or(nt.GrantID, grant), MeetingLink: nt.MeetingLink,
+		MeetingProvider: nt.MeetingProvider, State: nt.CurrentState(),
+		Event: store.EventLink{EventID: nt.Event.EventID, CalendarID: nt.CalendarID}}
+	if nt.JoinTime > 0 {
+		bot.JoinTime = time.Unix(nt.JoinTime, 0).UTC()
+	}
+	return bot
+}
+
+// EachGrant runs call with grant, or when grant is "" with each of grants
+// and then "" (a standalone bot), until one does not answer
+// nylas.ErrNotFound: cancel and leave find the bot wherever it was sent.
+func EachGrant(grants []string, grant string, call func(grant string) error) error {
+	try := []string{grant}
+	if grant == "" {
+		try = append(slices.Clone(grants), "")
+	}
+	var err error
+	for _, g := range try {
+		if err = call(g); err == nil || !errors.Is(err, nylas.ErrNotFound) {
+			return err
+		}
+	}
+	return err
 }

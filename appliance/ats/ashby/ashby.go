@@ -62,8 +62,10 @@ func (a *ATS) client() *outbound.Client {
 		if base == "" {
 			base = DefaultBaseURL
 		}
-		a.api = vendorhttp.NewClient(base, &vendorhttp.Basic{Key: a.APIKey, Next: a.Transport,
-			Header: http.Header{"Accept": {"application/json; version=1"}}})
+		a.api = vendorhttp.NewClient(base, func(r *http.Request) {
+			outbound.Basic(a.APIKey, "")(r)
+			r.Header.Set("Accept", "application/json; version=1") // Ashby's versioned API
+		}, a.Transport)
 	})
 	return a.api
 }

@@ -60,7 +60,7 @@ type ATS struct {
 
 	once  sync.Once
 	api   *outbound.Client
-	token *vendorhttp.Token
+	token *outbound.Token
 	mu    sync.Mutex
 	names string // "v3" or "v2" once a write told which interview names work
 }
@@ -80,9 +80,11 @@ func (a *ATS) client() *outbound.Client {
 		if tok == "" {
 			tok = DefaultTokenURL
 		}
-		a.token = &vendorhttp.Token{URL: tok, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Subject: a.UserID,
-			Next: &vendorhttp.ResetAsRetryAfter{Next: a.Transport}}
-		a.api = vendorhttp.NewClient(strings.TrimRight(base, "/"), a.token)
+		// Greenhouse's 429 says when its window resets in X-RateLimit-Reset,
+		// which outbound.RetryAfter reads.
+		a.token = &outbound.Token{URL: tok, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Subject: a.UserID,
+			Next: a.Transport}
+		a.api = vendorhttp.NewClient(strings.TrimRight(base, "/"), nil, a.token)
 	})
 	return a.api
 }

@@ -22,7 +22,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,7 +66,7 @@ func (a *ATS) base() string {
 
 func (a *ATS) client() *outbound.Client {
 	a.once.Do(func() {
-		a.api = vendorhttp.NewClient(a.base(), &vendorhttp.Basic{Key: a.APIKey, Next: a.Transport})
+		a.api = vendorhttp.NewClient(a.base(), outbound.Basic(a.APIKey, ""), a.Transport)
 	})
 	return a.api
 }
@@ -377,7 +376,8 @@ func (a *ATS) CreateFile(ctx context.Context, c connector.Candidate, name, conte
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Accept", "application/json")
-	hc := &http.Client{Timeout: 2 * vendorhttp.Timeout, Transport: &vendorhttp.Basic{Key: a.APIKey, Next: a.Transport}}
+	outbound.Basic(a.APIKey, "")(req)
+	hc := &http.Client{Timeout: 2 * vendorhttp.Timeout, Transport: a.Transport}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("POST %s: %w", where, errors.Unwrap(err))
@@ -404,8 +404,8 @@ func classify(method, where string, resp *http.Response, raw []byte) error {
 		return nil
 	case code == 408 || code == 409 || code == 429 || code >= 500:
 		err := &outbound.StatusError{Method: method, Where: where, Code: code}
-		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
-			return &apperr.RetryAfterError{After: time.Duration(s) * time.Second, Err: err}
+		if d := outbound.RetryAfter(resp.Header, time.Now()); d > 0 {
+			return &apperr.RetryAfterError{After: d, Err: err}
 		}
 		return err
 	}

@@ -1,4 +1,8 @@
-package main
+// Package sdnotify speaks systemd's notify protocol (sd_notify): readiness,
+// status, reloading and stopping, and the watchdog's keep-alive. It is
+// written by hand: one datagram to a unix socket named by $NOTIFY_SOCKET,
+// where a library would add a dependency for a dozen lines.
+package sdnotify
 
 import (
 	"context"
@@ -9,12 +13,9 @@ import (
 	"time"
 )
 
-// sd_notify is written by hand: it is one datagram to a unix socket named
-// by $NOTIFY_SOCKET, and a library would add a dependency for a dozen lines.
-
-// sdNotify sends state (e.g. "READY=1") to systemd. Without $NOTIFY_SOCKET
+// Notify sends state (e.g. "READY=1") to systemd. Without $NOTIFY_SOCKET
 // (not started by systemd with Type=notify) it does nothing.
-func sdNotify(state string) error {
+func Notify(state string) error {
 	addr := os.Getenv("NOTIFY_SOCKET")
 	if addr == "" {
 		return nil
@@ -31,9 +32,9 @@ func sdNotify(state string) error {
 	return err
 }
 
-// watchdogInterval is how often to send WATCHDOG=1: half of $WATCHDOG_USEC
+// WatchdogInterval is how often to send WATCHDOG=1: half of $WATCHDOG_USEC
 // when it is set for this process, else 0 (no watchdog).
-func watchdogInterval() time.Duration {
+func WatchdogInterval() time.Duration {
 	usec, err := strconv.ParseInt(os.Getenv("WATCHDOG_USEC"), 10, 64)
 	if err != nil || usec <= 0 {
 		return 0
@@ -44,10 +45,10 @@ func watchdogInterval() time.Duration {
 	return time.Duration(usec) * time.Microsecond / 2
 }
 
-// watchdog sends WATCHDOG=1 every interval while alive answers, until ctx
+// Watchdog sends WATCHDOG=1 every interval while alive answers, until ctx
 // ends. When alive fails, it stays silent: systemd then restarts the
 // service, which is the point.
-func watchdog(ctx context.Context, interval time.Duration, alive func(context.Context) error) {
+func Watchdog(ctx context.Context, interval time.Duration, alive func(context.Context) error) {
 	if interval <= 0 {
 		return
 	}
@@ -62,7 +63,7 @@ func watchdog(ctx context.Context, interval time.Duration, alive func(context.Co
 			err := alive(pctx)
 			cancel()
 			if err == nil || errors.Is(err, context.Canceled) {
-				sdNotify("WATCHDOG=1")
+				Notify("WATCHDOG=1")
 			}
 		}
 	}
