@@ -78,6 +78,29 @@ func httpURLProblem(s string, allowQuery bool) string {
 	return ""
 }
 
+// shownURL is s as a problem message may quote it: without the password of
+// any user info and without query values, which may be credentials. A value
+// that does not parse as a URL is not shown at all.
+func shownURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(not a URL)"
+	}
+	if u.User != nil {
+		if _, set := u.User.Password(); set {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "…"
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = "", ""
+		return u.String() + "#…"
+	}
+	return u.String()
+}
+
 // isLoopback reports whether host is localhost or a loopback address.
 func isLoopback(host string) bool {
 	if host == "localhost" {

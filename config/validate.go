@@ -85,7 +85,7 @@ func (l *loader) validateServer(s *Server) {
 	l.validateWebhookPath(s.WebhookPath)
 	if s.PublicURL != "" {
 		if msg := httpURLProblem(s.PublicURL, false); msg != "" {
-			l.add("server.public_url", "%s, not %q", msg, s.PublicURL)
+			l.add("server.public_url", "%s, not %q", msg, shownURL(s.PublicURL))
 		}
 	}
 	if s.MaxBodyBytes < 1024 || s.MaxBodyBytes > 64<<20 {
@@ -160,7 +160,7 @@ func (l *loader) port(key string, p int) bool {
 
 func (l *loader) validateNylas(n *Nylas) {
 	if msg := httpURLProblem(n.APIBase, false); msg != "" {
-		l.add("nylas.api_base", "%s, not %q", msg, n.APIBase)
+		l.add("nylas.api_base", "%s, not %q", msg, shownURL(n.APIBase))
 	}
 	l.requireSecret("nylas.api_key", n.APIKey)
 	if len(n.WebhookSecrets) == 0 {

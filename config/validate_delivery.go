@@ -44,7 +44,7 @@ func (l *loader) validateCRM(c *CRM) {
 	const sf = "crm.salesforce."
 	s := &c.Salesforce
 	if msg := httpURLProblem(s.LoginURL, false); msg != "" {
-		l.add(sf+"login_url", "%s, e.g. \"https://login.salesforce.com\" or your My Domain URL, not %q", msg, s.LoginURL)
+		l.add(sf+"login_url", "%s, e.g. \"https://login.salesforce.com\" or your My Domain URL, not %q", msg, shownURL(s.LoginURL))
 	}
 	if !salesforceVersion.MatchString(s.APIVersion) {
 		l.add(sf+"api_version", "must be a Salesforce REST API version such as \"v62.0\", not %q", s.APIVersion)
@@ -69,7 +69,7 @@ func (l *loader) validateATS(a *ATS) {
 	const gh = "ats.greenhouse."
 	g := &a.Greenhouse
 	if msg := httpURLProblem(g.TokenURL, false); msg != "" {
-		l.add(gh+"token_url", "%s, e.g. \"https://auth.greenhouse.io/token\", not %q", msg, g.TokenURL)
+		l.add(gh+"token_url", "%s, e.g. \"https://auth.greenhouse.io/token\", not %q", msg, shownURL(g.TokenURL))
 	}
 	if a.Enabled && a.Type == "greenhouse" {
 		l.oauthClient("ats", "greenhouse", g.ClientID, g.ClientSecret, "the Harvest v3 credential's client ID", "the Harvest v3 credential's client secret")
@@ -112,7 +112,7 @@ func (l *loader) baseURL(section string, enabled bool, typ, u string) {
 		l.add(section+".base_url", "required when %s.enabled is true", section)
 	case u != "":
 		if msg := httpURLProblem(u, false); msg != "" {
-			l.add(section+".base_url", "%s, not %q", msg, u)
+			l.add(section+".base_url", "%s, not %q", msg, shownURL(u))
 		}
 	}
 }
