@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir/datadirtest"
 )
 
 // knobs make the storage stand-in misbehave. cutAfter and lie apply to the
@@ -181,38 +182,6 @@ func fetcher() *archive.Fetcher { return &archive.Fetcher{AllowHTTP: true, MaxBy
 
 func partialPath(dir, name string) string { return filepath.Join(dir, "."+name+".partial") }
 
-// assertFile checks that dir/name holds want, with mode 0600.
-func assertFile(t *testing.T, dir, name string, want []byte) {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s: %d bytes, differ from the source's %d", name, len(got), len(want))
-	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
-		t.Fatalf("%s mode %v, want 0600", name, fi.Mode().Perm())
-	}
-}
-
-// assertOnly checks that dir holds exactly the named files.
-func assertOnly(t *testing.T, dir string, names ...string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range entries {
-		got = append(got, e.Name())
-	}
-	if strings.Join(got, ",") != strings.Join(names, ",") {
-		t.Fatalf("%s holds %q, want %q", dir, got, names)
-	}
-}
-
 // partialSize is the partial's size, -1 when there is none.
 func partialSize(t *testing.T, dir, name string) int64 {
 	t.Helper()
@@ -240,8 +209,8 @@ func TestFetch_Complete(t *testing.T) {
 	if *res != want {
 		t.Fatalf("result %+v, want %+v", *res, want)
 	}
-	assertFile(t, dir, "recording.mp4", st.data)
-	assertOnly(t, dir, "recording.mp4")
+	datadirtest.AssertFile(t, dir, "recording.mp4", st.data)
+	datadirtest.AssertOnly(t, dir, "recording.mp4")
 	for _, d := range []string{filepath.Join(root, "media"), dir} {
 		if fi, _ := os.Stat(d); fi.Mode().Perm() != 0o700 {
 			t.Fatalf("%s mode %v, want 0700", d, fi.Mode().Perm())
@@ -262,7 +231,7 @@ func TestFetch_EmptyFile(t *testing.T) {
 	if res.Bytes != 0 || res.SHA256 != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" {
 		t.Fatalf("result %+v", res)
 	}
-	assertOnly(t, dir, "summary.json")
+	datadirtest.AssertOnly(t, dir, "summary.json")
 }
 
 func TestFetch_ReplacesExistingFile(t *testing.T) {
@@ -274,8 +243,8 @@ func TestFetch_ReplacesExistingFile(t *testing.T) {
 	if _, err := fetcher().Fetch(t.Context(), archive.Request{URL: st.url(), Dir: dir, Name: "recording.mp4"}); err != nil {
 		t.Fatal(err)
 	}
-	assertFile(t, dir, "recording.mp4", st.data)
-	assertOnly(t, dir, "recording.mp4")
+	datadirtest.AssertFile(t, dir, "recording.mp4", st.data)
+	datadirtest.AssertOnly(t, dir, "recording.mp4")
 }
 
 // TestFetch_Interrupted: a first Fetch fails part-way and leaves a partial;
@@ -339,7 +308,7 @@ func TestFetch_Interrupted(t *testing.T) {
 			if got := partialSize(t, dir, "recording.mp4"); got != tc.wantPartial {
 				t.Fatalf("partial holds %d bytes, want %d", got, tc.wantPartial)
 			}
-			assertOnly(t, dir, ".recording.mp4.partial")
+			datadirtest.AssertOnly(t, dir, ".recording.mp4.partial")
 			if tc.second != nil {
 				st.set(tc.second)
 			}
@@ -354,8 +323,8 @@ func TestFetch_Interrupted(t *testing.T) {
 			if got := st.rangesSince(n); strings.Join(got, "|") != strings.Join(tc.wantRanges, "|") {
 				t.Fatalf("second fetch's Range headers %q, want %q", got, tc.wantRanges)
 			}
-			assertFile(t, dir, "recording.mp4", st.data)
-			assertOnly(t, dir, "recording.mp4")
+			datadirtest.AssertFile(t, dir, "recording.mp4", st.data)
+			datadirtest.AssertOnly(t, dir, "recording.mp4")
 		})
 	}
 }
@@ -378,8 +347,8 @@ func TestFetch_416Restarts(t *testing.T) {
 	if res.SHA256 != st.sum || res.Resumed {
 		t.Fatalf("result %+v", res)
 	}
-	assertFile(t, dir, "recording.mp4", st.data)
-	assertOnly(t, dir, "recording.mp4")
+	datadirtest.AssertFile(t, dir, "recording.mp4", st.data)
+	datadirtest.AssertOnly(t, dir, "recording.mp4")
 }
 
 // TestFetch_Expired: refusals that mean "the signed URL is no longer good"
@@ -418,7 +387,7 @@ func TestFetch_Expired(t *testing.T) {
 			if got := partialSize(t, dir, "recording.mp4"); got != 300<<10 {
 				t.Fatalf("partial holds %d bytes, want it kept at %d", got, 300<<10)
 			}
-			assertOnly(t, dir, ".recording.mp4.partial")
+			datadirtest.AssertOnly(t, dir, ".recording.mp4.partial")
 			st.set(func(k *knobs) { k.status = 0 })
 			res, err := fetcher().Fetch(t.Context(), req)
 			if err != nil || !res.Resumed || res.SHA256 != st.sum {
@@ -461,13 +430,13 @@ func TestFetch_Sizes(t *testing.T) {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}
 			if tc.want != nil {
-				assertOnly(t, dir) // no final file, no partial
+				datadirtest.AssertOnly(t, dir) // no final file, no partial
 				return
 			}
 			if res.SHA256 != st.sum {
 				t.Fatalf("result %+v", res)
 			}
-			assertFile(t, dir, "recording.mp4", st.data)
+			datadirtest.AssertFile(t, dir, "recording.mp4", st.data)
 		})
 	}
 }
@@ -493,7 +462,7 @@ func TestFetch_MaxBytesWhileStreaming(t *testing.T) {
 	if !errors.Is(err, archive.ErrTooLarge) || ctx.Err() != nil {
 		t.Fatalf("error %v after %v, want ErrTooLarge at once", err, time.Since(start))
 	}
-	assertOnly(t, dir)
+	datadirtest.AssertOnly(t, dir)
 }
 
 // TestFetch_Policy: URLs refused before anything is sent or created.
@@ -626,7 +595,7 @@ func TestFetch_AddressCheckedAtDial(t *testing.T) {
 			if requests() != n {
 				t.Fatal("the refused fetch reached the server")
 			}
-			assertOnly(t, dir)
+			datadirtest.AssertOnly(t, dir)
 		})
 	}
 }
@@ -672,7 +641,7 @@ func TestFetch_Redirects(t *testing.T) {
 				if len(st.requests()) != n {
 					t.Fatal("the refused redirect reached storage")
 				}
-				assertOnly(t, dir)
+				datadirtest.AssertOnly(t, dir)
 				return
 			}
 			if err != nil {
@@ -734,13 +703,13 @@ func TestFetch_CancelMidDownload(t *testing.T) {
 	if kept <= 0 || kept >= int64(len(st.data)) {
 		t.Fatalf("partial holds %d bytes after cancel", kept)
 	}
-	assertOnly(t, dir, ".recording.mp4.partial")
+	datadirtest.AssertOnly(t, dir, ".recording.mp4.partial")
 	st.set(func(k *knobs) { k.slow = 0 })
 	res, err := f.Fetch(t.Context(), archive.Request{URL: st.url(), Dir: dir, Name: "recording.mp4"})
 	if err != nil || res.SHA256 != st.sum || !res.Resumed {
 		t.Fatalf("resume after cancel: %+v %v", res, err)
 	}
-	assertFile(t, dir, "recording.mp4", st.data)
+	datadirtest.AssertFile(t, dir, "recording.mp4", st.data)
 }
 
 // TestFetch_Stall: a server that stops sending is abandoned after
@@ -827,8 +796,8 @@ func TestFetch_Names(t *testing.T) {
 				if err == nil {
 					t.Fatalf("fetched as %q", res.Name)
 				}
-				assertOnly(t, root, dirNames(dir)...)
-				assertOnly(t, dir)
+				datadirtest.AssertOnly(t, root, dirNames(dir)...)
+				datadirtest.AssertOnly(t, dir)
 				return
 			}
 			if err != nil {
@@ -837,8 +806,8 @@ func TestFetch_Names(t *testing.T) {
 			if res.Name != tc.want || res.ContentType != tc.contentType {
 				t.Fatalf("result %+v, want name %q", res, tc.want)
 			}
-			assertFile(t, dir, tc.want, st.data)
-			assertOnly(t, dir, tc.want)
+			datadirtest.AssertFile(t, dir, tc.want, st.data)
+			datadirtest.AssertOnly(t, dir, tc.want)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir/datadirtest"
 )
 
 // wantManifest is the documented manifest.json, byte for byte, for sampleManifest.
@@ -101,7 +102,7 @@ func TestManifest_WriteIsSpecShape(t *testing.T) {
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
 		t.Fatalf("dir mode %v", fi.Mode().Perm())
 	}
-	assertOnly(t, dir, "manifest.json")
+	datadirtest.AssertOnly(t, dir, "manifest.json")
 }
 
 func TestManifest_RoundTrip(t *testing.T) {
@@ -135,7 +136,7 @@ func TestManifest_RoundTrip(t *testing.T) {
 	if e := got.Files["transcript.json"]; !e.ArchivedAt.Equal(time.Date(2026, 1, 22, 10, 3, 13, 0, time.UTC)) {
 		t.Fatalf("archived_at %v, want it truncated to the second", e.ArchivedAt)
 	}
-	assertOnly(t, dir, "manifest.json")
+	datadirtest.AssertOnly(t, dir, "manifest.json")
 }
 
 func TestManifest_Edges(t *testing.T) {
@@ -161,7 +162,7 @@ func TestManifest_Edges(t *testing.T) {
 				if err == nil {
 					t.Fatal("written")
 				}
-				assertOnly(t, dir)
+				datadirtest.AssertOnly(t, dir)
 				return
 			}
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/notekeeper/notekeeper/appliance/archive"
+	"github.com/notekeeper/notekeeper/appliance/datadir/datadirtest"
 )
 
 // TestFetch_Reserve: a download never takes the disk below Reserve.Keep,
@@ -61,9 +62,9 @@ func TestFetch_Reserve(t *testing.T) {
 				t.Errorf("%d bytes written before the refusal, at most %d", written.Load(), tc.maxBefore)
 			}
 			if tc.wantErr {
-				assertOnly(t, dir)
+				datadirtest.AssertOnly(t, dir)
 			} else {
-				assertFile(t, dir, "recording.mp4", s.data)
+				datadirtest.AssertFile(t, dir, "recording.mp4", s.data)
 			}
 			if tc.chunked && !tc.wantErr && calls.Load() < size/every {
 				t.Errorf("free space asked %d times over %d bytes, want every %d", calls.Load(), size, every)
